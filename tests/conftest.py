@@ -1,0 +1,137 @@
+"""Personas and shared fixtures.
+
+Alice (clinician), Nina (nurse) and Gustav (guideline admin) work at centre A; Bob is a
+clinician at centre B and must never see centre A's patients.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.test import Client
+
+from tests.factories import CaseFactory, CentreFactory, PatientFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or "live_server" in names or (
+        "transactional_db" in names
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Transactional tests (browser, worker) run last and restore the migrated data.
+
+    They flush the database when they end, which removes what data migrations loaded (roles,
+    published rules, device catalogue, protocols); ``serialized_rollback`` puts it back for
+    each of them, and running them last keeps every other test on the migrated data.
+    """
+    for item in items:
+        if _is_transactional(item):
+            item.add_marker(
+                pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
+            )
+    items.sort(key=lambda item: 1 if _is_transactional(item) else 0)
+
+
+@pytest.fixture
+def centre_a(db):
+    return CentreFactory(code="centre-a", name="Centre A")
+
+
+@pytest.fixture
+def centre_b(db):
+    return CentreFactory(code="centre-b", name="Centre B")
+
+
+@pytest.fixture
+def clinician(centre_a):
+    return UserFactory(username="alice", centre=centre_a, role="clinician")
+
+
+@pytest.fixture
+def nurse(centre_a):
+    return UserFactory(username="nina", centre=centre_a, role="nurse")
+
+
+@pytest.fixture
+def guideline_admin(centre_a):
+    return UserFactory(username="gustav", centre=centre_a, role="guideline_admin")
+
+
+@pytest.fixture
+def other_centre_clinician(centre_b):
+    return UserFactory(username="bob", centre=centre_b, role="clinician")
+
+
+PERSONAS = ["clinician", "nurse", "guideline_admin", "other_centre_clinician", "anonymous"]
+
+
+@pytest.fixture
+def client_for(request, db):
+    """client_for("nurse") -> a test client logged in as that persona (or anonymous)."""
+
+    def make(persona: str) -> Client:
+        client = Client()
+        if persona != "anonymous":
+            client.force_login(request.getfixturevalue(persona))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def patient_a(centre_a):
+    return PatientFactory(centre=centre_a, identifier="A-1001")
+
+
+@pytest.fixture
+def case_a(patient_a, clinician):
+    return CaseFactory(patient=patient_a, author=clinician)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker_proc(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process consuming the real broker, on the test database."""
+    from django.conf import settings
+    from django.db import connection
+
+    from venousapp.celery import app
+
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: the worker tests need a real Redis broker")
+    db = connection.settings_dict
+    env = dict(os.environ, DATABASE_URL=(
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"),
+        DJANGO_SETTINGS_MODULE="venousapp.settings_test")
+    log = (tmp_path_factory.mktemp("celery") / "worker.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "venousapp", "worker", "--pool=solo",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not app.control.ping(timeout=0.5):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("celery worker did not start")
+    yield proc
+    proc.terminate()
+    proc.wait(15)

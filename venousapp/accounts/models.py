@@ -1,0 +1,49 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Centre(models.Model):
+    """A hospital; every user and every patient belongs to exactly one."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("centre")
+        verbose_name_plural = _("centres")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Roles are auth groups of these names; their permissions come from a migration."""
+
+    CLINICIAN = "clinician", _("Clinician")
+    NURSE = "nurse", _("Nurse")
+    GUIDELINE_ADMIN = "guideline_admin", _("Guideline admin")
+
+
+class User(AbstractUser):
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="users", verbose_name=_("centre")
+    )
+    REQUIRED_FIELDS = ["email", "centre"]
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def role_names(self) -> list[str]:
+        names = {g.name for g in self.groups.all()}
+        return [str(role.label) for role in Role if role.value in names]
+
+    def has_role(self, role: Role) -> bool:
+        return any(g.name == role.value for g in self.groups.all())
