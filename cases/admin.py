@@ -1,0 +1,25 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from cases.models import Case, Patient, SegmentFinding
+
+
+class SegmentFindingInline(admin.TabularInline):
+    model = SegmentFinding
+    extra = 0
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    list_display = ["identifier", "centre", "sex", "date_of_birth"]
+    list_filter = ["centre"]
+    search_fields = ["identifier"]
+
+
+@admin.register(Case)
+class CaseAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "patient", "case_date", "lesion_entity", "side"]
+    list_filter = ["lesion_entity", "side"]
+    search_fields = ["patient__identifier"]
+    raw_id_fields = ["patient", "author"]
+    inlines = [SegmentFindingInline]

@@ -1,0 +1,180 @@
+"""REST API for patients and cases: same roles and centre scoping as the pages."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from cases import ceap, selectors, services
+from cases.models import Case, Patient, SegmentFinding
+from cases.thrombolysis import ABSOLUTE, RELATIVE
+
+
+class RolePermission(permissions.BasePermission):
+    """Model permissions for every method, reads included (a role without view gets 403)."""
+
+    perms_map = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add",
+                 "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        model = view.queryset.model  # type: ignore[attr-defined]
+        action = self.perms_map.get(request.method or "", "change")
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm(
+            f"{model._meta.app_label}.{action}_{model._meta.model_name}"))
+
+
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid input; the body names each field in error."),
+    403: OpenApiResponse(description="Your role may not do this."),
+    404: OpenApiResponse(description="Not found in your centre."),
+}
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: _ERRORS[code] for code in codes}
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = ["id", "identifier", "name", "date_of_birth", "sex"]
+
+    def validate_identifier(self, value: str) -> str:
+        user = self.context["request"].user
+        clash = Patient.objects.filter(centre_id=user.centre_id, identifier=value)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError("A patient with this identifier already exists "
+                                              "in your centre.")
+        return value
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: PatientSerializer(many=True), 403: _ERRORS[403]}),
+    retrieve=extend_schema(responses={200: PatientSerializer, **_errors(403, 404)}),
+    create=extend_schema(responses={201: PatientSerializer, **_errors(400, 403)}),
+    update=extend_schema(responses={200: PatientSerializer, **_ERRORS}),
+    partial_update=extend_schema(responses={200: PatientSerializer, **_ERRORS}),
+)
+class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    serializer_class = PatientSerializer
+    permission_classes = [RolePermission]
+    queryset = Patient.objects.none()
+    filterset_fields = ["identifier"]
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        return selectors.patient_list(user=self.request.user).order_by("identifier")  # type: ignore[arg-type]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = services.patient_get_or_create(
+            centre=self.request.user.centre, data=dict(serializer.validated_data))  # type: ignore[union-attr]
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        services.patient_update(patient=serializer.instance, data=dict(serializer.validated_data))
+
+
+class SegmentFindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SegmentFinding
+        fields = ["id", "segment", "side", "finding", "area_reduction_pct",
+                  "diameter_reduction_pct", "reference_diameter_mm", "lesion_length_mm",
+                  "imaging_method"]
+        read_only_fields = ["id"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    findings = SegmentFindingSerializer(many=True)
+    thrombolysis_contraindications = serializers.ListField(
+        child=serializers.ChoiceField(choices=[c for c, _ in ABSOLUTE + RELATIVE]),
+        required=False)
+    symptom_onset_days = serializers.IntegerField(read_only=True, allow_null=True)
+    vcss_total = serializers.IntegerField(read_only=True, allow_null=True)
+    villalta_total = serializers.IntegerField(read_only=True, allow_null=True)
+    villalta_category = serializers.CharField(read_only=True, allow_null=True)
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = Case
+        exclude = ["created_at"]
+        read_only_fields = ["id", "author", "updated_at"]
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict]:
+        """Score items are plain 0–3 integers in the API; their labels live in the form."""
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name.startswith(("vcss_", "villalta_")):
+            kwargs.pop("choices", None)
+            kwargs.pop("validators", None)  # the model's 0–3 check again: a doubled message
+            return serializers.IntegerField, {**kwargs, "min_value": 0, "max_value": 3}
+        return field_class, kwargs
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            fields["patient"].queryset = selectors.patient_list(user=request.user)  # type: ignore[attr-defined]
+        return fields
+
+    def validate_ceap(self, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            return ceap.parse(value).canonical()
+        except ceap.CeapError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_findings(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not value:
+            raise serializers.ValidationError("Record at least one segment finding.")
+        keys = [(f["segment"], f["side"]) for f in value]
+        if len(keys) != len(set(keys)):
+            raise serializers.ValidationError("Each segment and side may be recorded once.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        onset = attrs.get("symptom_onset_date", getattr(self.instance, "symptom_onset_date", None))
+        day = attrs.get("case_date", getattr(self.instance, "case_date", None))
+        if onset and day and onset > day:
+            raise serializers.ValidationError(
+                {"symptom_onset_date": "Symptom onset cannot be after the case date."})
+        if attrs.get("thrombolysis_contraindications"):
+            attrs["contraindications_assessed"] = True
+        return attrs
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: CaseSerializer(many=True), 403: _ERRORS[403]}),
+    retrieve=extend_schema(responses={200: CaseSerializer, **_errors(403, 404)}),
+    create=extend_schema(responses={201: CaseSerializer, **_errors(400, 403)}),
+    update=extend_schema(responses={200: CaseSerializer, **_ERRORS}),
+    partial_update=extend_schema(responses={200: CaseSerializer, **_ERRORS}),
+)
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    serializer_class = CaseSerializer
+    permission_classes = [RolePermission]
+    queryset = Case.objects.none()
+    filterset_fields = ["lesion_entity", "side"]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return selectors.case_list(user=self.request.user)  # type: ignore[arg-type]
+
+    @transaction.atomic
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
+        findings = data.pop("findings")
+        patient = data.pop("patient")
+        serializer.instance = services.case_create(
+            patient=patient, author=self.request.user, data=data, findings=findings)  # type: ignore[arg-type]
+
+    @transaction.atomic
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
+        findings = data.pop("findings", None)
+        services.case_update(case=serializer.instance, data=data, findings=findings)

@@ -1,0 +1,356 @@
+"""Patients, cases and per-segment imaging findings.
+
+Coded values are TextChoices with stable codes (the codes are the guideline engine's
+vocabulary, brief §2.4); a nullable field means "not recorded", which the engine treats as
+unknown rather than as "no".
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from cases import scores
+from venousapp.accounts.models import Centre
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other / diverse")
+
+
+class Side(models.TextChoices):
+    LEFT = "left", _("Left")
+    RIGHT = "right", _("Right")
+    BILATERAL = "bilateral", _("Bilateral")
+
+
+class LesionEntity(models.TextChoices):
+    ACUTE_THROMBOTIC = "acute_thrombotic", _("Acute (or subacute) thrombotic lesion")
+    CHRONIC_POST_THROMBOTIC = "chronic_post_thrombotic", _("Chronic post-thrombotic obstruction")
+    NIVL = "nivl", _("Non-thrombotic iliac vein lesion (NIVL)")
+    ILIOCAVAL_ATRESIA = "iliocaval_atresia", _("Iliocaval atresia / IVC agenesis")
+    IVC_OCCLUSION = "ivc_occlusion", _("IVC occlusion")
+
+
+class NivlCause(models.TextChoices):
+    MAY_THURNER = "may_thurner", _("May-Thurner (iliac vein compression)")
+    TUMOUR = "tumour", _("Tumour")
+    CYST = "cyst", _("Cyst")
+    RETROPERITONEAL_FIBROSIS = "retroperitoneal_fibrosis", _("Retroperitoneal fibrosis")
+    OTHER_EXTRINSIC = "other_extrinsic", _("Other extrinsic compression")
+
+
+class ThrombosisEntity(models.TextChoices):
+    ASCENDING = "ascending", _("Ascending (from calf upwards)")
+    DESCENDING = "descending", _("Descending (from pelvic veins downwards)")
+    TRANSFASCIAL = "transfascial", _("Transfascial (from a superficial vein)")
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+
+
+class QolImpairment(models.TextChoices):
+    NONE = "none", _("None")
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+
+
+class Ulcer(models.TextChoices):
+    NONE = "none", _("No ulcer")
+    HEALED = "healed", _("Healed ulcer")
+    ACTIVE = "active", _("Active ulcer")
+
+
+class YesNoUnknown(models.TextChoices):
+    YES = "true", _("Yes")
+    NO = "false", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Inflow(models.TextChoices):
+    GOOD = "good", _("Good (CFV fed by patent FV and/or DFV)")
+    POOR = "poor", _("Poor")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    HIGH = "high", _("High")
+
+
+class Segment(models.TextChoices):
+    """CEAP 2020 deep venous segments (Lurie 2020), the ones imaging findings refer to."""
+
+    IVC = "IVC", _("Inferior vena cava (IVC)")
+    CIV = "CIV", _("Common iliac vein (CIV)")
+    IIV = "IIV", _("Internal iliac vein (IIV)")
+    EIV = "EIV", _("External iliac vein (EIV)")
+    PELV = "PELV", _("Pelvic veins (PELV)")
+    CFV = "CFV", _("Common femoral vein (CFV)")
+    DFV = "DFV", _("Deep femoral vein (DFV)")
+    FV = "FV", _("Femoral vein (FV)")
+    POPV = "POPV", _("Popliteal vein (POPV)")
+    TIBV = "TIBV", _("Crural (tibial) veins (TIBV)")
+    ATV = "ATV", _("Anterior tibial veins (ATV)")
+    PTV = "PTV", _("Posterior tibial veins (PTV)")
+    PRV = "PRV", _("Peroneal veins (PRV)")
+    MUSV = "MUSV", _("Muscular veins (MUSV)")
+    GAV = "GAV", _("Gastrocnemius veins (GAV)")
+    SOV = "SOV", _("Soleal veins (SOV)")
+
+
+# Segments the guideline rules treat as stentable (brief §2.5 STENTABLE).
+STENTABLE_SEGMENTS = (Segment.IVC, Segment.CIV, Segment.EIV, Segment.CFV)
+
+
+class SegmentSide(models.TextChoices):
+    LEFT = "left", _("Left")
+    RIGHT = "right", _("Right")
+    MIDLINE = "midline", _("Midline (IVC)")
+
+
+class Finding(models.TextChoices):
+    THROMBUS = "thrombus", _("Thrombus")
+    OCCLUSION = "occlusion", _("Occlusion")
+    STENOSIS = "stenosis", _("Stenosis")
+    COMPRESSION = "compression", _("Extrinsic compression")
+    NORMAL = "normal", _("Normal")
+
+
+class ImagingMethod(models.TextChoices):
+    IVUS = "ivus", _("Intravascular ultrasound (IVUS)")
+    VENOGRAPHY = "venography", _("Multiplanar venography")
+    DUPLEX = "duplex", _("Duplex ultrasound")
+    CT = "ct", _("CT venography")
+    MR = "mr", _("MR venography")
+
+
+class Patient(models.Model):
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="patients",
+                               verbose_name=_("centre"))
+    identifier = models.CharField(
+        _("hospital identifier"), max_length=64,
+        help_text=_("The patient's number in this hospital (unique within the centre)."))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["identifier"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "identifier"],
+                                    name="patient_identifier_unique_per_centre"),
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    def age_on(self, day: date) -> int:
+        had_birthday = (day.month, day.day) >= (self.date_of_birth.month, self.date_of_birth.day)
+        return day.year - self.date_of_birth.year - (0 if had_birthday else 1)
+
+
+def _grade_field(label: str, grades: tuple[str, ...]) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label, null=True, blank=True,
+        choices=[(i, f"{i} – {text}") for i, text in enumerate(grades)],
+        validators=[MaxValueValidator(3)],
+    )
+
+
+_VCSS = {item.key: item for item in scores.VCSS_ITEMS}
+_VIL = {item.key: item for item in scores.VILLALTA_ITEMS}
+
+
+class Case(models.Model):
+    """One limb's (or the caval axis') presentation, with every input the rules read."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases",
+                                verbose_name=_("patient"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("author"))
+    case_date = models.DateField(_("case date"))
+    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    lesion_entity = models.CharField(_("lesion entity"), max_length=32,
+                                     choices=LesionEntity.choices)
+    nivl_cause = models.CharField(_("NIVL cause"), max_length=32, choices=NivlCause.choices,
+                                  blank=True)
+    ivc_filter_related = models.BooleanField(_("IVC-filter related"), null=True, blank=True)
+    thrombosis_entity = models.CharField(_("entity of thrombosis"), max_length=16,
+                                         choices=ThrombosisEntity.choices, blank=True)
+    symptom_onset_date = models.DateField(_("symptom onset"), null=True, blank=True)
+
+    # Clinical picture
+    ceap = models.CharField(_("CEAP 2020"), max_length=120, blank=True,
+                            help_text=_("e.g. C3,4b,s Esi Ad Po (CIV,EIV,CFV)"))
+    ulcer = models.CharField(_("venous ulcer"), max_length=8, choices=Ulcer.choices, blank=True)
+    venous_claudication = models.BooleanField(_("venous claudication"), null=True, blank=True)
+    qol_impairment = models.CharField(_("impairment of daily life"), max_length=10,
+                                      choices=QolImpairment.choices, blank=True)
+    symptom_severity = models.CharField(_("symptom severity"), max_length=10,
+                                        choices=Severity.choices, blank=True)
+    first_episode = models.BooleanField(_("first DVT episode"), null=True, blank=True)
+    phlegmasia = models.BooleanField(_("phlegmasia (limb-threatening venous ischaemia)"),
+                                     null=True, blank=True)
+    underlying_iliac_lesion = models.CharField(_("underlying iliac lesion"), max_length=8,
+                                               choices=YesNoUnknown.choices, blank=True)
+
+    # Patient condition
+    life_expectancy_years = models.DecimalField(
+        _("life expectancy (years)"), max_digits=4, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0)])
+    ambulatory = models.BooleanField(_("ambulatory with good function"), null=True, blank=True)
+    pregnancy = models.BooleanField(_("pregnancy"), null=True, blank=True)
+    thrombophilia = models.BooleanField(_("thrombophilia"), null=True, blank=True)
+
+    # Chronic obstruction
+    conservative_therapy_months = models.PositiveSmallIntegerField(
+        _("conservative therapy (months)"), null=True, blank=True)
+    inflow = models.CharField(_("inflow"), max_length=8, choices=Inflow.choices, blank=True)
+    stent_thrombosis_risk = models.CharField(
+        _("stent-thrombosis risk"), max_length=8, choices=RiskLevel.choices, blank=True,
+        help_text=_("Leave empty for the default of the lesion entity."))
+    long_term_anticoagulation_possible = models.BooleanField(
+        _("long-term anticoagulation possible"), null=True, blank=True)
+
+    # Device / procedure contraindications (DEV-IFU-CONTRA)
+    active_infection = models.BooleanField(_("active local infection"), null=True, blank=True)
+    severe_tortuosity = models.BooleanField(_("severe vessel tortuosity"), null=True, blank=True)
+    diameter_mismatch = models.BooleanField(_("diameter mismatch"), null=True, blank=True)
+    endovascular_contraindication = models.BooleanField(
+        _("general contraindication to endovascular procedures"), null=True, blank=True)
+
+    # Bleeding risk and thrombolysis contraindications (brief §4.5)
+    bleeding_risk_level = models.CharField(_("bleeding risk"), max_length=8,
+                                           choices=RiskLevel.choices, blank=True)
+    contraindications_assessed = models.BooleanField(
+        _("thrombolysis contraindications assessed"), default=False)
+    thrombolysis_contraindications = models.JSONField(
+        _("thrombolysis contraindications"), default=list, blank=True)
+
+    # rVCSS items (Vasquez 2010)
+    vcss_pain = _grade_field(_VCSS["pain"].label, _VCSS["pain"].grades)
+    vcss_varicose_veins = _grade_field(_VCSS["varicose_veins"].label,
+                                       _VCSS["varicose_veins"].grades)
+    vcss_oedema = _grade_field(_VCSS["oedema"].label, _VCSS["oedema"].grades)
+    vcss_pigmentation = _grade_field(_VCSS["pigmentation"].label, _VCSS["pigmentation"].grades)
+    vcss_inflammation = _grade_field(_VCSS["inflammation"].label, _VCSS["inflammation"].grades)
+    vcss_induration = _grade_field(_VCSS["induration"].label, _VCSS["induration"].grades)
+    vcss_ulcer_number = _grade_field(_VCSS["ulcer_number"].label, _VCSS["ulcer_number"].grades)
+    vcss_ulcer_duration = _grade_field(_VCSS["ulcer_duration"].label,
+                                       _VCSS["ulcer_duration"].grades)
+    vcss_ulcer_size = _grade_field(_VCSS["ulcer_size"].label, _VCSS["ulcer_size"].grades)
+    vcss_compression = _grade_field(_VCSS["compression"].label, _VCSS["compression"].grades)
+
+    # Villalta items (Villalta 1994; Kahn 2009)
+    villalta_pain = _grade_field(_VIL["pain"].label, _VIL["pain"].grades)
+    villalta_cramps = _grade_field(_VIL["cramps"].label, _VIL["cramps"].grades)
+    villalta_heaviness = _grade_field(_VIL["heaviness"].label, _VIL["heaviness"].grades)
+    villalta_paraesthesia = _grade_field(_VIL["paraesthesia"].label, _VIL["paraesthesia"].grades)
+    villalta_pruritus = _grade_field(_VIL["pruritus"].label, _VIL["pruritus"].grades)
+    villalta_pretibial_oedema = _grade_field(_VIL["pretibial_oedema"].label,
+                                             _VIL["pretibial_oedema"].grades)
+    villalta_skin_induration = _grade_field(_VIL["skin_induration"].label,
+                                            _VIL["skin_induration"].grades)
+    villalta_hyperpigmentation = _grade_field(_VIL["hyperpigmentation"].label,
+                                              _VIL["hyperpigmentation"].grades)
+    villalta_redness = _grade_field(_VIL["redness"].label, _VIL["redness"].grades)
+    villalta_venous_ectasia = _grade_field(_VIL["venous_ectasia"].label,
+                                           _VIL["venous_ectasia"].grades)
+    villalta_calf_compression_pain = _grade_field(_VIL["calf_compression_pain"].label,
+                                                  _VIL["calf_compression_pain"].grades)
+
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-case_date", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [models.Index(fields=["lesion_entity"], name="case_entity_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(nivl_cause="") | models.Q(lesion_entity="nivl"),
+                name="case_nivl_cause_only_for_nivl"),
+            models.CheckConstraint(
+                condition=models.Q(symptom_onset_date__isnull=True)
+                | models.Q(symptom_onset_date__lte=models.F("case_date")),
+                name="case_onset_not_after_case_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk}"
+
+    @property
+    def symptom_onset_days(self) -> int | None:
+        if self.symptom_onset_date is None:
+            return None
+        return (self.case_date - self.symptom_onset_date).days
+
+    def vcss_values(self) -> dict[str, int | None]:
+        return {item.key: getattr(self, f"vcss_{item.key}") for item in scores.VCSS_ITEMS}
+
+    def villalta_values(self) -> dict[str, int | None]:
+        return {item.key: getattr(self, f"villalta_{item.key}")
+                for item in scores.VILLALTA_ITEMS}
+
+    @property
+    def vcss_total(self) -> int | None:
+        return scores.vcss_total(self.vcss_values())
+
+    @property
+    def villalta_total(self) -> int | None:
+        return scores.villalta_total(self.villalta_values())
+
+    @property
+    def villalta_category(self) -> str | None:
+        return scores.villalta_category(
+            self.villalta_total, ulcer=self.ulcer == Ulcer.ACTIVE if self.ulcer else None)
+
+
+class SegmentFinding(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
+    segment = models.CharField(_("segment"), max_length=8, choices=Segment.choices)
+    side = models.CharField(_("side"), max_length=8, choices=SegmentSide.choices)
+    finding = models.CharField(_("finding"), max_length=12, choices=Finding.choices)
+    area_reduction_pct = models.PositiveSmallIntegerField(
+        _("IVUS area reduction (%)"), null=True, blank=True,
+        validators=[MaxValueValidator(100)])
+    diameter_reduction_pct = models.PositiveSmallIntegerField(
+        _("diameter reduction (%)"), null=True, blank=True, validators=[MaxValueValidator(100)])
+    reference_diameter_mm = models.DecimalField(
+        _("reference diameter (mm)"), max_digits=4, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(40)])
+    lesion_length_mm = models.PositiveSmallIntegerField(
+        _("lesion length (mm)"), null=True, blank=True, validators=[MaxValueValidator(600)])
+    imaging_method = models.CharField(_("imaging"), max_length=12,
+                                      choices=ImagingMethod.choices, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("segment finding")
+        verbose_name_plural = _("segment findings")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "segment", "side"],
+                                    name="finding_one_per_segment_and_side"),
+            models.CheckConstraint(condition=models.Q(area_reduction_pct__lte=100),
+                                   name="finding_area_pct_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.side}: {self.finding}"

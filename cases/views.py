@@ -1,0 +1,146 @@
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from cases import ceap, selectors, services
+from cases.access import case_for_request, require_perm
+from cases.facts import case_facts
+from cases.forms import CaseFilterForm, CaseForm, FindingFormSet, PatientForm
+from cases.history import case_history
+from cases.models import Case, Patient
+from guidelines.selectors import overall_status
+from guidelines.views import recommendations_context
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    require_perm(request, "cases.view_case")
+    filters = CaseFilterForm(request.GET or None)
+    query = entity = ""
+    if filters.is_valid():
+        query, entity = filters.cleaned_data["q"], filters.cleaned_data["entity"]
+    cases = selectors.case_list(user=request.user, query=query, entity=entity)  # type: ignore[arg-type]
+    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    for case in page:
+        case.overall = overall_status(facts=case_facts(case))
+    return render(request, "cases/case_list.html", {"page": page, "filters": filters})
+
+
+def _apply_service_errors(exc: ValidationError, *forms: Any) -> None:
+    """Put a service's ValidationError on the form that owns the field, else the first form."""
+    for field, errors in exc.message_dict.items():
+        owner = next((f for f in forms if field in f.fields), forms[0])
+        for error in errors:
+            owner.add_error(field if field in owner.fields else None, error)
+
+
+def _patient_initial(request: HttpRequest) -> dict[str, Any]:
+    patient_id = request.GET.get("patient", "")
+    if not patient_id.isdigit():
+        return {}
+    patient = selectors.patient_list(user=request.user).filter(pk=patient_id).first()  # type: ignore[arg-type]
+    if patient is None:
+        return {}
+    return {"identifier": patient.identifier, "name": patient.name,
+            "date_of_birth": patient.date_of_birth, "sex": patient.sex}
+
+
+def case_create(request: HttpRequest) -> HttpResponse:
+    require_perm(request, "cases.add_case")
+    patient_form = PatientForm(request.POST or None, initial=_patient_initial(request))
+    case_form = CaseForm(request.POST or None)
+    findings = FindingFormSet(request.POST or None, instance=Case(), prefix="findings")
+    if request.method == "POST" and all(
+        [patient_form.is_valid(), case_form.is_valid(), findings.is_valid()]
+    ):
+        try:
+            with transaction.atomic():
+                patient = services.patient_get_or_create(
+                    centre=request.user.centre, data=patient_form.cleaned_data)  # type: ignore[union-attr]
+                case = services.case_create(
+                    patient=patient, author=request.user,  # type: ignore[arg-type]
+                    data=_case_data(case_form), findings=findings.findings_data())
+        except ValidationError as exc:
+            _apply_service_errors(exc, patient_form, case_form)
+        else:
+            messages.success(request, _("Case %(id)s was saved.") % {"id": case.pk})
+            return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/case_form.html", {
+        "patient_form": patient_form, "form": case_form, "findings": findings, "case": None,
+    })
+
+
+def _case_data(form: CaseForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+
+
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_for_request(request, pk, "cases.change_case")
+    patient_form = PatientForm(request.POST or None, instance=Patient(
+        pk=case.patient.pk, centre=case.patient.centre, identifier=case.patient.identifier,
+        name=case.patient.name, date_of_birth=case.patient.date_of_birth, sex=case.patient.sex))
+    case_form = CaseForm(request.POST or None, instance=case)
+    findings = FindingFormSet(request.POST or None, instance=case, prefix="findings")
+    if request.method == "POST" and all(
+        [patient_form.is_valid(), case_form.is_valid(), findings.is_valid()]
+    ):
+        try:
+            with transaction.atomic():
+                services.patient_update(patient=case.patient, data=patient_form.cleaned_data)
+                services.case_update(case=case, data=_case_data(case_form),
+                                     findings=findings.findings_data())
+        except ValidationError as exc:
+            _apply_service_errors(exc, patient_form, case_form)
+        else:
+            messages.success(request, _("Case %(id)s was updated.") % {"id": case.pk})
+            return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/case_form.html", {
+        "patient_form": patient_form, "form": case_form, "findings": findings, "case": case,
+    })
+
+
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_for_request(request, pk)
+    findings = list(case.findings.all())
+    facts = case_facts(case, findings)
+    parsed = None
+    if case.ceap:
+        try:
+            parsed = ceap.parse(case.ceap)
+        except ceap.CeapError:
+            parsed = None
+    return render(request, "cases/case_detail.html", {
+        "case": case, "findings": findings, "facts": facts, "ceap": parsed,
+        **recommendations_context(request, case=case, facts=facts),
+    })
+
+
+def case_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_for_request(request, pk)
+    return render(request, "cases/case_history.html",
+                  {"case": case, "entries": case_history(case)})
+
+
+@require_GET
+def ceap_preview(request: HttpRequest) -> HttpResponse:
+    """Live plain-language reading of the CEAP text being typed (htmx partial)."""
+    require_perm(request, "cases.view_case")
+    text = request.GET.get("case-ceap", request.GET.get("ceap", ""))
+    reading = error = ""
+    if text.strip():
+        try:
+            parsed = ceap.parse(text)
+            reading = parsed.describe()
+            canonical = parsed.canonical()
+        except ceap.CeapError as exc:
+            error, canonical = str(exc), ""
+    else:
+        canonical = ""
+    return render(request, "cases/_ceap_reading.html",
+                  {"reading": reading, "error": error, "canonical": canonical})
