@@ -1,0 +1,178 @@
+"""How the guideline admin pages show rule definitions, and the vocabulary handed to the
+structured rule editor (``static/js/rule_editor.js``) through ``json_script``.
+
+Pure Python over ``guidelines/vocabulary.py``: readable sentences for expressions
+("Days since symptom onset ≤ 14"), strength in the society's own grading, value labels.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from guidelines import vocabulary as V
+
+OP_LABELS = {
+    "is_true": "is true",
+    "is_false": "is false",
+    "eq": "=",
+    "ne": "≠",
+    "lt": "<",
+    "lte": "≤",
+    "gt": ">",
+    "gte": "≥",
+    "in": "is one of",
+    "not_in": "is none of",
+    "contains_any": "includes any of",
+    "contains_none": "includes none of",
+    "contains_all": "includes all of",
+}
+OP_ORDER = tuple(OP_LABELS)
+VALUE_LABELS = {
+    "recommend": "Recommend",
+    "consider": "Consider",
+    "against": "Against",
+    "not_applicable": "Not applicable",
+    "insufficient_data": "Insufficient data",
+}
+ORIGIN_LABELS = {"fact": "Case facts", "derived": "Derived values", "outcome": "Rule outcomes"}
+
+
+def input_label(name: str) -> str:
+    spec = V.INPUTS.get(name)
+    if spec is None:
+        return name
+    field = V.FACT_FIELDS.get(name)
+    if field is not None:
+        return field.label
+    if spec.origin == "fact":
+        return spec.description or name
+    return name.replace("_", " ").capitalize()
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_value_text(item) for item in value)
+    return str(value)
+
+
+def describe_expr(expr: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A tree {kind, text, children} for templates; tolerant of invalid expressions (an old
+    version may not validate against today's vocabulary)."""
+    if not isinstance(expr, Mapping):
+        return None
+    for kind, title in (("all", "All of"), ("any", "Any of")):
+        if kind in expr and isinstance(expr[kind], list):
+            children = [describe_expr(child) for child in expr[kind]]
+            return {"kind": kind, "text": title, "children": [c for c in children if c]}
+    if "not" in expr:
+        child = describe_expr(expr["not"])
+        return {"kind": "not", "text": "Not", "children": [child] if child else []}
+    name, op = str(expr.get("input", "?")), str(expr.get("op", "?"))
+    text = f"{input_label(name)} {OP_LABELS.get(op, op)}"
+    if op not in ("is_true", "is_false"):
+        text += f" {_value_text(expr.get('value'))}"
+    return {"kind": "leaf", "text": text, "input": name, "children": []}
+
+
+def strength_text(strength: Mapping[str, Any] | None) -> str:
+    """The society's own grading: ESVS "Class IIa, Level B", GRADE "2C", SIR letters."""
+    if not strength:
+        return "not graded"
+    system, native, level = strength.get("system"), strength.get("native"), strength.get("level")
+    if system == "ESVS" and native:
+        return f"ESVS Class {native}" + (f", Level {level}" if level else "")
+    if system == "GRADE" and native:
+        return f"GRADE {native}{level or ''}"
+    if native:
+        return f"{system} {native}" + (f" ({level})" if level else "")
+    return f"{system}: not graded" if system and system != "NONE" else "not graded"
+
+
+def definition_view(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """What the rule and version pages show of a definition."""
+    criteria = [
+        {
+            "id": c.get("id"),
+            "label": c.get("label"),
+            "field": c.get("field"),
+            "test": describe_expr(c.get("test")),
+        }
+        for c in definition.get("criteria") or []
+        if isinstance(c, Mapping)
+    ]
+    switch = definition.get("switch")
+    switch_view = None
+    if isinstance(switch, Mapping):
+        switch_view = {
+            "label": switch.get("label") or switch.get("id"),
+            "field": switch.get("field"),
+            "test": describe_expr(switch.get("test")),
+            "outcomes": [
+                (result, VALUE_LABELS.get(str(switch.get(result)), switch.get(result)))
+                for result in ("true", "false", "unknown")
+            ],
+        }
+    return {
+        "text": definition.get("text", ""),
+        "population_text": definition.get("population_text", ""),
+        "population": describe_expr(definition.get("population")),
+        "criteria": criteria,
+        "switch": switch_view,
+        "positive": VALUE_LABELS.get(str(definition.get("positive")), definition.get("positive")),
+        "failure": VALUE_LABELS.get(str(definition.get("failure")), definition.get("failure")),
+        "strength": strength_text(definition.get("strength")),
+        "normalised": (definition.get("strength") or {}).get("normalised"),
+        "number": definition.get("recommendation_number"),
+        "notes": definition.get("notes", ""),
+        "brief_ref": definition.get("brief_ref"),
+        "verification": definition.get("verification"),
+        "provisional": definition.get("verification") != "verified",
+        "topic": V.TOPICS.get(str(definition.get("topic")), definition.get("topic")),
+        "engine": definition.get("engine"),
+    }
+
+
+def definition_diff(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str, new_label: str
+) -> str:
+    """A unified diff of two definitions as indented JSON (what an approver reviews)."""
+
+    def lines(definition: Mapping[str, Any]) -> list[str]:
+        return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+    return "\n".join(
+        difflib.unified_diff(lines(old), lines(new), old_label, new_label, lineterm="", n=3)
+    )
+
+
+def editor_vocabulary() -> dict[str, Any]:
+    """Everything the structured editor offers, from the closed vocabulary."""
+    inputs: list[dict[str, Any]] = [
+        {
+            "name": spec.name,
+            "label": input_label(spec.name),
+            "kind": spec.kind,
+            "values": list(spec.values),
+            "origin": spec.origin,
+            "description": spec.description,
+        }
+        for spec in V.INPUTS.values()
+    ]
+    order = {"fact": 0, "derived": 1, "outcome": 2}
+    inputs.sort(key=lambda item: order.get(str(item["origin"]), 9))
+    return {
+        "inputs": inputs,
+        "origins": ORIGIN_LABELS,
+        "ops": {kind: [op for op in OP_ORDER if op in ops] for kind, ops in V.OPS_BY_KIND.items()},
+        "op_labels": OP_LABELS,
+        "fields": [{"name": f.name, "label": f.label} for f in V.FACT_FIELDS.values()],
+        "rule_values": [{"value": v, "label": VALUE_LABELS[v]} for v in V.RULE_VALUES],
+        "switch_values": [
+            {"value": v, "label": VALUE_LABELS[v]} for v in (*V.RULE_VALUES, V.INSUFFICIENT_DATA)
+        ],
+    }

@@ -1,0 +1,16 @@
+"""Celery tasks of the guidelines app: thin wrappers taking ids (the work is in services)."""
+
+from celery import shared_task
+
+from guidelines import services
+
+
+@shared_task(
+    name="guidelines.impact_preview",
+    time_limit=900,
+    soft_time_limit=870,
+    acks_late=True,
+)
+def impact_preview_task(preview_id: int) -> bool:
+    """Compute one queued impact preview; a redelivered message finds it claimed and stops."""
+    return services.impact_preview_run(preview_id=preview_id)

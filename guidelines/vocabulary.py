@@ -1,0 +1,409 @@
+"""The closed vocabulary of the guideline engine (CLINICAL_BRIEF.md §2.4-§2.6).
+
+Everything a rule may read is declared here: the case facts of §2.4 (field names, allowed
+values, numeric ranges), the derived values of §2.4/§2.5 and the three rule outcomes
+(`etr_candidate`, `device_contraindicated`, `stent_pathway_active`) that later rules read.
+The rule schema (`guidelines/schema.py`) validates rule definitions against it and the engine
+(`guidelines/engine.py`) normalises facts with it, so a value outside this vocabulary is
+"not recorded" everywhere (§2.6 C1). Pure Python: no Django import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------------------------
+# Coded values (§1, §2.4, §4.1)
+
+LESION_ENTITIES = (
+    "acute_thrombotic",
+    "chronic_post_thrombotic",
+    "nivl",
+    "iliocaval_atresia",
+    "ivc_occlusion",
+)
+ACUTE_ENTITY = "acute_thrombotic"
+# §2.5 "CHRONIC": every entity that is treated as an established (non-acute) obstruction.
+CHRONIC_ENTITIES = frozenset(
+    {"chronic_post_thrombotic", "nivl", "iliocaval_atresia", "ivc_occlusion"}
+)
+SEXES = ("female", "male", "other")
+SIDES = ("left", "right", "bilateral")
+NIVL_CAUSES = ("may_thurner", "tumour", "cyst", "retroperitoneal_fibrosis", "other_extrinsic")
+THROMBOSIS_ENTITIES = ("ascending", "descending", "transfascial")
+ULCER_STATES = ("none", "healed", "active")
+QOL_LEVELS = ("none", "mild", "moderate", "severe")
+SEVERITIES = ("mild", "moderate", "severe")
+INFLOW_STATES = ("good", "poor")
+RISK_LEVELS = ("low", "high")
+CONTRAINDICATION_CLASSES = ("none", "relative", "absolute")
+OBSTRUCTION_TYPES = ("occlusion", "stenosis")
+DVT_PHASES = ("acute", "subacute", "chronic")
+
+# CEAP 2020 deep venous segments in anatomical order (§4.1); `segments_involved` holds these.
+DEEP_SEGMENTS = (
+    "IVC",
+    "CIV",
+    "IIV",
+    "EIV",
+    "PELV",
+    "CFV",
+    "DFV",
+    "FV",
+    "POPV",
+    "TIBV",
+    "ATV",
+    "PTV",
+    "PRV",
+    "MUSV",
+    "GAV",
+    "SOV",
+)
+# §2.5 segment sets, exactly as written (§2.6 C10).
+STENTABLE_SEGMENTS = ("IVC", "CIV", "EIV", "CFV")
+ILIOFEMORAL_SEGMENTS = frozenset({"CIV", "EIV", "CFV"})
+FEMOROPOPLITEAL_SEGMENTS = frozenset({"FV", "POPV"})
+
+# CEAP 2020 clinical classes (§4.1); rules test membership (§2.6 C8).
+CEAP_CLASSES = ("C0", "C1", "C2", "C2r", "C3", "C4", "C4a", "C4b", "C4c", "C5", "C6", "C6r")
+# "C >= C3" / "C3-C6": a bare C4 counts (§2.6 C8); C6r is read as C6 by the parser's
+# threshold mapping before this set is consulted.
+CEAP_C3_OR_WORSE = frozenset({"C3", "C4", "C4a", "C4b", "C4c", "C5", "C6"})
+
+# ---------------------------------------------------------------------------------------------
+# §4.5 Bleeding-risk contraindications to catheter-directed thrombolysis (SIR QI guideline,
+# Vedantham et al., JVIR 2014;25:1317-1325, as tabulated in Korean J Radiol 2021, PMC8154777).
+# (code, label) pairs; the cases app uses them as its checklist choices, and the engine derives
+# `contraindication_class` from them when the class itself is not recorded.
+
+ABSOLUTE: tuple[tuple[str, str], ...] = (
+    (
+        "active_bleeding_or_dic",
+        "Active internal bleeding or disseminated intravascular coagulation",
+    ),
+    (
+        "cerebrovascular_event_3m",
+        "Cerebrovascular event (including TIA) within 3 months",
+    ),
+    (
+        "neurosurgery_or_intracranial_trauma_3m",
+        "Intracranial or spinal neurosurgery, or intracranial trauma, within 3 months",
+    ),
+    ("anticoagulation_contraindicated", "Absolute contraindication to anticoagulation"),
+)
+RELATIVE: tuple[tuple[str, str], ...] = (
+    (
+        "major_event_10d",
+        "Major event within 7-10 days (CPR, major surgery, cataract surgery, obstetric "
+        "delivery, organ biopsy, major trauma)",
+    ),
+    ("intracranial_lesion_or_seizure", "Intracranial lesion (incl. tumour) or seizure disorder"),
+    (
+        "uncontrolled_hypertension",
+        "Uncontrolled hypertension (systolic >180 or diastolic >110 mm Hg)",
+    ),
+    (
+        "gi_bleeding_or_eye_surgery_3m",
+        "Major gastrointestinal bleeding or internal eye surgery within 3 months",
+    ),
+    (
+        "serious_reaction",
+        "Serious allergic or other reaction to thrombolytic, anticoagulant or contrast agent "
+        "not controlled by premedication",
+    ),
+    ("severe_thrombocytopenia", "Severe thrombocytopenia"),
+    (
+        "shunt_or_left_heart_thrombus",
+        "Known right-to-left cardiac or pulmonary shunt, or left-heart thrombus",
+    ),
+    (
+        "severe_dyspnoea_or_acute_illness",
+        "Severe dyspnoea or acute illness precluding safe performance of the procedure",
+    ),
+    ("infected_thrombus", "Suspected infected thrombus"),
+    ("renal_failure", "Renal failure (eGFR <60 mL/min)"),
+    ("pregnancy_or_lactation", "Pregnancy or lactation"),
+    ("severe_hepatic_dysfunction", "Severe hepatic dysfunction"),
+    ("bacterial_endocarditis", "Bacterial endocarditis"),
+    ("diabetic_haemorrhagic_retinopathy", "Diabetic haemorrhagic retinopathy"),
+)
+ABSOLUTE_CODES = frozenset(code for code, _ in ABSOLUTE)
+RELATIVE_CODES = frozenset(code for code, _ in RELATIVE)
+CONTRAINDICATION_FACTORS = tuple(code for code, _ in ABSOLUTE + RELATIVE)
+
+
+def contraindication_class_from_factors(factors: object) -> str | None:
+    """§4.5 class implied by checklist codes: any absolute item -> "absolute", else any
+    relative item -> "relative"; None when no known code is given (an empty checklist does not
+    say "none": only an explicitly recorded class does)."""
+    if not isinstance(factors, list | tuple | set | frozenset):
+        return None
+    codes = {f for f in factors if isinstance(f, str)}
+    if codes & ABSOLUTE_CODES:
+        return "absolute"
+    if codes & RELATIVE_CODES:
+        return "relative"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule values, overall status, planning codes (§0.2, §2.5, §2.6, §8.2)
+
+RULE_VALUES = ("recommend", "consider", "against", "not_applicable")
+INSUFFICIENT_DATA = "insufficient_data"
+OVERALL_STATUSES = (  # precedence order, first match wins (§2.5, §2.6 C15)
+    "contraindicated_defer",
+    "insufficient_data",
+    "etr_candidate",
+    "stent_conflict",
+    "stent_indicated",
+    "anticoagulation_only",
+    "conservative",
+)
+PLANNING_STATUSES = frozenset({"etr_candidate", "stent_indicated", "stent_conflict"})
+ACCESS_CODES = ("popliteal_prone", "femoral", "femoral_midthigh", "jugular", "posterior_tibial")
+FOLLOW_UP_ENTITIES = ("nivl", "acute_thrombotic", "post_thrombotic", "ivc_reconstruction")
+STRENGTH_SYSTEMS = ("ESVS", "GRADE", "SIR", "CIRSE", "ACCP", "ASH", "NONE")
+STRENGTH_NORMALISED = ("strong", "weak", "not_graded")
+VERIFICATION_STATES = ("verified", "provisional")
+TOPICS = {
+    "acute_dvt": "Acute iliofemoral DVT: thrombus removal and related",
+    "chronic_obstruction": "Chronic obstruction (PTO, NIVL, IVC occlusion, atresia)",
+    "stent_pathway": "Peri- and post-stenting care",
+    "device": "Device contraindications",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Case facts (§2.4). Kind tells the engine how to normalise a value.
+
+
+@dataclass(frozen=True)
+class FactField:
+    """One §2.4 input field. `values` for enums, `minimum`/`maximum` for numbers."""
+
+    name: str
+    kind: str  # bool | number | enum | segments | ceap | obstruction | bleeding_risk
+    label: str
+    values: tuple[str, ...] = ()
+    minimum: float = 0.0
+    maximum: float = float("inf")
+
+
+FACT_FIELDS: dict[str, FactField] = {
+    f.name: f
+    for f in (
+        FactField("age", "number", "Age (years)", maximum=130),
+        FactField("sex", "enum", "Sex", SEXES),
+        FactField("side", "enum", "Side", SIDES),
+        FactField("lesion_entity", "enum", "Lesion entity", LESION_ENTITIES),
+        FactField("nivl_cause", "enum", "Cause of the NIVL", NIVL_CAUSES),
+        FactField("ivc_filter_related", "bool", "IVC-filter related"),
+        FactField("thrombosis_entity", "enum", "Entity of thrombosis", THROMBOSIS_ENTITIES),
+        FactField("segments_involved", "segments", "Segments involved", DEEP_SEGMENTS),
+        FactField("obstruction", "obstruction", "Obstruction (type, IVUS area reduction)"),
+        FactField("ceap", "ceap", "CEAP classification"),
+        FactField("ulcer", "enum", "Ulcer", ULCER_STATES),
+        FactField("venous_claudication", "bool", "Venous claudication"),
+        FactField("qol_impairment", "enum", "Quality-of-life impairment", QOL_LEVELS),
+        FactField(
+            "bleeding_risk", "bleeding_risk", "Bleeding risk / thrombolysis contraindications"
+        ),
+        FactField("life_expectancy_years", "number", "Life expectancy (years)", maximum=150),
+        FactField("ambulatory", "bool", "Ambulatory with good functional status"),
+        FactField("pregnancy", "bool", "Pregnancy"),
+        FactField("active_infection", "bool", "Active local infection (access or target site)"),
+        FactField("severe_tortuosity", "bool", "Severe vessel tortuosity"),
+        FactField("diameter_mismatch", "bool", "Severe diameter mismatch"),
+        FactField(
+            "endovascular_contraindication",
+            "bool",
+            "General contraindication to endovascular procedures",
+        ),
+        FactField("symptom_onset_days", "number", "Days since symptom onset", maximum=36500),
+        FactField("first_episode", "bool", "First DVT episode"),
+        FactField("phlegmasia", "bool", "Phlegmasia (limb-threatening venous ischaemia)"),
+        FactField("symptom_severity", "enum", "Symptom severity", SEVERITIES),
+        FactField("underlying_iliac_lesion", "bool", "Underlying iliac lesion after clearance"),
+        FactField("villalta", "number", "Villalta score", maximum=33),
+        FactField("vcss", "number", "Revised VCSS", maximum=30),
+        FactField(
+            "conservative_therapy_months", "number", "Months of conservative therapy", maximum=1200
+        ),
+        FactField("inflow", "enum", "Inflow into the CFV", INFLOW_STATES),
+        FactField("stent_thrombosis_risk", "enum", "Risk of stent thrombosis", RISK_LEVELS),
+        FactField("thrombophilia", "bool", "Thrombophilia"),
+        FactField(
+            "long_term_anticoagulation_possible", "bool", "Long-term anticoagulation possible"
+        ),
+    )
+}
+FACT_NAMES = tuple(FACT_FIELDS)
+
+# ---------------------------------------------------------------------------------------------
+# What a rule expression may test ("inputs" of the rule DSL).
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A value a rule leaf may test.
+
+    kind: bool | number | enum | set. `values` lists the allowed values (enum) or elements
+    (set). `fields` are the §2.4 fields the value comes from: the first *unrecorded* one is
+    named in ``insufficient_data:<field>`` when a leaf on this input is unknown, and all of them
+    are shown as the criterion's inputs. `origin`: fact | derived | outcome.
+    """
+
+    name: str
+    kind: str
+    fields: tuple[str, ...]
+    values: tuple[str, ...] = ()
+    origin: str = "fact"
+    description: str = ""
+
+
+def _fact_inputs() -> dict[str, InputSpec]:
+    specs: dict[str, InputSpec] = {}
+    for f in FACT_FIELDS.values():
+        if f.kind in ("bool", "number", "enum"):
+            specs[f.name] = InputSpec(f.name, f.kind, (f.name,), f.values, "fact", f.label)
+    specs["segments_involved"] = InputSpec(
+        "segments_involved",
+        "set",
+        ("segments_involved",),
+        DEEP_SEGMENTS,
+        "fact",
+        "Segments involved (CEAP 2020 deep segments)",
+    )
+    obstruction = ("obstruction",)
+    bleeding = ("bleeding_risk",)
+    for spec in (
+        InputSpec("obstruction.type", "enum", obstruction, OBSTRUCTION_TYPES, "fact", "Type"),
+        InputSpec("obstruction.area_reduction_pct", "number", obstruction, (), "fact", "IVUS area"),
+        InputSpec("obstruction.diameter_reduction_pct", "number", obstruction, (), "fact", "Diam."),
+        InputSpec("bleeding_risk.level", "enum", bleeding, RISK_LEVELS, "fact", "Bleeding risk"),
+        InputSpec(
+            "bleeding_risk.contraindication_class",
+            "enum",
+            bleeding,
+            CONTRAINDICATION_CLASSES,
+            "fact",
+            "Thrombolysis contraindication class as recorded",
+        ),
+        InputSpec(
+            "bleeding_risk.factors", "set", bleeding, CONTRAINDICATION_FACTORS, "fact", "§4.5 items"
+        ),
+    ):
+        specs[spec.name] = spec
+    # The effective value (entity default, C11) replaces the raw field for rules.
+    del specs["stent_thrombosis_risk"]
+    return specs
+
+
+_LE = ("lesion_entity",)
+_LE_SEG = ("lesion_entity", "segments_involved")
+_SYMPTOMS = ("ceap", "venous_claudication", "qol_impairment")
+
+DERIVED_INPUTS: dict[str, InputSpec] = {
+    s.name: s
+    for s in (
+        InputSpec("acute", "bool", _LE, origin="derived", description="lesion_entity is acute"),
+        InputSpec("chronic", "bool", _LE, origin="derived", description="lesion_entity in CHRONIC"),
+        InputSpec("iliofemoral", "bool", _LE_SEG, origin="derived", description="§2.5 IF"),
+        InputSpec("iliocaval", "bool", _LE_SEG, origin="derived", description="IF with IVC"),
+        InputSpec("femoropopliteal_only", "bool", _LE_SEG, origin="derived", description="FP_only"),
+        InputSpec("proximal", "bool", _LE_SEG, origin="derived", description="IF or FP_only"),
+        InputSpec("c_classes", "set", ("ceap",), CEAP_CLASSES, "derived", "CEAP clinical classes"),
+        InputSpec(
+            "ceap_symptomatic", "bool", ("ceap",), origin="derived", description="CEAP subscript s"
+        ),
+        InputSpec(
+            "symptomatic",
+            "bool",
+            _SYMPTOMS,
+            origin="derived",
+            description="CEAP s or venous claudication or QoL impairment moderate/severe",
+        ),
+        InputSpec(
+            "clinically_relevant",
+            "bool",
+            _SYMPTOMS,
+            origin="derived",
+            description="C >= C3 or venous claudication or QoL impairment moderate/severe",
+        ),
+        InputSpec(
+            "significant_obstruction",
+            "bool",
+            ("obstruction",),
+            origin="derived",
+            description="occlusion, or area reduction >= severe_threshold",
+        ),
+        InputSpec(
+            "bleeding_ok",
+            "bool",
+            ("bleeding_risk",),
+            origin="derived",
+            description="bleeding risk low and no thrombolysis contraindication",
+        ),
+        InputSpec(
+            "contraindication_class",
+            "enum",
+            ("bleeding_risk",),
+            CONTRAINDICATION_CLASSES,
+            "derived",
+            "recorded class, else derived from the §4.5 checklist",
+        ),
+        InputSpec(
+            "stent_thrombosis_risk",
+            "enum",
+            ("stent_thrombosis_risk", "lesion_entity", "thrombophilia"),
+            RISK_LEVELS,
+            "derived",
+            "recorded risk, else the entity default (§2.5 rule 17, C11)",
+        ),
+        InputSpec(
+            "dvt_phase",
+            "enum",
+            ("symptom_onset_days",),
+            DVT_PHASES,
+            "derived",
+            "acute <=14 d, subacute 15-28 d, chronic >28 d (§1.1)",
+        ),
+    )
+}
+
+# Rule outcomes that later rules may read, with the rules they are computed from. The
+# computation itself is code in guidelines/engine.py (brief §2.5, end); the rule ids are
+# declared here so the rule-set loader can order rules and reject dependency cycles.
+OUTCOME_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "etr_candidate": (
+        "SVSAVF-2012-ETR-03",
+        "SVSAVF-2012-ETR-04",
+        "ESVS-2021-VT-ETR",
+        "SIR-2023-AIDVT-SEL",
+    ),
+    "device_contraindicated": ("DEV-IFU-CONTRA",),
+    "stent_pathway_active": (
+        "SVSAVF-2014-VLU-6.8",
+        "ESVS-2015-CVD-STENT",
+        "ESVS-2022-CVD-STENT",
+        "CIRSE-2014-ICS",
+        "SIR-2023-CIVO-05",
+        "SVSAVF-2012-ETR-05",
+        "DEV-IFU-CONTRA",
+    ),
+}
+OUTCOME_INPUTS: dict[str, InputSpec] = {
+    name: InputSpec(name, "bool", (name,), origin="outcome", description=f"from {', '.join(ids)}")
+    for name, ids in OUTCOME_DEPENDENCIES.items()
+}
+
+INPUTS: dict[str, InputSpec] = {**_fact_inputs(), **DERIVED_INPUTS, **OUTCOME_INPUTS}
+
+# Operators per input kind; is_true/is_false take no value.
+OPS_BY_KIND: dict[str, frozenset[str]] = {
+    "bool": frozenset({"is_true", "is_false", "eq", "ne"}),
+    "number": frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in"}),
+    "enum": frozenset({"eq", "ne", "in", "not_in"}),
+    "set": frozenset({"contains_any", "contains_none", "contains_all"}),
+}
+ALL_OPS = frozenset().union(*OPS_BY_KIND.values())
