@@ -1,0 +1,740 @@
+"""Writes of the planning app. Every write is atomic, validated, and leaves a history row that
+names its author (``_history_user``), whether it comes from a page, the API or a script."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from cases.facts import case_facts
+from cases.models import Case
+from guidelines.presentation import OVERALL_LABELS
+from guidelines.selectors import recommendations_evaluate
+from planning import selectors, sizing
+from planning.models import (
+    PLANNER_USE_KIND,
+    AccessSite,
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+    Device,
+    DeviceSize,
+    ImplantedDevice,
+    PlannedStent,
+    PlannerUse,
+    PlanStatus,
+    ProcedurePlan,
+    ProcedureRecord,
+)
+from planning.proposal import PlanRefused, draft_plan, open_contraindications
+from venousapp.accounts.models import User
+
+_TEMPLATE_POSITION_OFFSET = 500  # template items follow the generated equipment items
+
+
+def _save(obj: models.Model, user: User | None, update_fields: Sequence[str] | None = None) -> None:
+    obj._history_user = user  # type: ignore[attr-defined]
+    obj.full_clean()
+    obj.save(update_fields=update_fields)
+
+
+def _delete(obj: models.Model, user: User | None) -> None:
+    obj._history_user = user  # type: ignore[attr-defined]
+    obj.delete()
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def _refusal(overall: str) -> ValidationError:
+    return ValidationError(
+        _(
+            "A procedure is planned only for a case whose overall status is “early thrombus "
+            "removal candidate”, “stenting indicated” or “stenting indicated, but guidelines "
+            "disagree”. This case is “%(status)s”; complete or review the case first."
+        )
+        % {"status": OVERALL_LABELS.get(overall, overall)},
+        code="not_plannable",
+    )
+
+
+def _assert_draft(plan: ProcedurePlan) -> None:
+    """Changes need a draft; read from the database, as the caller's copy may be stale."""
+    if not ProcedurePlan.objects.filter(pk=plan.pk, status=PlanStatus.DRAFT).exists():
+        raise ValidationError(
+            _("The plan is signed; reopen it before changing it."), code="plan_signed"
+        )
+
+
+def _stent_values(row: sizing.StentRow) -> dict[str, Any]:
+    return {
+        "segment": row.segment,
+        "side": row.side,
+        "device_id": row.device.id if row.device else None,
+        "size_id": row.size.id if row.size else None,
+        "diameter_mm": row.diameter_mm,
+        "length_mm": row.length_mm,
+        "proposed_diameter_mm": row.diameter_mm,
+        "proposed_length_mm": row.length_mm,
+        "basis": row.basis[:300],
+    }
+
+
+@transaction.atomic
+def plan_create(*, case: Case, author: User, now: dt.datetime | None = None) -> ProcedurePlan:
+    """A plan pre-filled from the case and today's guideline result (brief §5, §8.2, §8.4).
+
+    Refused (ValidationError, code ``not_plannable``) unless the overall status is
+    etr_candidate, stent_indicated or stent_conflict.
+    """
+    # Read the stored case: coded values exactly as the engine's vocabulary has them.
+    case = Case.objects.select_related("patient").get(pk=case.pk)
+    findings = list(case.findings.order_by("id"))
+    facts = case_facts(case, findings)
+    result, ruleset = recommendations_evaluate(facts=facts)
+    defaults = selectors.plan_defaults()
+    try:
+        draft = draft_plan(
+            overall=result["overall"],
+            planning=result["planning"],
+            follow_up_entity=result["follow_up_entity"],
+            lesion_entity=case.lesion_entity,
+            side=case.side,
+            measurements=selectors.measurements(findings),
+            stent_catalogue=selectors.stent_catalogue(),
+            equipment=selectors.equipment_catalogue(),
+            defaults=defaults,
+        )
+    except PlanRefused:
+        raise _refusal(result["overall"]) from None
+    template = selectors.checklist_template_for(draft.scenario)
+    plan = ProcedurePlan(
+        case=case,
+        author=author,
+        scenario=draft.scenario,
+        checklist_template=template,
+        guideline_status=result["overall"],
+        guideline_snapshot={
+            "overall": result["overall"],
+            "planning": result["planning"],
+            "follow_up_entity": result["follow_up_entity"],
+            "ruleset_version": str(ruleset.version),
+            "as_of": (now or timezone.now()).isoformat(),
+        },
+        positioning=draft.positioning,
+        anaesthesia=draft.anaesthesia,
+        anaesthesia_reason=draft.anaesthesia_reason,
+        bilateral_access=draft.bilateral_access,
+        jugular=draft.jugular,
+        bilateral_extension=draft.bilateral_extension,
+        confluence_technique=draft.confluence_technique,
+        heparin_iu_per_kg=draft.heparin_iu_per_kg,
+        act_target_s=draft.act_target_s,
+        antithrombotic_regimen=draft.antithrombotic_regimen,
+        follow_up_entity=draft.follow_up_entity,
+    )
+    _save(plan, author)
+    access_sites = [
+        AccessSite(
+            plan=plan, position=position, site=access.site, side=access.side, note=access.note
+        )
+        for position, access in enumerate(draft.access_sites)
+    ]
+    stents = [
+        PlannedStent(plan=plan, position=position, **_stent_values(row))
+        for position, row in enumerate(draft.stents)
+    ]
+    items = [
+        ChecklistItem(
+            plan=plan,
+            phase=item.phase,
+            category=item.category,
+            position=position * 10,
+            text=item.text,
+            device_id=item.device_id,
+            device_size_id=item.size_id,
+        )
+        for position, item in enumerate(draft.items, start=1)
+    ]
+    if template is not None:
+        items += [
+            ChecklistItem(
+                plan=plan,
+                phase=template_item.phase,
+                category="safety",
+                position=_TEMPLATE_POSITION_OFFSET + template_item.position,
+                text=template_item.text,
+                template_item=template_item,
+            )
+            for template_item in template.items.all()
+        ]
+    for model, rows in ((AccessSite, access_sites), (PlannedStent, stents), (ChecklistItem, items)):
+        _bulk_create(model, rows, author)
+    return plan
+
+
+def _bulk_create(model: type[models.Model], rows: list[Any], user: User) -> None:
+    """Create the generated rows of a new plan with their history rows in a few queries.
+
+    The related rows come from the catalogue and template just read, so only the field
+    values are validated here (no per-row existence queries for them)."""
+    related = [f.name for f in model._meta.concrete_fields if f.is_relation]
+    for row in rows:
+        row.full_clean(exclude=related, validate_unique=False, validate_constraints=False)
+    bulk_create_with_history(rows, model, default_user=user)
+
+
+_PLAN_FIELDS = (
+    "scenario",
+    "positioning",
+    "anaesthesia",
+    "anaesthesia_reason",
+    "bilateral_access",
+    "jugular",
+    "bilateral_extension",
+    "confluence_technique",
+    "heparin_iu_per_kg",
+    "act_target_s",
+    "antithrombotic_regimen",
+    "follow_up_entity",
+    "notes",
+)
+
+
+@transaction.atomic
+def plan_update(*, plan: ProcedurePlan, user: User, data: dict[str, Any]) -> ProcedurePlan:
+    _assert_draft(plan)
+    # Compare with the stored plan: a bound ModelForm has already changed the caller's copy.
+    plan = ProcedurePlan.objects.select_for_update().get(pk=plan.pk)
+    unknown = set(data) - set(_PLAN_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    changed = [name for name, value in data.items() if getattr(plan, name) != value]
+    for name in changed:
+        setattr(plan, name, data[name])
+    if changed:
+        _save(plan, user, [*changed, "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_access_sites_replace(
+    *, plan: ProcedurePlan, user: User, rows: Sequence[dict[str, Any]]
+) -> None:
+    """The plan's access sites in the given order (the first is the primary access)."""
+    _assert_draft(plan)
+    if not rows:
+        raise ValidationError({"access_sites": _("Plan at least one access site.")})
+    keep = [row["id"] for row in rows if row.get("id")]
+    for stale in plan.access_sites.exclude(pk__in=keep):
+        _delete(stale, user)
+    for position, row in enumerate(rows):
+        site = plan.access_sites.get(pk=row["id"]) if row.get("id") else AccessSite(plan=plan)
+        site.position = position
+        for name in ("site", "side", "note"):
+            if name in row:
+                setattr(site, name, row[name])
+        _save(site, user)
+
+
+def _stent_fill(stent: PlannedStent) -> None:
+    size = stent.size if stent.size_id is not None else None
+    if size is not None:
+        if size.device_id != stent.device_id:
+            raise ValidationError({"size": _("This size belongs to another device.")})
+        if size.diameter_mm is None or size.length_mm is None:
+            raise ValidationError({"size": _("Choose a size with a diameter and a length.")})
+        stent.diameter_mm, stent.length_mm = size.diameter_mm, size.length_mm
+    if stent.device is not None and stent.device.kind != "stent":
+        raise ValidationError({"device": _("Choose a stent.")})
+    if stent.diameter_mm is None or stent.length_mm is None:
+        raise ValidationError(_("Give a catalogue size or a diameter and a length."))
+
+
+@transaction.atomic
+def plan_stents_replace(*, plan: ProcedurePlan, user: User, rows: Sequence[dict[str, Any]]) -> None:
+    """The plan's stents as the clinician set them: a catalogue size fixes diameter and
+    length; without one the typed diameter and length are kept (and warned about)."""
+    _assert_draft(plan)
+    keep = [row["id"] for row in rows if row.get("id")]
+    for stale in plan.stents.exclude(pk__in=keep):
+        _delete(stale, user)
+    seen: set[tuple[str, str]] = set()
+    for position, row in enumerate(rows):
+        stent = plan.stents.get(pk=row["id"]) if row.get("id") else PlannedStent(plan=plan)
+        stent.position = position
+        for name in ("segment", "side", "device", "size", "diameter_mm", "length_mm"):
+            if name in row:
+                setattr(stent, name, row[name])
+        if stent.segment == "IVC":
+            stent.side = "midline"
+        elif stent.side == "midline":
+            raise ValidationError({"side": _("Only the IVC is midline; choose left or right.")})
+        if (stent.segment, stent.side) in seen:
+            raise ValidationError(
+                {
+                    "segment": _("Two stents for %(where)s.")
+                    % {"where": f"{stent.side} {stent.segment}"}
+                }
+            )
+        seen.add((stent.segment, stent.side))
+        _stent_fill(stent)
+        _save(stent, user)
+
+
+@transaction.atomic
+def plan_stents_propose(*, plan: ProcedurePlan, user: User) -> None:
+    """Size the plan's stents again from the case's current measurements and catalogue,
+    keeping each site's chosen stent while it is still in the catalogue."""
+    _assert_draft(plan)
+    catalogue = selectors.stent_catalogue()
+    by_id = {model.id: model for model in catalogue}
+    chosen = {
+        (s.segment, s.side): by_id[s.device_id] for s in plan.stents.all() if s.device_id in by_id
+    }
+    findings = list(plan.case.findings.all())
+    facts = case_facts(plan.case, findings)
+    result, _ruleset = recommendations_evaluate(facts=facts)
+    segments = list((result["planning"] or {}).get("stent_diameter_mm") or {}) or None
+    defaults = selectors.plan_defaults()
+    rows = sizing.propose_stents(
+        selectors.measurements(findings),
+        catalogue,
+        segments=segments,
+        chosen=chosen,
+        oversize_mm=defaults.oversize_mm,
+        landing_margin_mm=defaults.landing_margin_mm,
+        overlap_mm=defaults.overlap_mm,
+    )
+    existing = {(s.segment, s.side): s for s in plan.stents.all()}
+    wanted = {row.site for row in rows}
+    for site, stale in existing.items():
+        if site not in wanted:
+            _delete(stale, user)
+    for position, row in enumerate(rows):
+        stent = existing.get(row.site) or PlannedStent(plan=plan)
+        stent.position = position
+        for name, value in _stent_values(row).items():
+            setattr(stent, name, value)
+        _save(stent, user)
+
+
+@transaction.atomic
+def plan_sign(
+    *,
+    plan: ProcedurePlan,
+    user: User,
+    override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> ProcedurePlan:
+    """Sign the plan. An open contraindication (brief §5.7, DEV-IFU-CONTRA) needs a recorded
+    reason to proceed."""
+    plan = ProcedurePlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == PlanStatus.SIGNED:
+        return plan
+    open_now = open_contraindications(case_facts(plan.case))
+    reason = override_reason.strip() or plan.contraindication_override_reason.strip()
+    if open_now and not reason:
+        raise ValidationError(
+            {
+                "contraindication_override_reason": _(
+                    "Open contraindication: %(items)s. Record why the procedure goes ahead, "
+                    "or resolve it on the case."
+                )
+                % {"items": ", ".join(label for _code, label in open_now)}
+            },
+            code="contraindication_open",
+        )
+    plan.status = PlanStatus.SIGNED
+    plan.signed_at = now or timezone.now()
+    plan.signed_by = user
+    plan.contraindication_override_reason = (
+        reason if open_now else plan.contraindication_override_reason
+    )
+    _save(
+        plan,
+        user,
+        ["status", "signed_at", "signed_by", "contraindication_override_reason", "updated_at"],
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_reopen(*, plan: ProcedurePlan, user: User) -> ProcedurePlan:
+    """Back to draft for changes; the signature stays in the history."""
+    plan = ProcedurePlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.records.filter(completed_at__isnull=False).exists():
+        raise ValidationError(_("The procedure is recorded as completed; the plan is final."))
+    if plan.status == PlanStatus.DRAFT:
+        return plan
+    plan.status = PlanStatus.DRAFT
+    plan.signed_at = None
+    plan.signed_by = None
+    _save(plan, user, ["status", "signed_at", "signed_by", "updated_at"])
+    return plan
+
+
+# --- checklist ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def checklist_item_tick(
+    *, item: ChecklistItem, user: User, now: dt.datetime | None = None
+) -> ChecklistItem:
+    """Record who ticked the item and when; ticking a ticked item changes nothing."""
+    item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    if item.ticked_at is None:
+        item.ticked_at = now or timezone.now()
+        item.ticked_by = user
+        _save(item, user, ["ticked_at", "ticked_by"])
+    return item
+
+
+@transaction.atomic
+def checklist_item_untick(*, item: ChecklistItem, user: User) -> ChecklistItem:
+    """Clear the tick; the history keeps who ticked, who unticked and when."""
+    item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    if item.ticked_at is not None:
+        item.ticked_at = None
+        item.ticked_by = None
+        _save(item, user, ["ticked_at", "ticked_by"])
+    return item
+
+
+@transaction.atomic
+def checklist_item_add(
+    *, plan: ProcedurePlan, user: User, phase: str, text: str, category: str = "other"
+) -> ChecklistItem:
+    _assert_draft(plan)
+    last = plan.items.filter(phase=phase).aggregate(models.Max("position"))["position__max"]
+    item = ChecklistItem(
+        plan=plan, phase=phase, category=category, text=text, position=(last or 0) + 10
+    )
+    _save(item, user)
+    return item
+
+
+@transaction.atomic
+def checklist_item_update(*, item: ChecklistItem, user: User, text: str) -> ChecklistItem:
+    _assert_draft(item.plan)
+    item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    if item.text != text:
+        item.text = text
+        _save(item, user, ["text"])
+    return item
+
+
+@transaction.atomic
+def checklist_item_remove(*, item: ChecklistItem, user: User) -> None:
+    _assert_draft(item.plan)
+    _delete(item, user)
+
+
+# --- procedure records ----------------------------------------------------------------------
+
+_RECORD_FIELDS = (
+    "performed_on",
+    "operators",
+    "access_used",
+    "balloon_pressure_atm",
+    "ivus_before",
+    "ivus_after",
+    "technical_success",
+    "major_bleeding",
+    "pulmonary_embolism",
+    "early_stent_thrombosis",
+    "death",
+    "complication_notes",
+    "antithrombotic_regimen",
+    "follow_up_entity",
+)
+
+
+def procedure_record_initial(*, plan: ProcedurePlan, user: User) -> dict[str, Any]:
+    """What the record form starts from: the plan's access, stents, regimen and protocol."""
+    access = "; ".join(
+        f"{a.get_side_display()} {str(a.get_site_display()).lower()}"
+        for a in plan.access_sites.all()
+    )
+    return {
+        "performed_on": timezone.localdate(),
+        "operators": user.get_full_name() or user.get_username(),
+        "access_used": access,
+        "antithrombotic_regimen": plan.antithrombotic_regimen,
+        "follow_up_entity": plan.follow_up_entity,
+        "implants": [
+            {
+                "segment": s.segment,
+                "side": s.side,
+                "device": s.device,
+                "diameter_mm": s.diameter_mm,
+                "length_mm": s.length_mm,
+                "lot": "",
+            }
+            for s in plan.stents.all()
+            if s.device is not None
+        ],
+    }
+
+
+def _replace_implants(
+    record: ProcedureRecord, user: User, implants: Sequence[dict[str, Any]]
+) -> None:
+    keep = [row["id"] for row in implants if row.get("id")]
+    for stale in record.implants.exclude(pk__in=keep):
+        _delete(stale, user)
+    for position, row in enumerate(implants):
+        implant = (
+            record.implants.get(pk=row["id"]) if row.get("id") else ImplantedDevice(record=record)
+        )
+        implant.position = position
+        for name in ("segment", "side", "device", "diameter_mm", "length_mm", "lot"):
+            if name in row:
+                setattr(implant, name, row[name])
+        if implant.segment == "IVC":
+            implant.side = "midline"
+        _save(implant, user)
+
+
+def _assert_open(record: ProcedureRecord) -> None:
+    if record.completed_at is not None:
+        raise ValidationError(
+            _("The procedure record is completed and can no longer be changed."),
+            code="record_completed",
+        )
+
+
+@transaction.atomic
+def procedure_record_create(
+    *,
+    case: Case,
+    author: User,
+    data: dict[str, Any],
+    implants: Sequence[dict[str, Any]] = (),
+    plan: ProcedurePlan | None = None,
+) -> ProcedureRecord:
+    if plan is not None and plan.case_id != case.pk:
+        raise ValidationError({"plan": _("The plan belongs to another case.")})
+    if plan is not None and plan.records.exists():
+        raise ValidationError({"plan": _("This plan already has a procedure record.")})
+    record = ProcedureRecord(
+        case=case,
+        plan=plan,
+        author=author,
+        **{k: v for k, v in data.items() if k in _RECORD_FIELDS},
+    )
+    _save(record, author)
+    _replace_implants(record, author, implants)
+    return record
+
+
+@transaction.atomic
+def procedure_record_update(
+    *,
+    record: ProcedureRecord,
+    user: User,
+    data: dict[str, Any],
+    implants: Sequence[dict[str, Any]] | None = None,
+) -> ProcedureRecord:
+    record = ProcedureRecord.objects.select_for_update().get(pk=record.pk)
+    _assert_open(record)
+    for name, value in data.items():
+        if name in _RECORD_FIELDS:
+            setattr(record, name, value)
+    _save(record, user)
+    if implants is not None:
+        _replace_implants(record, user, implants)
+    return record
+
+
+def _followup_schedule_create(record: ProcedureRecord, now: dt.datetime) -> Any:
+    """Hand over to the follow-up app in the same transaction: its schedule exists exactly
+    when the procedure is completed. Imported here because the follow-up app builds on the
+    planning models (``followup.services`` imports ``planning.models``)."""
+    from followup.services import followup_schedule_create
+
+    return followup_schedule_create(procedure=record, now=now)
+
+
+@transaction.atomic
+def procedure_record_complete(
+    *, record: ProcedureRecord, user: User, now: dt.datetime | None = None
+) -> ProcedureRecord:
+    """Mark the procedure as completed and create its surveillance schedule.
+
+    Idempotent: completing a completed record changes nothing and creates no second
+    schedule. Completion needs the technical result and the follow-up protocol.
+    """
+    record = ProcedureRecord.objects.select_for_update().get(pk=record.pk)
+    if record.completed_at is not None:
+        return record
+    errors = {}
+    if record.technical_success is None:
+        errors["technical_success"] = _("Record whether the procedure succeeded technically.")
+    if not record.follow_up_entity:
+        errors["follow_up_entity"] = _("Choose the follow-up protocol.")
+    if errors:
+        raise ValidationError(errors)
+    now = now or timezone.now()
+    record.completed_at = now
+    record.completed_by = user
+    _save(record, user, ["completed_at", "completed_by", "updated_at"])
+    _followup_schedule_create(record, now)
+    return record
+
+
+# --- catalogue and templates (guideline admins) ---------------------------------------------
+
+_DEVICE_FIELDS = (
+    "code",
+    "kind",
+    "name",
+    "manufacturer",
+    "dedicated",
+    "planner_use",
+    "design",
+    "material",
+    "segments",
+    "evidence",
+    "notes",
+    "position",
+)
+_SIZE_FIELDS = ("diameter_mm", "length_mm", "french", "wire_inch", "verified", "notes")
+
+
+def _check_device(device: Device) -> None:
+    expected = PLANNER_USE_KIND.get(PlannerUse(device.planner_use)) if device.planner_use else None
+    if device.planner_use and expected != device.kind:
+        raise ValidationError(
+            {"planner_use": _("This use needs a device of kind “%(kind)s”.") % {"kind": expected}}
+        )
+    if device.kind != "stent":
+        device.dedicated = False
+        device.segments = []
+    unknown = set(device.segments or ()) - set(sizing.STENT_DEFAULTS)
+    if unknown:
+        raise ValidationError(
+            {"segments": _("Unknown segments: %(s)s.") % {"s": ", ".join(sorted(unknown))}}
+        )
+
+
+@transaction.atomic
+def device_save(*, user: User, data: dict[str, Any], device: Device | None = None) -> Device:
+    device = device or Device()
+    for name, value in data.items():
+        if name in _DEVICE_FIELDS:
+            setattr(device, name, value)
+    _check_device(device)
+    _save(device, user)
+    return device
+
+
+@transaction.atomic
+def device_retire(*, device: Device, user: User, now: dt.datetime | None = None) -> Device:
+    """Retire, never delete: plans and records keep pointing at the device."""
+    if device.retired_at is None:
+        device.retired_at = now or timezone.now()
+        _save(device, user, ["retired_at"])
+    return device
+
+
+@transaction.atomic
+def device_restore(*, device: Device, user: User) -> Device:
+    if device.retired_at is not None:
+        device.retired_at = None
+        _save(device, user, ["retired_at"])
+    return device
+
+
+@transaction.atomic
+def device_size_save(
+    *, user: User, device: Device, data: dict[str, Any], size: DeviceSize | None = None
+) -> DeviceSize:
+    size = size or DeviceSize(device=device)
+    if size.device_id != device.pk:
+        raise ValidationError(_("This size belongs to another device."))
+    for name, value in data.items():
+        if name in _SIZE_FIELDS:
+            setattr(size, name, value)
+    if device.kind == "stent" and (size.diameter_mm is None or size.length_mm is None):
+        raise ValidationError(_("A stent size needs a diameter and a length."))
+    if all(getattr(size, n) is None for n in ("diameter_mm", "length_mm", "french", "wire_inch")):
+        raise ValidationError(_("Give at least one dimension."))
+    _save(size, user)
+    return size
+
+
+@transaction.atomic
+def device_size_retire(
+    *, size: DeviceSize, user: User, now: dt.datetime | None = None
+) -> DeviceSize:
+    if size.retired_at is None:
+        size.retired_at = now or timezone.now()
+        _save(size, user, ["retired_at"])
+    return size
+
+
+@transaction.atomic
+def device_size_restore(*, size: DeviceSize, user: User) -> DeviceSize:
+    if size.retired_at is not None:
+        size.retired_at = None
+        _save(size, user)  # validates the "one active row per size" constraint
+    return size
+
+
+@transaction.atomic
+def checklist_template_save(
+    *,
+    user: User,
+    data: dict[str, Any],
+    items: Sequence[dict[str, Any]],
+    template: ChecklistTemplate | None = None,
+) -> ChecklistTemplate:
+    """Create or change a scenario's template. Items left out are retired (plans made from
+    them keep their copy); the change is versioned by the history."""
+    template = template or ChecklistTemplate()
+    for name in ("scenario", "name", "description"):
+        if name in data:
+            setattr(template, name, data[name])
+    _save(template, user)
+    keep = [row["id"] for row in items if row.get("id")]
+    now = timezone.now()
+    for stale in template.items.active().exclude(pk__in=keep):
+        stale.retired_at = now
+        _save(stale, user, ["retired_at"])
+    for row in items:
+        item = (
+            template.items.get(pk=row["id"])
+            if row.get("id")
+            else ChecklistTemplateItem(template=template)
+        )
+        for name in ("phase", "position", "text"):
+            if name in row:
+                setattr(item, name, row[name])
+        _save(item, user)
+    return template
+
+
+@transaction.atomic
+def checklist_template_retire(
+    *, template: ChecklistTemplate, user: User, now: dt.datetime | None = None
+) -> ChecklistTemplate:
+    if template.retired_at is None:
+        template.retired_at = now or timezone.now()
+        _save(template, user, ["retired_at"])
+    return template
+
+
+@transaction.atomic
+def checklist_template_restore(*, template: ChecklistTemplate, user: User) -> ChecklistTemplate:
+    if template.retired_at is not None:
+        template.retired_at = None
+        _save(template, user)  # one active template per scenario
+    return template

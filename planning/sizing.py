@@ -1,0 +1,557 @@
+"""Procedure planning block of the evaluation contract (CLINICAL_BRIEF.md §2.5, §2.6, §5, §8.2).
+
+Pure Python, no ORM: the guideline engine calls :func:`plan` once per evaluation, and the
+planning app can reuse :data:`STENT_DEFAULTS` and :func:`default_diameter_mm` for its
+checklist. Everything here answers "what does a careful operator prepare for" from the coded
+case facts alone; it never replaces IVUS sizing on the table (§5.5: size to the healthy
+reference segment above and below the lesion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+__all__ = [
+    "STENT_DEFAULTS",
+    "StentDefault",
+    "access_options",
+    "default_diameter_mm",
+    "follow_up_entity",
+    "plan",
+]
+
+_CHRONIC = frozenset({"chronic_post_thrombotic", "nivl", "iliocaval_atresia", "ivc_occlusion"})
+_STENTABLE_ORDER = ("IVC", "CIV", "EIV", "CFV")
+
+
+@dataclass(frozen=True)
+class StentDefault:
+    """Default stent diameter range for one segment (§5.5 "Default stent diameter range in app").
+
+    ``typical_mm`` is the brief's "typ." value where it gives one (CIV 16, EIV 14); IVC and CFV
+    have a range only.
+    """
+
+    min_mm: int
+    max_mm: int
+    typical_mm: int | None = None
+
+
+# §5.5 table. Reference areas (Jayaraj 2021): CIV 200 mm² ≈ 16 mm, EIV 150 mm² ≈ 14 mm,
+# CFV 125 mm² ≈ 12-13 mm; IVC: large-diameter stents (Wallstent 20-24 mm, sinus-XL 16-36 mm).
+STENT_DEFAULTS: dict[str, StentDefault] = {
+    "IVC": StentDefault(18, 24),
+    "CIV": StentDefault(14, 18, 16),
+    "EIV": StentDefault(12, 16, 14),
+    "CFV": StentDefault(12, 14),
+}
+
+
+def default_diameter_mm(segment: str) -> int | float:
+    """Proposed diameter without per-segment measurements: the §5.5 typical value, else the
+    midpoint of the app's default range.
+
+    The midpoint reproduces the brief's typical values where both exist (CIV 14-18 -> 16,
+    EIV 12-16 -> 14) and gives IVC 21 mm (18-24) and CFV 13 mm (12-14, matching the 12-13 mm
+    reference diameter). Integral results are returned as int. Raises KeyError for a segment
+    that is not stentable.
+    """
+    default = STENT_DEFAULTS[segment]
+    if default.typical_mm is not None:
+        return default.typical_mm
+    middle = (default.min_mm + default.max_mm) / 2
+    return int(middle) if middle.is_integer() else middle
+
+
+def access_options(lesion_entity: str | None, segments: Collection[str]) -> list[str]:
+    """Acceptable primary access, ipsilateral unless stated, best first (§2.5 planning, §5.2).
+
+    - acute thrombotic: popliteal vein, prone; when the popliteal vein itself is thrombosed
+      (POPV involved) the internal jugular (from above) or a posterior tibial vein.
+    - NIVL without CFV disease: CFV or mid-thigh FV ("femoral").
+    - any chronic lesion with CFV disease: access below the disease with good inflow,
+      mid-thigh FV or popliteal (prone).
+    - chronic without CFV disease (non-NIVL): femoral, mid-thigh FV or popliteal.
+    """
+    if lesion_entity == "acute_thrombotic":
+        return ["jugular", "posterior_tibial"] if "POPV" in segments else ["popliteal_prone"]
+    cfv = "CFV" in segments
+    if lesion_entity == "nivl" and not cfv:
+        return ["femoral"]
+    if cfv:
+        return ["femoral_midthigh", "popliteal_prone"]
+    # Chronic without CFV disease; also the fallback for an unrecorded entity, which the
+    # engine never plans for (planning needs a known entity).
+    return ["femoral", "femoral_midthigh", "popliteal_prone"]
+
+
+def follow_up_entity(lesion_entity: str | None, segments: Collection[str]) -> str | None:
+    """§8.2 mapping as settled by §2.6 C14.
+
+    acute_thrombotic -> acute_thrombotic even with the IVC involved; chronic_post_thrombotic ->
+    ivc_reconstruction when the IVC is involved, else post_thrombotic; nivl -> nivl;
+    ivc_occlusion and iliocaval_atresia -> ivc_reconstruction.
+    """
+    if lesion_entity == "acute_thrombotic":
+        return "acute_thrombotic"
+    if lesion_entity == "chronic_post_thrombotic":
+        return "ivc_reconstruction" if "IVC" in segments else "post_thrombotic"
+    if lesion_entity == "nivl":
+        return "nivl"
+    if lesion_entity in ("ivc_occlusion", "iliocaval_atresia"):
+        return "ivc_reconstruction"
+    return None
+
+
+def plan(
+    *,
+    lesion_entity: str | None,
+    segments: Collection[str] | None,
+    side: str | None,
+    stent_pathway_active: bool,
+) -> tuple[dict[str, Any], str | None]:
+    """The contract's ``planning`` block and ``follow_up_entity`` (§2.5 planning, §2.6 C13/C14).
+
+    Called only when the overall status is etr_candidate, stent_indicated or stent_conflict.
+
+    - bilateral_access: IVC involved or ``side == "bilateral"`` (§5.2); an unrecorded side is
+      not bilateral (C13).
+    - jugular: "recommended" when the IVC is involved, the disease is bilateral, or the jugular
+      vein is a primary access option (acute case with thrombosed POPV); else "optional".
+    - bilateral_extension (inverted-Y, §5.6): IVC involved and both iliac axes diseased,
+      operationally ``side == "bilateral"`` and CIV or EIV involved. A unilateral CIV stent
+      protruding into the IVC is not a bilateral extension.
+    - stent_diameter_mm: every involved stentable segment (IVC, CIV, EIV, CFV) once the stent
+      pathway is active, none for other segments; ``{}`` without a stent (C13).
+    - follow_up_entity: only when a stent is part of the plan (§2.5), per C14.
+    """
+    involved = frozenset(segments or ())
+    options = access_options(lesion_entity, involved)
+    ivc = "IVC" in involved
+    bilateral = side == "bilateral"
+    planning = {
+        "primary_access": options[0],
+        "access_options": options,
+        "bilateral_access": ivc or bilateral,
+        "jugular": "recommended" if ivc or bilateral or "jugular" in options else "optional",
+        "bilateral_extension": ivc and bilateral and ("CIV" in involved or "EIV" in involved),
+        "stent_diameter_mm": (
+            {s: default_diameter_mm(s) for s in _STENTABLE_ORDER if s in involved}
+            if stent_pathway_active
+            else {}
+        ),
+    }
+    entity = follow_up_entity(lesion_entity, involved) if stent_pathway_active else None
+    return planning, entity
+
+
+# =============================================================================================
+# Stent sizing against the device catalogue (§5.4 landing zones, §5.5 sizing, §6 catalogue)
+#
+# Everything below is pure: the planning app turns catalogue rows and segment findings into
+# the dataclasses here, and stores what comes back. Numbers marked [M] in the brief are
+# parameters with defaults, never literals buried in the arithmetic.
+
+OVERSIZE_MM = 1.0  # §5.5 "slight oversizing (≈1–2 mm) is common for nitinol stents" [M]
+LANDING_MARGIN_MM = 10  # healthy landing zone at each free stent end (§5.4, [M])
+OVERLAP_MM = 15  # §5.4 "~1–2 cm for nitinol stents" [M]
+MAX_DIAMETER_STEP_MM = 4.0  # larger steps between adjacent stents are flagged
+# Typical lengths of a diseased segment when nothing was measured [M]: a starting point for
+# the order list, to be replaced by the IVUS/venography measurement.
+DEFAULT_LESION_LENGTH_MM: dict[str, int] = {"IVC": 80, "CIV": 50, "EIV": 80, "CFV": 40}
+
+# Each side's iliac axis from cranial to caudal; the IVC (midline) sits above both.
+AXIS = ("IVC", "CIV", "EIV", "CFV")
+INFLOW_SEGMENTS = ("FV", "DFV")
+_SIDE_ORDER = {"midline": 0, "right": 1, "left": 2}
+
+Site = tuple[str, str]  # (segment, side); the IVC's side is "midline"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One segment finding as the planner reads it (cases.SegmentFinding)."""
+
+    segment: str
+    side: str
+    finding: str
+    reference_diameter_mm: float | None = None
+    lesion_length_mm: int | None = None
+    area_reduction_pct: int | None = None
+
+    @property
+    def diseased(self) -> bool:
+        return self.finding != "normal"
+
+
+@dataclass(frozen=True)
+class StentSize:
+    id: int | None
+    diameter_mm: float
+    length_mm: int
+    french: float | None = None
+    verified: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{_mm(self.diameter_mm)} × {self.length_mm} mm"
+
+
+@dataclass(frozen=True)
+class StentModel:
+    """A catalogue stent with its active sizes (planning.Device of kind stent)."""
+
+    id: int | None
+    name: str
+    dedicated: bool = True
+    segments: tuple[str, ...] = ()
+    sizes: tuple[StentSize, ...] = ()
+
+
+@dataclass(frozen=True)
+class StentRow:
+    """A stent of a plan: proposed by :func:`propose_stents` or as the clinician changed it."""
+
+    segment: str
+    side: str
+    device: StentModel | None
+    size: StentSize | None
+    diameter_mm: float
+    length_mm: int
+    target_diameter_mm: float | None = None
+    required_length_mm: int | None = None
+    basis: str = ""
+
+    @property
+    def site(self) -> Site:
+        return (self.segment, self.side)
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    """A sizing problem the clinician must see; ``code`` is stable, ``message`` is for people."""
+
+    code: str
+    message: str
+    segment: str | None = None
+    side: str | None = None
+
+
+def _mm(value: float) -> str:
+    return f"{value:g}"
+
+
+def diameter_from_area_mm2(area_mm2: float) -> float:
+    """Diameter of the circle with this cross-sectional area (IVUS reports areas; Jayaraj 2021
+    references: CIV 200 mm² ≈ 16 mm, EIV 150 mm² ≈ 14 mm, CFV 125 mm² ≈ 12.6 mm)."""
+    from math import pi, sqrt
+
+    if area_mm2 <= 0:
+        raise ValueError("area must be positive")
+    return round(2 * sqrt(area_mm2 / pi), 1)
+
+
+def stent_sites(
+    measurements: Collection[Measurement], segments: Collection[str] | None = None
+) -> list[Site]:
+    """The (segment, side) pairs that get a stent: every diseased stentable segment, limited to
+    ``segments`` when given (the engine's ``stent_diameter_mm`` keys, §2.6 C13), ordered IVC
+    first, then each side cranial to caudal (right before left, as the diagram reads)."""
+    wanted = set(STENT_DEFAULTS if segments is None else segments) & set(STENT_DEFAULTS)
+    sites = {
+        (m.segment, "midline" if m.segment == "IVC" else m.side)
+        for m in measurements
+        if m.diseased and m.segment in wanted
+    }
+    return sorted(sites, key=lambda s: (_SIDE_ORDER.get(s[1], 3), AXIS.index(s[0])))
+
+
+def target_diameter_mm(
+    segment: str, reference_mm: float | None, *, oversize_mm: float = OVERSIZE_MM
+) -> tuple[float, str]:
+    """Diameter to aim for and why (§5.5): the healthy reference diameter plus the oversizing,
+    kept within the app's range for the segment; the §5.5 default when nothing was measured."""
+    default = STENT_DEFAULTS[segment]
+    if reference_mm is None:
+        value = float(default_diameter_mm(segment))
+        return value, (
+            f"no reference diameter measured: §5.5 default {_mm(value)} mm "
+            f"(range {default.min_mm}–{default.max_mm} mm)"
+        )
+    wanted = reference_mm + oversize_mm
+    value = min(max(wanted, default.min_mm), default.max_mm)
+    basis = f"reference {_mm(reference_mm)} mm + {_mm(oversize_mm)} mm oversizing"
+    if value != wanted:
+        basis += f", kept within the §5.5 range {default.min_mm}–{default.max_mm} mm"
+    return value, basis
+
+
+def _neighbours(site: Site) -> tuple[list[Site], list[Site]]:
+    """Sites just above and just below ``site`` on the venous tree."""
+    segment, side = site
+    if segment == "IVC":
+        return [], [("CIV", "right"), ("CIV", "left")]
+    index = AXIS.index(segment)
+    above = AXIS[index - 1]
+    cranial = [("IVC", "midline")] if above == "IVC" else [(above, side)]
+    if segment == "CFV":
+        caudal = [(inflow, side) for inflow in INFLOW_SEGMENTS]
+    else:
+        caudal = [(AXIS[index + 1], side)]
+    return cranial, caudal
+
+
+def required_length_mm(
+    site: Site,
+    lesion_length_mm: int | None,
+    stented: Collection[Site],
+    *,
+    landing_margin_mm: int = LANDING_MARGIN_MM,
+    overlap_mm: int = OVERLAP_MM,
+) -> tuple[int, str]:
+    """Lesion length plus what each end needs (§5.4): a healthy landing margin at a free end;
+    at an end that meets a stent of the segment above, the overlap into that stent (the
+    caudal stent of a pair carries the overlap, so the cranial one only covers its lesion)."""
+    segment = site[0]
+    measured = lesion_length_mm is not None
+    lesion = lesion_length_mm if lesion_length_mm is not None else DEFAULT_LESION_LENGTH_MM[segment]
+    cranial, caudal = _neighbours(site)
+    parts = [f"lesion {lesion} mm" + ("" if measured else " (not measured: typical length)")]
+    if any(s in stented for s in cranial):
+        top = overlap_mm
+        parts.append(f"{top} mm overlap into the stent above")
+    else:
+        top = landing_margin_mm
+        parts.append(
+            f"{top} mm across the iliocaval junction into the IVC"
+            if segment == "CIV"
+            else f"{top} mm cranial landing"
+        )
+    if segment == "CFV":
+        bottom = 0  # down to, not beyond, the FV/DFV confluence (§5.4)
+        parts.append("caudal end at the FV/DFV confluence")
+    elif any(s in stented for s in caudal):
+        bottom = 0  # the stent below overlaps into this one
+    else:
+        bottom = landing_margin_mm
+        parts.append(f"{bottom} mm caudal landing")
+    return lesion + top + bottom, " + ".join(parts)
+
+
+def nearest_size(
+    sizes: Collection[StentSize], diameter_mm: float, length_mm: int
+) -> tuple[StentSize | None, bool]:
+    """The catalogue size for a target: the nearest diameter (a tie goes to the larger one,
+    since undersizing risks migration), then the shortest length that is at least the target
+    (rounding up covers the lesion); a verified row wins over an unverified one of the same
+    dimensions. Returns ``(size, long_enough)``; ``long_enough`` is False when even the
+    longest length at that diameter is shorter than the target."""
+    if not sizes:
+        return None, False
+    best_distance = min(abs(s.diameter_mm - diameter_mm) for s in sizes)
+    diameter = max(
+        s.diameter_mm for s in sizes if abs(s.diameter_mm - diameter_mm) == best_distance
+    )
+    candidates = [s for s in sizes if s.diameter_mm == diameter]
+    long_enough = [s for s in candidates if s.length_mm >= length_mm]
+    if long_enough:
+        pool, ok = long_enough, True
+        length = min(s.length_mm for s in pool)
+    else:
+        pool, ok = candidates, False
+        length = max(s.length_mm for s in pool)
+    chosen = [s for s in pool if s.length_mm == length]
+    return sorted(chosen, key=lambda s: (not s.verified, s.id or 0))[0], ok
+
+
+def choose_stent(
+    segment: str, catalogue: Collection[StentModel], diameter_mm: float
+) -> StentModel | None:
+    """The stent the planner proposes for ``segment`` (one listing it among its segments and
+    offering sizes): dedicated venous stents before non-dedicated ones (§6), then one with a
+    verified size within 1 mm of the target (§6: prefer the verified catalogue), then one
+    offering the target diameter exactly; catalogue order breaks ties."""
+    suited = [m for m in catalogue if segment in m.segments and m.sizes]
+    if not suited:
+        return None
+
+    def rank(model: StentModel) -> tuple[bool, bool, bool]:
+        verified = any(s.verified and abs(s.diameter_mm - diameter_mm) <= 1 for s in model.sizes)
+        exact = any(s.diameter_mm == diameter_mm for s in model.sizes)
+        return (not model.dedicated, not verified, not exact)
+
+    return sorted(suited, key=rank)[0]  # sorted() is stable: catalogue order breaks ties
+
+
+def propose_stents(
+    measurements: Collection[Measurement],
+    catalogue: Collection[StentModel],
+    *,
+    segments: Collection[str] | None = None,
+    chosen: dict[Site, StentModel] | None = None,
+    oversize_mm: float = OVERSIZE_MM,
+    landing_margin_mm: int = LANDING_MARGIN_MM,
+    overlap_mm: int = OVERLAP_MM,
+) -> list[StentRow]:
+    """A stent per site (:func:`stent_sites`) with a catalogue size: target diameter from the
+    reference (:func:`target_diameter_mm`), target length from the lesion and its ends
+    (:func:`required_length_mm`), rounded to the nearest catalogue size of the chosen device
+    (``chosen`` per site while it offers a size within 1 mm of the target, else
+    :func:`choose_stent`). Without a fitting device the targets are
+    kept (length rounded up to 10 mm) and :func:`stent_warnings` reports it."""
+    by_site = {(m.segment, "midline" if m.segment == "IVC" else m.side): m for m in measurements}
+    sites = stent_sites(measurements, segments)
+    rows = []
+    for site in sites:
+        found = by_site[site]
+        diameter, diameter_basis = target_diameter_mm(
+            site[0], found.reference_diameter_mm, oversize_mm=oversize_mm
+        )
+        length, length_basis = required_length_mm(
+            site,
+            found.lesion_length_mm,
+            sites,
+            landing_margin_mm=landing_margin_mm,
+            overlap_mm=overlap_mm,
+        )
+        device = (chosen or {}).get(site)
+        if device is not None and not any(abs(s.diameter_mm - diameter) <= 1 for s in device.sizes):
+            diameter_basis += f" ({device.name} has no size near it)"
+            device = None
+        device = device or choose_stent(site[0], catalogue, diameter)
+        size = None
+        if device is not None:
+            size, _ = nearest_size(device.sizes, diameter, length)
+        rows.append(
+            StentRow(
+                segment=site[0],
+                side=site[1],
+                device=device,
+                size=size,
+                diameter_mm=size.diameter_mm if size else diameter,
+                length_mm=size.length_mm if size else -(-length // 10) * 10,
+                target_diameter_mm=diameter,
+                required_length_mm=length,
+                basis=f"Ø {diameter_basis}; length {length_basis} = {length} mm",
+            )
+        )
+    return rows
+
+
+def _where(row: StentRow) -> str:
+    return row.segment if row.side == "midline" else f"{row.side} {row.segment}"
+
+
+def stent_warnings(
+    rows: Collection[StentRow],
+    measurements: Collection[Measurement],
+    *,
+    sheath_french: float | None,
+    max_step_mm: float = MAX_DIAMETER_STEP_MM,
+) -> list[PlanWarning]:
+    """Everything about a plan's stents the clinician must look at before signing:
+
+    - ``no_device``/``no_size``: nothing in the catalogue fits, or the row has no catalogue
+      size (never propose a size not present in the catalogue without a warning, §6);
+    - ``unverified_size``: the catalogue size is not verified against the IFU (§6);
+    - ``too_short``: the longest catalogue length is shorter than the lesion needs;
+    - ``out_of_range``: the diameter lies outside the §5.5 range for the segment;
+    - ``non_dedicated``: a non-dedicated (arterial/braided) stent such as Wallstent (§6);
+    - ``diameter_step``: adjacent stents on one iliac axis differ by more than ``max_step_mm``
+      (the IVC–iliac step is expected, the IVC being wider, §5.6);
+    - ``sheath_too_small``: the stent needs a larger sheath than the plan prepares;
+    - ``diseased_landing``: a stent end lands in (or drains from) a diseased segment that is
+      not stented itself (§5.4: treat from healthy inflow to healthy outflow).
+    """
+    out: list[PlanWarning] = []
+    by_site = {row.site: row for row in rows}
+    findings = {(m.segment, "midline" if m.segment == "IVC" else m.side): m for m in measurements}
+    for row in rows:
+        where = _where(row)
+
+        def warn(code: str, message: str, row: StentRow = row) -> None:
+            out.append(PlanWarning(code, message, row.segment, row.side))
+
+        if row.device is None:
+            warn("no_device", f"{where}: no stent in the catalogue suits this segment.")
+        elif row.size is None:
+            warn(
+                "no_size",
+                f"{where}: {_mm(row.diameter_mm)} × {row.length_mm} mm is not a catalogue size "
+                f"of {row.device.name}.",
+            )
+        elif not row.size.verified:
+            warn(
+                "unverified_size",
+                f"{where}: {row.device.name} {row.size.label} is not verified against the "
+                "manufacturer's IFU; check availability and size before ordering.",
+            )
+        if row.required_length_mm and row.length_mm < row.required_length_mm:
+            warn(
+                "too_short",
+                f"{where}: {row.length_mm} mm is shorter than the {row.required_length_mm} mm "
+                "needed; plan a second, overlapping stent.",
+            )
+        default = STENT_DEFAULTS.get(row.segment)
+        if default and not default.min_mm <= row.diameter_mm <= default.max_mm:
+            warn(
+                "out_of_range",
+                f"{where}: Ø {_mm(row.diameter_mm)} mm is outside the usual "
+                f"{default.min_mm}–{default.max_mm} mm for this segment (§5.5).",
+            )
+        if row.device is not None and not row.device.dedicated:
+            warn(
+                "non_dedicated",
+                f"{where}: {row.device.name} is not a dedicated venous stent; prefer a "
+                "dedicated one (foreshortening, more overlap needed).",
+            )
+        if (
+            row.size is not None
+            and row.size.french is not None
+            and (sheath_french is None or row.size.french > sheath_french)
+        ):
+            have = "no sheath" if sheath_french is None else f"{_mm(sheath_french)} F"
+            warn(
+                "sheath_too_small",
+                f"{where}: {row.device.name if row.device else 'the stent'} needs a "
+                f"{_mm(row.size.french)} F sheath; the plan prepares {have}.",
+            )
+        cranial, caudal = _neighbours(row.site)
+        for end, sites in (("cranial", cranial), ("caudal", caudal)):
+            for site in sites:
+                finding = findings.get(site)
+                if site in by_site or finding is None or not finding.diseased:
+                    continue
+                name = site[0] if site[1] == "midline" else f"{site[1]} {site[0]}"
+                if site[0] in INFLOW_SEGMENTS:
+                    message = (
+                        f"{where}: the stent drains a diseased {name} ({finding.finding}); "
+                        "check the inflow (SIR-2023-CIVO-05(c))."
+                    )
+                else:
+                    message = (
+                        f"{where}: the {end} end lands next to a diseased {name} "
+                        f"({finding.finding}); extend the stent or treat that segment."
+                    )
+                warn("diseased_landing", message)
+    for side in ("right", "left"):
+        axis = [by_site[(seg, side)] for seg in AXIS[1:] if (seg, side) in by_site]
+        for upper, lower in pairwise(axis):
+            if AXIS.index(lower.segment) - AXIS.index(upper.segment) != 1:
+                continue
+            step = abs(upper.diameter_mm - lower.diameter_mm)
+            if step > max_step_mm:
+                out.append(
+                    PlanWarning(
+                        "diameter_step",
+                        f"{side} {upper.segment} Ø {_mm(upper.diameter_mm)} mm to "
+                        f"{lower.segment} Ø {_mm(lower.diameter_mm)} mm: a step of "
+                        f"{_mm(step)} mm (more than {_mm(max_step_mm)} mm).",
+                        lower.segment,
+                        side,
+                    )
+                )
+    return out
