@@ -1,0 +1,37 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def ensure_reference_data(sender: Any = None, apps: Any = None, **kwargs: Any) -> None:
+    """post_migrate: the default protocols and the sweep's beat entry exist on every database.
+
+    The data migrations create them; a ``flush`` (between transactional tests) empties the
+    tables and Django re-emits post_migrate, as ``venousapp.accounts.roles.sync_roles`` relies
+    on. Both helpers only create what is missing.
+    """
+    from django.apps import apps as global_apps
+
+    from followup.beat import sweep_schedule_ensure
+    from followup.services import protocols_ensure_defaults
+
+    apps = apps or global_apps  # flush sends no migration state
+    try:
+        apps.get_model("followup", "ProtocolVisit")
+        apps.get_model("django_celery_beat", "PeriodicTask")
+    except LookupError:  # migrated backwards
+        return
+    state = None if apps is global_apps else apps  # real models keep history themselves
+    protocols_ensure_defaults(apps=state)
+    sweep_schedule_ensure(apps=state)
+
+
+class FollowupConfig(AppConfig):
+    name = "followup"
+    verbose_name = "Follow-up"
+
+    def ready(self) -> None:
+        post_migrate.connect(
+            ensure_reference_data, sender=self, dispatch_uid="followup.ensure_reference_data"
+        )

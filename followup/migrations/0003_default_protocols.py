@@ -1,0 +1,15 @@
+"""Version 1 of the four surveillance protocols of CLINICAL_BRIEF.md §8.2."""
+
+from django.db import migrations
+
+
+def create_protocols(apps, schema_editor):
+    from followup.services import protocols_ensure_defaults
+
+    protocols_ensure_defaults(apps=apps)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("followup", "0002_roles")]
+
+    operations = [migrations.RunPython(create_protocols, migrations.RunPython.noop)]

@@ -1,0 +1,57 @@
+"""Celery tasks of the follow-up app: thin, they take ids (the work is in
+``followup.notifications``), acknowledge late so a killed worker's message is redelivered
+(settings: ``CELERY_TASK_REJECT_ON_WORKER_LOST``), and retry mail-server errors with
+exponential backoff. Running any of them twice is harmless (see notifications.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from celery import shared_task
+
+from followup import notifications
+
+_MAIL_RETRY: dict[str, Any] = {
+    "autoretry_for": notifications.MAIL_ERRORS,
+    "retry_backoff": True,  # 1, 2, 4, 8 ... seconds (with jitter), at most 10 minutes
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="followup.sweep", acks_late=True, time_limit=240, soft_time_limit=200)
+def sweep(now: str | None = None) -> dict[str, Any]:
+    """The periodic sweep (django-celery-beat, every 5 minutes). ``now`` (ISO 8601) lets a
+    caller sweep as of another time; the beat entry passes nothing."""
+    when = dt.datetime.fromisoformat(now) if now else None
+    result = notifications.reminders_sweep(now=when)
+    return {
+        "claimed": result.claimed,
+        "digests_created": result.digests_created,
+        "schedules_extended": result.schedules_extended,
+    }
+
+
+@shared_task(name="followup.deliver_reminders", acks_late=True, time_limit=120, soft_time_limit=100)
+def deliver_reminders(reminder_ids: list[int]) -> int:
+    return notifications.reminders_deliver(ids=reminder_ids)
+
+
+@shared_task(
+    name="followup.deliver_digest", acks_late=True, time_limit=60, soft_time_limit=45, **_MAIL_RETRY
+)
+def deliver_digest(digest_id: int) -> str:
+    return notifications.digest_deliver(digest_id=digest_id)
+
+
+@shared_task(
+    name="followup.deliver_escalation_notice",
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=45,
+    **_MAIL_RETRY,
+)
+def deliver_escalation_notice(notice_id: int) -> str:
+    return notifications.escalation_notice_deliver(notice_id=notice_id)

@@ -1,0 +1,81 @@
+"""The notification bell and the open-escalation banner of base.html.
+
+Their counts (unread notifications, the user's unacknowledged escalations) come from one
+query, kept in the session for ``BELL_TTL`` seconds so that ordinary page views cost no
+query at all (the session is read and saved on every request anyway). The follow-up views
+that change the counts for the current user drop the cached value (``bell_invalidate``);
+a notification created for someone else shows on their bell within ``BELL_TTL``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.utils import timezone
+
+from followup import selectors
+
+register = template.Library()
+
+BELL_TTL = 30  # seconds
+SESSION_KEY = "followup_bell"
+
+
+def bell_invalidate(request: HttpRequest) -> None:
+    if hasattr(request, "session"):
+        request.session.pop(SESSION_KEY, None)
+    if hasattr(request, "_followup_counts"):
+        del request._followup_counts
+
+
+def _counts(context: template.Context) -> dict[str, int] | None:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return None
+    if hasattr(request, "_followup_counts"):
+        return request._followup_counts
+    now = timezone.now().timestamp()
+    cached = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    if cached and cached.get("user") == user.pk and now - BELL_TTL < cached.get("at", 0) <= now:
+        counts = {"unread": cached["unread"], "open_escalations": cached["open_escalations"]}
+    else:
+        counts = selectors.bell_counts(user)
+        if hasattr(request, "session"):
+            request.session[SESSION_KEY] = {**counts, "user": user.pk, "at": now}
+    request._followup_counts = counts
+    return counts
+
+
+@register.inclusion_tag("followup/_bell.html", takes_context=True)
+def followup_bell(context: template.Context) -> dict[str, Any]:
+    return {"counts": _counts(context)}
+
+
+@register.inclusion_tag("followup/_escalation_banner.html", takes_context=True)
+def followup_escalation_banner(context: template.Context) -> dict[str, Any]:
+    counts = _counts(context)
+    user = getattr(context.get("request"), "user", None)
+    show = bool(
+        counts and counts["open_escalations"] and user and user.has_perm("followup.view_escalation")
+    )
+    return {"counts": counts, "show": show}
+
+
+@register.inclusion_tag("followup/_case_panel.html", takes_context=True)
+def followup_case_panel(context: template.Context, case: Any) -> dict[str, Any]:
+    """The follow-up of one case (schedules, open escalations) for the case page; two
+    queries. Include it with ``{% load followup %}{% followup_case_panel case %}``."""
+    user = getattr(context.get("request"), "user", None)
+    if user is None or not user.has_perm("followup.view_schedule"):
+        return {"show": False}
+    schedules = list(selectors.schedules_for_case(user=user, case_id=case.pk))
+    escalations = list(selectors.escalation_list(user=user, open_only=True).filter(case_id=case.pk))
+    return {"show": bool(schedules), "schedules": schedules, "escalations": escalations}
+
+
+@register.simple_tag
+def status_label(labels: dict[str, str], status: str) -> str:
+    return str(labels.get(status, status))

@@ -1,0 +1,570 @@
+"""Pages of the follow-up app: the nurse's worklist, visits (contact attempts, reschedule,
+letter, result entry), schedules, escalations for clinicians, re-interventions,
+notifications and, for guideline admins, the surveillance protocols.
+
+Access goes through ``followup.access`` (403 wrong role, 404 other centre). htmx requests get
+partials ``templates/followup/_*.html``; without JavaScript every form posts and redirects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from followup import access, pdf, selectors, services, surveillance
+from followup.forms import (
+    CloseVisitForm,
+    ContactAttemptForm,
+    DecisionForm,
+    ProtocolForm,
+    ProtocolVisitFormSet,
+    ReInterventionForm,
+    RescheduleForm,
+    SegmentFormSet,
+    VisitResultForm,
+    WorklistFilterForm,
+)
+from followup.models import Decision, Visit, VisitKind, VisitState, VisitStatus
+from followup.templatetags.followup import bell_invalidate
+from venousapp.accounts.models import User
+
+PAGE_SIZE = 50
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _apply_errors(exc: ValidationError, form: Any) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _status_of(visit: Visit, today: Any) -> str:
+    return surveillance.visit_status(
+        today=today,
+        notice_on=visit.notice_on,
+        earliest_on=visit.earliest_on,
+        target_on=visit.target_on,
+        latest_on=visit.latest_on,
+        state=visit.state,
+    )
+
+
+# --- worklist ---------------------------------------------------------------------------------
+
+
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The nurse's home page: open visits of her centre that need her, oldest first."""
+    access.require_perm(request, "followup.view_visit")
+    user = _user(request)
+    today = services.centre_today(user.centre)
+    filters = WorklistFilterForm(request.GET or None)
+    values = filters.values()
+    scope = {
+        "centre_id": user.centre_id,
+        "today": today,
+        "entity": values["entity"],
+        "date_from": values["date_from"],
+        "date_to": values["date_to"],
+    }
+    counts = selectors.worklist_counts(**scope)
+    ids = selectors.worklist_ids(status=values["status"], **scope)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.worklist_rows(list(page.object_list), today)  # type: ignore[assignment]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "counts": counts,
+        "today": today,
+        "status_labels": dict(VisitStatus.choices),
+        "statuses": surveillance.OPEN_STATUSES,
+        "current_status": values["status"],
+        "query": query.urlencode(),
+    }
+    template = "followup/_worklist_table.html" if _is_htmx(request) else "followup/worklist.html"
+    return render(request, template, context)
+
+
+# --- visits -----------------------------------------------------------------------------------
+
+
+def _visit_context(request: HttpRequest, visit: Visit, **extra: Any) -> dict[str, Any]:
+    today = services.centre_today(visit.centre)
+    escalations = list(visit.escalations.select_related("clinician").order_by("-created_at"))
+    result = getattr(visit, "result", None) if visit.state == VisitState.DONE else None
+    return {
+        "visit": visit,
+        "schedule": visit.schedule,
+        "case": visit.schedule.case,
+        "patient": visit.schedule.case.patient,
+        "today": today,
+        "status": _status_of(visit, today),
+        "status_labels": dict(VisitStatus.choices),
+        "contacts": list(selectors.visit_contacts(visit)),
+        "escalations": escalations,
+        "result": result,
+        "result_segments": list(result.segments.all()) if result else [],
+        "contact_form": extra.pop("contact_form", None) or ContactAttemptForm(),
+        "reschedule_form": extra.pop("reschedule_form", None)
+        or RescheduleForm(initial={"target_on": visit.target_on}),
+        "close_form": extra.pop("close_form", None) or CloseVisitForm(),
+        **extra,
+    }
+
+
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = access.visit_for_request(request, pk)
+    return render(request, "followup/visit_detail.html", _visit_context(request, visit))
+
+
+@require_POST
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = access.visit_for_request(request, pk, "followup.add_contactattempt")
+    form = ContactAttemptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_attempt_log(visit=visit, user=_user(request), data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            if not _is_htmx(request):
+                messages.success(request, _("The contact attempt was logged."))
+                return redirect("followup:visit", pk=visit.pk)
+            form = ContactAttemptForm()
+    if _is_htmx(request):
+        return render(
+            request,
+            "followup/_contacts.html",
+            {
+                "visit": visit,
+                "contacts": list(selectors.visit_contacts(visit)),
+                "contact_form": form,
+            },
+        )
+    return render(
+        request,
+        "followup/visit_detail.html",
+        _visit_context(request, visit, contact_form=form),
+        status=400,
+    )
+
+
+def visit_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = access.visit_for_request(request, pk, "followup.change_visit")
+    form = RescheduleForm(request.POST or None, initial={"target_on": visit.target_on})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_reschedule(
+                visit=visit,
+                user=_user(request),
+                target_on=form.cleaned_data["target_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            messages.success(request, _("The visit was rescheduled."))
+            return redirect("followup:visit", pk=visit.pk)
+    return render(
+        request,
+        "followup/visit_reschedule.html",
+        {"visit": visit, "form": form, "patient": visit.schedule.case.patient},
+        status=400 if form.errors else 200,
+    )
+
+
+def visit_close(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = access.visit_for_request(request, pk, "followup.change_visit")
+    form = CloseVisitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_close(
+                visit=visit, user=_user(request), reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            messages.success(request, _("The visit was closed without a visit."))
+            return redirect("followup:worklist")
+    return render(
+        request,
+        "followup/visit_close.html",
+        {"visit": visit, "form": form, "patient": visit.schedule.case.patient},
+        status=400 if form.errors else 200,
+    )
+
+
+def visit_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient's invitation letter (A4 PDF)."""
+    visit = access.visit_for_request(request, pk)
+    content = pdf.invitation_letter(visit=visit, request=request)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="invitation-visit-{visit.pk}.pdf"'
+    return response
+
+
+def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record (or correct) the result of a visit, per stented segment and clinical."""
+    visit = access.visit_for_request(request, pk, "followup.add_visitresult")
+    existing = getattr(visit, "result", None) if visit.state == VisitState.DONE else None
+    if existing is not None:
+        access.require_perm(request, "followup.change_visitresult")
+    if visit.state == VisitState.CANCELLED:
+        raise Http404
+    procedure = visit.schedule.procedure
+    stented = services.stented_segments(procedure)
+    with_duplex = visit.kind != VisitKind.CLINICAL
+    today = services.centre_today(visit.centre)
+    if existing is not None:
+        rows = {(s.segment, s.side): s for s in existing.segments.all()}
+        initial = [
+            {
+                "segment": s,
+                "side": d,
+                **(
+                    {
+                        name: getattr(rows[(s, d)], name)
+                        for name in (
+                            "patency",
+                            "in_stent_thrombus",
+                            "isr_percent",
+                            "peak_velocity_ratio",
+                            "compression",
+                        )
+                    }
+                    if (s, d) in rows
+                    else {"patency": "patent"}
+                ),
+            }
+            for s, d in stented
+        ]
+    else:
+        initial = [{"segment": s, "side": d, "patency": "patent"} for s, d in stented]
+    form = VisitResultForm(
+        request.POST or None,
+        instance=existing,
+        initial=None if existing else {"performed_on": today},
+    )
+    segments = SegmentFormSet(
+        request.POST or None, prefix="segments", initial=initial if with_duplex else []
+    )
+    if request.method == "POST" and form.is_valid() and segments.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            result = services.visit_result_record(
+                visit=visit,
+                user=_user(request),
+                data=data,
+                segments=segments.rows(),  # type: ignore[attr-defined]
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            if result.abnormal:
+                messages.warning(
+                    request,
+                    _("Abnormal findings were sent to the responsible clinician: %(r)s.")
+                    % {
+                        "r": ", ".join(
+                            surveillance.REASON_LABELS[c] for c in result.abnormal_reasons
+                        )
+                    },
+                )
+            else:
+                messages.success(request, _("The visit result was saved."))
+            return redirect("followup:visit", pk=visit.pk)
+    return render(
+        request,
+        "followup/visit_result.html",
+        {
+            "visit": visit,
+            "patient": visit.schedule.case.patient,
+            "form": form,
+            "segments": segments,
+            "with_duplex": with_duplex,
+            "sections": form.sections(
+                with_duplex=with_duplex,
+                with_clinical=visit.with_clinical or visit.kind == VisitKind.CLINICAL,
+            ),
+            "editing": existing is not None,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = access.schedule_for_request(request, pk)
+    today = services.centre_today(schedule.centre)
+    return render(
+        request,
+        "followup/schedule_detail.html",
+        {
+            "schedule": schedule,
+            "case": schedule.case,
+            "patient": schedule.case.patient,
+            "visits": list(selectors.schedule_visits(schedule, today)),
+            "today": today,
+            "reinterventions": list(selectors.reinterventions(schedule)),
+            "stented": services.stented_segments(schedule.procedure),
+            "status_labels": dict(VisitStatus.choices),
+        },
+    )
+
+
+def case_schedules(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """The follow-up of a case: its schedule (one procedure) or the list of schedules."""
+    access.require_perm(request, "followup.view_schedule")
+    schedules = list(selectors.schedules_for_case(user=_user(request), case_id=case_pk))
+    if len(schedules) == 1:
+        return redirect("followup:schedule", pk=schedules[0].pk)
+    if not schedules:
+        raise Http404
+    return render(request, "followup/case_schedules.html", {"schedules": schedules})
+
+
+def reintervention_create(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = access.schedule_for_request(request, pk, "followup.add_reintervention")
+    stented = services.stented_segments(schedule.procedure)
+    escalation = None
+    escalation_id = request.GET.get("escalation") or request.POST.get("escalation")
+    if escalation_id and str(escalation_id).isdigit():
+        escalation = access.escalation_for_request(request, int(escalation_id))
+    form = ReInterventionForm(
+        request.POST or None,
+        stented=stented,
+        initial={
+            "performed_on": services.centre_today(schedule.centre),
+            "for_occlusion": bool(escalation and "occlusion" in escalation.reasons),
+            "segments": [f"{s}:{d}" for s, d in stented],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reintervention_record(
+                schedule=schedule,
+                user=_user(request),
+                data={**form.cleaned_data, "escalation": escalation},
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            messages.success(request, _("The re-intervention was recorded."))
+            return redirect("followup:schedule", pk=schedule.pk)
+    return render(
+        request,
+        "followup/reintervention_form.html",
+        {
+            "schedule": schedule,
+            "patient": schedule.case.patient,
+            "form": form,
+            "escalation": escalation,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- escalations ------------------------------------------------------------------------------
+
+
+def escalation_list(request: HttpRequest) -> HttpResponse:
+    access.require_perm(request, "followup.view_escalation")
+    bell_invalidate(request)
+    show = request.GET.get("show", "open")
+    escalations = selectors.escalation_list(user=_user(request), open_only=show != "all")
+    page = Paginator(escalations, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "followup/escalation_list.html", {"page": page, "show": show})
+
+
+def escalation_detail(
+    request: HttpRequest, pk: int, *, form: DecisionForm | None = None, status: int = 200
+) -> HttpResponse:
+    escalation = access.escalation_for_request(request, pk)
+    result = escalation.result
+    return render(
+        request,
+        "followup/escalation_detail.html",
+        {
+            "escalation": escalation,
+            "visit": escalation.visit,
+            "result": result,
+            "segments": list(result.segments.all()),
+            "patient": escalation.case.patient,
+            "schedule": escalation.visit.schedule,
+            "form": form or DecisionForm(initial={"decision": escalation.decision or None}),
+            "reasons": escalation.summary.splitlines(),
+            "Decision": Decision,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = access.escalation_for_request(request, pk, "followup.acknowledge_escalation")
+    services.escalation_acknowledge(escalation=escalation, user=_user(request))
+    bell_invalidate(request)
+    messages.success(request, _("Escalation %(id)s acknowledged.") % {"id": escalation.pk})
+    return redirect("followup:escalation", pk=escalation.pk)
+
+
+@require_POST
+def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = access.escalation_for_request(request, pk, "followup.decide_escalation")
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.escalation_decide(
+                escalation=escalation,
+                user=_user(request),
+                decision=data["decision"],
+                note=data["note"],
+                reimage_kind=data["reimage_kind"],
+                reimage_on=data["reimage_on"],
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            bell_invalidate(request)
+            messages.success(request, _("The decision was recorded."))
+            if data["decision"] == Decision.REINTERVENE:
+                url = reverse("followup:reintervention-create", args=[escalation.visit.schedule_id])
+                return redirect(f"{url}?escalation={escalation.pk}")
+            return redirect("followup:escalation", pk=escalation.pk)
+    return escalation_detail(request, pk, form=form, status=400)
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+def notification_list(request: HttpRequest) -> HttpResponse:
+    bell_invalidate(request)  # the page and its bell show the same, current counts
+    page = Paginator(selectors.notification_list(user=_user(request)), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "followup/notification_list.html", {"page": page})
+
+
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    from followup.models import Notification
+
+    try:
+        notification = services.notification_mark_read(user=_user(request), notification_id=pk)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    bell_invalidate(request)
+    target = notification.url or reverse("followup:notifications")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("followup:notifications")
+    return redirect(target)
+
+
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    services.notifications_mark_all_read(user=_user(request), now=timezone.now())
+    bell_invalidate(request)
+    return redirect("followup:notifications")
+
+
+# --- protocols (guideline admins) -------------------------------------------------------------
+
+
+def protocol_list(request: HttpRequest) -> HttpResponse:
+    access.require_perm(request, "followup.view_protocol")
+    return render(
+        request, "followup/protocol_list.html", {"protocols": list(selectors.protocol_list())}
+    )
+
+
+def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = access.protocol_for_request(request, pk)
+    return render(
+        request,
+        "followup/protocol_detail.html",
+        {
+            "protocol": protocol,
+            "visits": list(protocol.visits.all()),
+            "versions": list(selectors.protocol_versions(protocol)),
+        },
+    )
+
+
+def protocol_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    protocol = access.protocol_for_request(
+        request, pk, "followup.add_protocol", "followup.change_protocol"
+    )
+    if not protocol.is_active:
+        messages.error(request, _("This version was superseded; edit the current version."))
+        return redirect("followup:protocol", pk=protocol.pk)
+    form = ProtocolForm(request.POST or None, instance=protocol)
+    visits = ProtocolVisitFormSet(
+        request.POST or None,
+        prefix="visits",
+        initial=[
+            {
+                name: getattr(v, name)
+                for name in (
+                    "label",
+                    "offset_value",
+                    "offset_unit",
+                    "kind",
+                    "with_clinical",
+                    "window_before_days",
+                    "window_after_days",
+                )
+            }
+            for v in protocol.visits.all()
+        ],
+    )
+    if request.method == "POST" and form.is_valid() and visits.is_valid():
+        try:
+            new = services.protocol_revise(
+                protocol=protocol,
+                user=_user(request),
+                data=form.cleaned_data,
+                visits=visits.rows(),  # type: ignore[attr-defined]
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Saved as version %(v)s. Existing schedules keep the version they were made "
+                    "from; new schedules use this one."
+                )
+                % {"v": new.version},
+            )
+            return redirect("followup:protocol", pk=new.pk)
+    return render(
+        request,
+        "followup/protocol_form.html",
+        {"protocol": protocol, "form": form, "visits": visits},
+        status=400 if request.method == "POST" else 200,
+    )

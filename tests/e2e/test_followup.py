@@ -1,0 +1,139 @@
+"""Headless Chromium: the nurse finds an overdue visit on her worklist, logs a call and
+records an abnormal duplex; the clinician sees the escalation and acknowledges it.
+
+Runs against pytest-django's live server on real time (the procedure is dated relative to
+today); escalation notices are delivered in-process instead of through Celery so the test
+needs no worker (the worker path has its own tests in tests/followup/test_celery.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from followup import notifications, services
+from followup.models import Escalation, Visit
+from planning import services as planning_services
+from planning.models import Device
+from tests.factories import CaseFactory, PatientFactory
+from tests.followup.conftest import ensure_reference_data
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct-horse-battery-staple"  # tests/factories.py
+IDENTIFIER = "E2E-4711"
+
+
+@pytest.fixture
+def reference_data(transactional_db) -> None:
+    ensure_reference_data()  # see tests/followup/conftest.py
+
+
+@pytest.fixture
+def overdue_visit(reference_data, centre_a, clinician, nurse, monkeypatch) -> Visit:
+    monkeypatch.setattr(notifications, "_enqueue", notifications.deliver_inline)
+    stent = Device.objects.filter(kind="stent").first() or Device.objects.create(
+        code="e2e-stent", kind="stent", name="E2E stent", dedicated=True
+    )
+    case = CaseFactory(
+        patient=PatientFactory(centre=centre_a, identifier=IDENTIFIER), author=clinician
+    )
+    today = services.centre_today(centre_a)
+    record = planning_services.procedure_record_create(
+        case=case,
+        author=clinician,
+        data={
+            "performed_on": today - dt.timedelta(days=100),
+            "operators": "Dr Alice",
+            "access_used": "Right CFV",
+            "technical_success": True,
+            "antithrombotic_regimen": "DOAC",
+            "follow_up_entity": "post_thrombotic",
+        },
+        implants=[
+            {
+                "segment": "CIV",
+                "side": "left",
+                "device": stent,
+                "diameter_mm": Decimal("16.0"),
+                "length_mm": 90,
+            }
+        ],
+    )
+    planning_services.procedure_record_complete(record=record, user=clinician)
+    return record.followup_schedule.visits.get(label="3 months")
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_nurse_records_an_abnormal_duplex_and_the_clinician_acknowledges(
+    page: Page, live_server, overdue_visit: Visit, clinician, tmp_path: Path
+):
+    # The nurse lands on her worklist and finds the overdue visit.
+    log_in(page, live_server.url, "nina")
+    expect(page.get_by_role("heading", name="Follow-up worklist")).to_be_visible()
+    page.locator("[data-status='overdue']").first.click()  # the "Overdue" filter tab
+    row = page.locator(f"tr[data-visit='{overdue_visit.pk}']")
+    expect(row).to_contain_text(IDENTIFIER)
+    expect(row).to_contain_text("Overdue")
+    expect(row).to_contain_text("none yet")
+    page.screenshot(path=tmp_path / "worklist.png", full_page=True)
+
+    # She logs a call (htmx swaps the contact list in place).
+    row.get_by_role("link", name=IDENTIFIER).click()
+    expect(page.locator("#visit-status")).to_have_text("Overdue")
+    page.get_by_label("Method").select_option("phone")
+    page.get_by_label("Outcome").select_option("booked")
+    page.get_by_role("button", name="Log contact attempt").click()
+    expect(page.locator("#contact-list")).to_contain_text("Phone call: Reached: appointment booked")
+
+    # She records the duplex: 60 % in-stent restenosis of the left CIV stent.
+    page.get_by_role("button", name="Record the visit").click()
+    expect(page.get_by_role("heading", name="Record the visit")).to_be_visible()
+    page.get_by_label("CIV left in-stent restenosis (%)").fill("60")
+    page.get_by_label("CFV phasicity").select_option("phasic")
+    page.get_by_label(
+        "Pain or other discomfort (aching, heaviness, fatigue, soreness, burning)"
+    ).select_option("2")
+    page.get_by_role("button", name="Save the result").click()
+    expect(page.locator(".messages")).to_contain_text(
+        "Abnormal findings were sent to the responsible clinician"
+    )
+    expect(page.locator("#visit-status")).to_have_text("Done")
+    page.screenshot(path=tmp_path / "visit.png", full_page=True)
+    page.get_by_role("button", name="Log out").click()
+
+    escalation = Escalation.objects.get()
+    assert escalation.clinician == clinician
+    assert [m.to for m in mail.outbox] == [[clinician.email]]
+
+    # The clinician sees the escalation on her home page and acknowledges it.
+    log_in(page, live_server.url, "alice")
+    banner = page.locator("#escalation-banner")
+    expect(banner).to_contain_text("1 follow-up escalation awaits your acknowledgement")
+    expect(page.locator("#bell-count")).to_have_text("1")
+    banner.get_by_role("link", name="Review escalations").click()
+    page.locator(f"tr[data-escalation='{escalation.pk}']").get_by_role(
+        "link", name=str(escalation.pk)
+    ).click()
+    expect(page.locator("#escalation-findings")).to_contain_text(
+        "In-stent restenosis ≥ 50 % (CIV left, 60 %)"
+    )
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(".messages")).to_contain_text(f"Escalation {escalation.pk} acknowledged")
+    expect(page.locator("#escalation-banner")).to_have_count(0)
+    expect(page.locator("#escalation-state")).to_contain_text("alice")
+    page.screenshot(path=tmp_path / "escalation.png", full_page=True)
+
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_by == clinician

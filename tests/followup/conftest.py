@@ -1,0 +1,234 @@
+"""Follow-up fixtures: completed procedures (through the planning services, which hand over
+to ``followup_schedule_create``), a fixed clock, and a real Celery worker with a mail
+backend and a queue of its own.
+
+Times are Europe/Berlin (centre A's zone): ``NOW`` is Monday 16 November 2026, 10:00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from followup.models import Schedule
+from planning import services as planning_services
+from planning.models import Device, ProcedureRecord
+from tests.factories import CaseFactory, PatientFactory
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=BERLIN)
+TODAY = NOW.date()
+
+
+def ensure_reference_data() -> None:
+    """Roles, protocols and the beat entry, as the migrations left them.
+
+    Transactional tests flush the database when they end and (tests/conftest.py) rely on a
+    serialized copy to restore it; when a test runs inside Playwright's event loop, Django's
+    connection there is another object without that copy, so a worker or browser test
+    re-creates what it needs itself (each helper only adds what is missing).
+    """
+    from followup.apps import ensure_reference_data as followup_reference_data
+    from venousapp.accounts.roles import sync_roles
+
+    sync_roles()
+    followup_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _transactional_reference_data(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+
+
+@pytest.fixture
+def stent(db) -> Device:
+    """A catalogue stent (the planning migration seeds some; a flushed database has none)."""
+    device = Device.objects.filter(kind="stent").order_by("pk").first()
+    return device or Device.objects.create(
+        code="test-stent", kind="stent", name="Test stent", dedicated=True, segments=["CIV", "EIV"]
+    )
+
+
+@pytest.fixture
+def make_procedure(centre_a, clinician, stent) -> Callable[..., ProcedureRecord]:
+    """make_procedure(entity=..., performed_on=..., stents=[("CIV", "left")]) -> a completed
+    procedure record of a new case at centre A (or ``case=``), completed at ``now``."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        *,
+        entity: str = "post_thrombotic",
+        performed_on: dt.date = TODAY,
+        stents: tuple[tuple[str, str], ...] = (("CIV", "left"), ("EIV", "left")),
+        case: Any = None,
+        author: Any = None,
+        now: dt.datetime = NOW,
+        complete: bool = True,
+    ) -> ProcedureRecord:
+        author = author or clinician
+        if case is None:
+            case = CaseFactory(
+                patient=PatientFactory(centre=author.centre, identifier=f"F{next(counter):05d}"),
+                author=author,
+            )
+        record = planning_services.procedure_record_create(
+            case=case,
+            author=author,
+            data={
+                "performed_on": performed_on,
+                "operators": "Dr Test",
+                "access_used": "Right CFV",
+                "technical_success": True,
+                "antithrombotic_regimen": "DOAC",
+                "follow_up_entity": entity,
+            },
+            implants=[
+                {
+                    "segment": s,
+                    "side": d,
+                    "device": stent,
+                    "diameter_mm": Decimal("14.0"),
+                    "length_mm": 90,
+                    "lot": "",
+                }
+                for s, d in stents
+            ],
+        )
+        if complete:
+            record = planning_services.procedure_record_complete(
+                record=record, user=author, now=now
+            )
+        return record
+
+    return make
+
+
+@pytest.fixture
+def schedule(make_procedure) -> Schedule:
+    """A post-thrombotic schedule of a procedure 100 days before NOW (left CIV and EIV)."""
+    record = make_procedure(performed_on=TODAY - dt.timedelta(days=100))
+    return Schedule.objects.get(procedure=record)
+
+
+def visit_of(schedule: Schedule, label: str) -> Any:
+    return schedule.visits.get(label=label)
+
+
+# --- a real Celery worker -----------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, proc: subprocess.Popen[bytes], mail: Path, queue: str, log: Path) -> None:
+        self.proc, self.mail, self.queue, self.log = proc, mail, queue, log
+
+    def messages(self) -> list[bytes]:
+        return sorted(p.read_bytes() for p in self.mail.glob("*.eml"))
+
+    def reset_mail(self) -> None:
+        for path in self.mail.iterdir():
+            path.unlink()
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; worker log:\n{self.log.read_text()[-4000:]}")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def followup_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worker]:
+    """A Celery worker process (prefork, 2 children) on the test database, consuming a queue
+    of its own, writing mail to files (tests/followup/mail.py)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from venousapp.celery import app
+
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: the worker tests need a real Redis broker")
+    base = tmp_path_factory.mktemp("followup-worker")
+    mail = base / "mail"
+    mail.mkdir()
+    queue = f"followup-test-{uuid.uuid4().hex[:8]}"
+    name = f"{queue}@localhost"
+    db = connection.settings_dict
+    env = dict(
+        os.environ,
+        DATABASE_URL=(
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        DJANGO_SETTINGS_MODULE="tests.followup.worker_settings",
+        FOLLOWUP_TEST_QUEUE=queue,
+        FOLLOWUP_MAIL_DIR=str(mail),
+    )
+    log_path = base / "worker.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "venousapp",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "-Q",
+            queue,
+            "-n",
+            name,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=settings.BASE_DIR,
+    )
+    deadline = time.monotonic() + 40
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"celery worker did not start:\n{log_path.read_text()}")
+    try:
+        yield Worker(proc, mail, queue, log_path)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def worker(followup_worker) -> Iterator[Worker]:
+    """The worker, with this test's tasks routed to its queue and an empty mail folder."""
+    from venousapp.celery import app
+
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = followup_worker.queue
+    followup_worker.reset_mail()
+    try:
+        yield followup_worker
+    finally:
+        app.conf.task_default_queue = previous_queue
+        followup_worker.reset_mail()

@@ -1,0 +1,165 @@
+"""Exactly-once delivery with a real Celery worker (prefork, 2 children) and Redis: two
+concurrent sweeps, a claim whose task never ran, a worker child killed in the middle of a
+send (acks late + reject on worker lost), and a mail server that fails before it recovers.
+
+The worker runs in another process on the test database; it writes each e-mail to a file
+(tests/followup/mail.py), so the test counts real sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from followup import notifications, services, tasks
+from followup.models import Digest, EscalationNotice, Notification, Reminder, Visit
+from tests.followup.conftest import Worker
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+SEGMENTS = [
+    {
+        "segment": "CIV",
+        "side": "left",
+        "patency": "patent",
+        "isr_percent": 65,
+        "peak_velocity_ratio": Decimal("3.0"),
+    },
+    {"segment": "EIV", "side": "left", "patency": "patent"},
+]
+
+
+def local_today(centre: Any) -> dt.date:
+    return services.centre_today(centre)
+
+
+@pytest.fixture
+def due_visit(make_procedure, nurse, centre_a) -> Visit:
+    """A visit in its window today (real time; the worker does not share a frozen clock)."""
+    performed = local_today(centre_a) - dt.timedelta(days=42)
+    record = make_procedure(
+        entity="nivl", performed_on=performed, now=timezone.now() - dt.timedelta(days=42)
+    )
+    visit = record.followup_schedule.visits.get(label="6 weeks")
+    assert visit.earliest_on <= local_today(centre_a) <= visit.target_on
+    return visit
+
+
+@pytest.fixture
+def overdue_visit(make_procedure, centre_a) -> Visit:
+    performed = local_today(centre_a) - dt.timedelta(days=100)
+    record = make_procedure(
+        entity="post_thrombotic",
+        performed_on=performed,
+        now=timezone.now() - dt.timedelta(days=100),
+    )
+    return record.followup_schedule.visits.get(label="3 months")
+
+
+def digests_to(worker: Worker, user: Any) -> list[bytes]:
+    return [m for m in worker.messages() if user.email.encode() in m and b"Follow-up worklist" in m]
+
+
+def mails_to(worker: Worker, user: Any) -> list[bytes]:
+    return [m for m in worker.messages() if f"To: {user.email}".encode() in m]
+
+
+def test_a_due_visit_produces_exactly_one_email_when_the_sweep_runs_twice_concurrently(
+    worker, due_visit, nurse
+):
+    now = timezone.now().isoformat()
+    first, second = tasks.sweep.delay(now), tasks.sweep.delay(now)  # two worker children
+    results = [first.get(timeout=60), second.get(timeout=60)]
+    assert sum(r["claimed"]["digest"] for r in results) == 1
+    assert sum(r["digests_created"] for r in results) == 1
+    worker.wait_for(
+        lambda: (
+            not Digest.objects.filter(sent_at__isnull=True).exists()
+            and not Reminder.objects.filter(claimed_at__isnull=False, sent_at__isnull=True).exists()
+        )
+    )
+    assert len(worker.messages()) == 1
+    assert len(digests_to(worker, nurse)) == 1
+    assert (
+        Notification.objects.filter(recipient=nurse, visit=due_visit, kind="window_open").count()
+        == 1
+    )
+    # Sweeping again, even twice more, sends nothing new.
+    for result in (tasks.sweep.delay(now), tasks.sweep.delay(now)):
+        assert result.get(timeout=60)["claimed"]["digest"] == 0
+    assert len(worker.messages()) == 1
+
+
+def test_a_task_lost_after_its_claim_is_redelivered_and_sends_once(worker, due_visit, nurse):
+    """Simulates a worker that claimed the digest and died before the task was delivered:
+    the claim goes stale and a later sweep sends it, once."""
+    now = timezone.now()
+    notifications.digests_create(now=now)
+    claimed = notifications.claim_due(Digest, now=now, dispatcher=lambda *a: 0)  # never sent
+    assert len(claimed) == 1
+    assert (
+        tasks.sweep.delay((now + dt.timedelta(minutes=1)).isoformat()).get(timeout=60)["claimed"][
+            "digest"
+        ]
+        == 0
+    )  # a fresh claim is left to its task
+    assert worker.messages() == []
+    later = now + notifications.CLAIM_TIMEOUT + dt.timedelta(minutes=1)
+    assert tasks.sweep.delay(later.isoformat()).get(timeout=60)["claimed"]["digest"] == 1
+    worker.wait_for(lambda: Digest.objects.filter(sent_at__isnull=False).exists())
+    # The same message delivered again (a redelivery) and yet another sweep: nothing more.
+    assert tasks.deliver_digest.delay(claimed[0]).get(timeout=60) == "nothing to do"
+    assert tasks.sweep.delay(later.isoformat()).get(timeout=60)["claimed"]["digest"] == 0
+    assert len(digests_to(worker, nurse)) == 1
+    assert len(worker.messages()) == 1
+
+
+def test_a_worker_killed_in_the_middle_of_a_send_is_redelivered_and_sends_once(
+    worker, overdue_visit, nurse, clinician
+):
+    (worker.mail / "block_once").touch()
+    services.visit_result_record(
+        visit=overdue_visit,
+        user=nurse,
+        data={"performed_on": local_today(nurse.centre)},
+        segments=SEGMENTS,
+    )  # escalates; the notice is enqueued
+    pid_file = worker.mail / "blocked.pid"
+    worker.wait_for(pid_file.exists)
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the child holding the message
+    notice = EscalationNotice.objects.get(attempt=0)
+    worker.wait_for(
+        lambda: EscalationNotice.objects.filter(pk=notice.pk, sent_at__isnull=False).exists(),
+        timeout=60,
+    )
+    assert len(mails_to(worker, clinician)) == 1
+    assert "WorkerLostError" in worker.log.read_text()
+    assert Notification.objects.filter(recipient=clinician, kind="escalation").count() == 1
+
+
+def test_a_failing_mail_server_is_retried_with_backoff_and_later_succeeds(
+    worker, overdue_visit, nurse, clinician
+):
+    (worker.mail / "fail_count").write_text("2")
+    services.visit_result_record(
+        visit=overdue_visit,
+        user=nurse,
+        data={"performed_on": local_today(nurse.centre)},
+        segments=SEGMENTS,
+    )
+    notice = EscalationNotice.objects.get(attempt=0)
+    worker.wait_for(
+        lambda: EscalationNotice.objects.filter(pk=notice.pk, sent_at__isnull=False).exists(),
+        timeout=60,
+    )
+    notice.refresh_from_db()
+    assert notice.tries == 2
+    assert (worker.mail / "fail_count").read_text() == "0"
+    assert len(mails_to(worker, clinician)) == 1
+    assert worker.log.read_text().count("Retry in") >= 2
