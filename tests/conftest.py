@@ -41,6 +41,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: 1 if _is_transactional(item) else 0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _serialized_contents_for_every_context(django_db_setup, django_db_blocker) -> None:
+    """Make the serialized copy of the migrated data visible from every execution context.
+
+    Django keeps it on the connection object, and connections are per context (asgiref
+    ``Local``). Playwright's sync API runs tests in a greenlet with a context of its own, so a
+    browser test sees a fresh connection without the copy: its ``serialized_rollback`` would
+    silently restore nothing, and the tests after it would run on a flushed database.
+    """
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents is not None:
+                type(connection)._test_serialized_contents = contents
+
+
 @pytest.fixture
 def centre_a(db):
     return CentreFactory(code="centre-a", name="Centre A")

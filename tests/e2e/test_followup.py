@@ -21,7 +21,6 @@ from followup.models import Escalation, Visit
 from planning import services as planning_services
 from planning.models import Device
 from tests.factories import CaseFactory, PatientFactory
-from tests.followup.conftest import ensure_reference_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,16 +29,9 @@ IDENTIFIER = "E2E-4711"
 
 
 @pytest.fixture
-def reference_data(transactional_db) -> None:
-    ensure_reference_data()  # see tests/followup/conftest.py
-
-
-@pytest.fixture
-def overdue_visit(reference_data, centre_a, clinician, nurse, monkeypatch) -> Visit:
+def overdue_visit(centre_a, clinician, nurse, monkeypatch) -> Visit:
     monkeypatch.setattr(notifications, "_enqueue", notifications.deliver_inline)
-    stent = Device.objects.filter(kind="stent").first() or Device.objects.create(
-        code="e2e-stent", kind="stent", name="E2E stent", dedicated=True
-    )
+    stent = Device.objects.filter(kind="stent").first()
     case = CaseFactory(
         patient=PatientFactory(centre=centre_a, identifier=IDENTIFIER), author=clinician
     )

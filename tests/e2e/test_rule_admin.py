@@ -22,7 +22,6 @@ from tests.guidelines.rule_admin import (
     ETR03,
     acute_facts,
     acute_iliofemoral_case,
-    ensure_roles_and_rules,
 )
 from venousapp.accounts.models import Centre, User
 
@@ -34,7 +33,6 @@ ADMIN2_PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory'
 @pytest.fixture
 def demo_site(live_server, monkeypatch) -> str:
     monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
-    ensure_roles_and_rules()  # a flush by an earlier transactional test removed the rules
     call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
     return live_server.url
 

@@ -31,36 +31,10 @@ NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=BERLIN)
 TODAY = NOW.date()
 
 
-def ensure_reference_data() -> None:
-    """Roles, protocols and the beat entry, as the migrations left them.
-
-    Transactional tests flush the database when they end and (tests/conftest.py) rely on a
-    serialized copy to restore it; when a test runs inside Playwright's event loop, Django's
-    connection there is another object without that copy, so a worker or browser test
-    re-creates what it needs itself (each helper only adds what is missing).
-    """
-    from followup.apps import ensure_reference_data as followup_reference_data
-    from venousapp.accounts.roles import sync_roles
-
-    sync_roles()
-    followup_reference_data()
-
-
-@pytest.fixture(autouse=True)
-def _transactional_reference_data(request: pytest.FixtureRequest) -> None:
-    marker = request.node.get_closest_marker("django_db")
-    if marker and marker.kwargs.get("transaction"):
-        request.getfixturevalue("transactional_db")
-        ensure_reference_data()
-
-
 @pytest.fixture
 def stent(db) -> Device:
-    """A catalogue stent (the planning migration seeds some; a flushed database has none)."""
-    device = Device.objects.filter(kind="stent").order_by("pk").first()
-    return device or Device.objects.create(
-        code="test-stent", kind="stent", name="Test stent", dedicated=True, segments=["CIV", "EIV"]
-    )
+    """A catalogue stent, as the planning migration seeds them."""
+    return Device.objects.filter(kind="stent").order_by("pk").first()
 
 
 @pytest.fixture
@@ -220,10 +194,12 @@ def followup_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Ite
 
 
 @pytest.fixture
-def worker(followup_worker) -> Iterator[Worker]:
-    """The worker, with this test's tasks routed to its queue and an empty mail folder."""
+def worker(followup_worker, settings) -> Iterator[Worker]:
+    """The worker, with this test's tasks routed to its queue and an empty mail folder; this
+    process uses the worker's digest hour (tests/followup/worker_settings.py)."""
     from venousapp.celery import app
 
+    settings.FOLLOWUP_DIGEST_HOUR = 0
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = followup_worker.queue
     followup_worker.reset_mail()

@@ -8,39 +8,20 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
 from cases.models import Case, Finding
 from guidelines import services
-from guidelines.loader import guidelines_load
 from guidelines.models import Rule, RuleVersion
 from tests.factories import CaseFactory, PatientFactory, UserFactory
 from venousapp.accounts.models import Centre, User
-from venousapp.accounts.roles import ROLE_PERMISSIONS
 
 ETR03 = "SVSAVF-2012-ETR-03"
 
 
-def ensure_roles_and_rules() -> None:
-    """Transactional tests flush the database (and pytest may run one before the other
-    database tests); put the role groups and the migration's rules back when they are gone.
-    Two cheap queries when nothing is missing."""
-    if Group.objects.filter(name__in=ROLE_PERMISSIONS).count() < len(ROLE_PERMISSIONS):
-        for role, apps in ROLE_PERMISSIONS.items():
-            group, _ = Group.objects.get_or_create(name=role)
-            for app_label, codenames in apps.items():
-                group.permissions.add(
-                    *Permission.objects.filter(
-                        content_type__app_label=app_label, codename__in=codenames
-                    )
-                )
-    if not Rule.objects.exists():
-        guidelines_load()
-
-
 @pytest.fixture
 def shipped_rules(db: None) -> None:
-    ensure_roles_and_rules()
+    """The rules the data migration loaded (tests/conftest.py restores them after a flush)."""
+    assert Rule.objects.filter(versions__status="active").exists()
 
 
 def second_admin(centre: Centre) -> User:

@@ -13,7 +13,6 @@ from tests.factories import CaseFactory, PatientFactory, UserFactory
 from tests.guidelines.rule_admin import (
     ETR03,
     acute_iliofemoral_case,
-    ensure_roles_and_rules,
     onset_draft,
     shipped_rules,  # noqa: F401  (fixture)
 )
@@ -131,7 +130,6 @@ def test_above_the_threshold_a_worker_computes_it_with_progress(
 ):
     """With the inline limit lowered to 2 cases the preview of 5 cases is queued, computed by
     a real Celery worker on the test database, and the polled partial shows the result."""
-    ensure_roles_and_rules()
     settings.GUIDELINES_IMPACT_INLINE_MAX = 2
     admin = UserFactory(username="gustav", centre=centre_a, role="guideline_admin")
     for days in (5, 18, 18, 25, 30):

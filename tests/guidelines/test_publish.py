@@ -21,7 +21,6 @@ from tests.guidelines.rule_admin import (
     ETR03,
     active_version,
     acute_facts,
-    ensure_roles_and_rules,
     onset_draft,
     publish,
     second_admin,
@@ -280,7 +279,6 @@ for line in sys.stdin:
 def test_a_publish_takes_effect_in_a_running_process_without_restart(centre_a):
     """A separate Python process (as a web or Celery worker would be) keeps running; after a
     committed publish its next evaluation uses the new rule version."""
-    ensure_roles_and_rules()
     from tests.factories import UserFactory
 
     author = UserFactory(username="gustav", centre=centre_a, role="guideline_admin")
