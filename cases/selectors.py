@@ -4,6 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from cases.models import Case, Patient, SegmentFinding
 from venousapp.accounts.models import User
+from venousapp.params import object_id
 
 
 def patient_list(*, user: User) -> QuerySet[Patient]:
@@ -18,17 +19,14 @@ def case_list(*, user: User, query: str = "", entity: str = "") -> QuerySet[Case
         .prefetch_related(Prefetch("findings", queryset=SegmentFinding.objects.order_by("id")))
     )
     if query:
-        cases = cases.filter(
-            Q(patient__identifier__istartswith=query.strip()) | Q(pk__in=_int_or_none(query))
-        )
+        match = Q(patient__identifier__istartswith=query.strip())
+        case_id = object_id(query)
+        if case_id is not None:
+            match |= Q(pk=case_id)
+        cases = cases.filter(match)
     if entity:
         cases = cases.filter(lesion_entity=entity)
     return cases
-
-
-def _int_or_none(text: str) -> list[int]:
-    text = text.strip().lstrip("#")
-    return [int(text)] if text.isdigit() else []
 
 
 def case_get(*, user: User, pk: int) -> Case:

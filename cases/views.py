@@ -17,6 +17,7 @@ from cases.history import case_history
 from cases.models import Case, Patient
 from guidelines.selectors import overall_status
 from guidelines.views import recommendations_context
+from venousapp.params import object_id
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -41,8 +42,8 @@ def _apply_service_errors(exc: ValidationError, *forms: Any) -> None:
 
 
 def _patient_initial(request: HttpRequest) -> dict[str, Any]:
-    patient_id = request.GET.get("patient", "")
-    if not patient_id.isdigit():
+    patient_id = object_id(request.GET.get("patient", ""))
+    if patient_id is None:
         return {}
     patient = selectors.patient_list(user=request.user).filter(pk=patient_id).first()  # type: ignore[arg-type]
     if patient is None:

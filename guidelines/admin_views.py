@@ -39,6 +39,7 @@ from guidelines.models import (
     VersionStatus,
 )
 from venousapp.accounts.models import User
+from venousapp.params import object_id
 
 # --------------------------------------------------------------------------------------------
 # Access helpers
@@ -601,10 +602,10 @@ def version_impact(request: HttpRequest, rule_id: str, number: int) -> HttpRespo
         else:
             return redirect(f"{_version_url(version, 'version-impact')}?preview={started.pk}")
     preview: ImpactPreview | None = None
-    wanted = request.GET.get("preview", "")
+    wanted = object_id(request.GET.get("preview", ""))
     previews = ImpactPreview.objects.filter(rule_version=version, requested_by=acting_user(request))
-    if wanted.isdigit():
-        preview = previews.filter(pk=int(wanted)).first()
+    if wanted is not None:
+        preview = previews.filter(pk=wanted).first()
     preview = preview or previews.first()
     return render(
         request,

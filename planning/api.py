@@ -43,6 +43,7 @@ from planning.models import (
     StentSegment,
 )
 from venousapp.accounts.models import User
+from venousapp.params import object_id
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input; the body names each field in error."),
@@ -476,7 +477,8 @@ class PlanViewSet(
         )
         case = self.request.query_params.get("case")
         if self.action == "list" and case:
-            plans = plans.filter(case_id=case) if case.isdigit() else plans.none()
+            case_id = object_id(case)
+            plans = plans.none() if case_id is None else plans.filter(case_id=case_id)
         return plans
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -690,7 +692,8 @@ class ProcedureRecordViewSet(
         )
         case = self.request.query_params.get("case")
         if self.action == "list" and case:
-            records = records.filter(case_id=case) if case.isdigit() else records.none()
+            case_id = object_id(case)
+            records = records.none() if case_id is None else records.filter(case_id=case_id)
         return records
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:

@@ -63,6 +63,16 @@ def test_raising_the_onset_window_to_21_days_changes_the_18_day_cases(cohort, gu
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("wanted", ["²", "99999999999999999999", "x"])
+def test_the_preview_page_ignores_a_malformed_preview_number(
+    client_for, cohort, guideline_admin, wanted
+):
+    draft = onset_draft(guideline_admin, days=21)
+    url = reverse("guidelines:version-impact", args=[ETR03, draft.number])
+    assert client_for("guideline_admin").get(url, {"preview": wanted}).status_code == 200
+
+
+@pytest.mark.django_db
 def test_the_preview_page_runs_inline_and_lists_own_centre_cases(
     client_for, cohort, guideline_admin, django_assert_max_num_queries
 ):
