@@ -29,10 +29,19 @@ _EXAMPLE = {
 }
 
 
+class CanReadRules(permissions.BasePermission):
+    """Every role reads the published rules (``guidelines.view_rule``); an account without a
+    role gets 403."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("guidelines.view_rule"))
+
+
 class EvaluateView(APIView):
     """Evaluate one facts document or a list of them against the published rules."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [CanReadRules]
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
@@ -46,6 +55,7 @@ class EvaluateView(APIView):
                 description="Malformed JSON or a body "
                 "that is neither an object nor a list of objects.",
             ),
+            403: OpenApiResponse(description="Not logged in, or an account without a role."),
         },
         examples=[
             OpenApiExample("Chronic PTO with active ulcer", value=_EXAMPLE, request_only=True)

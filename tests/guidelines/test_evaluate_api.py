@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guidelines.engine import evaluate
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +65,21 @@ def test_evaluate_rejects_bad_bodies_with_400(client_for, body, message):
     assert message in response.json()["detail"]
 
 
-def test_evaluate_needs_authentication():
-    response = _post(Client(), json.dumps(CHRONIC_ULCER))
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("clinician", 200), ("nurse", 200), ("guideline_admin", 200),
+     ("other_centre_clinician", 200), ("anonymous", 403)],
+)
+def test_evaluate_per_persona(client_for, persona, status):
+    """The facts travel in the request, so no centre is involved: every role may evaluate."""
+    response = _post(client_for(persona), json.dumps(CHRONIC_ULCER))
+    assert response.status_code == status
+
+
+def test_evaluate_refuses_an_account_without_a_role(centre_a):
+    client = Client()
+    client.force_login(UserFactory(username="norole", centre=centre_a))
+    response = _post(client, json.dumps(CHRONIC_ULCER))
     assert response.status_code == 403
 
 
