@@ -475,6 +475,12 @@ class PlannedStent(models.Model):
     proposed_length_mm = models.PositiveSmallIntegerField(
         _("proposed length (mm)"), null=True, blank=True
     )
+    required_length_mm = models.PositiveSmallIntegerField(
+        _("length needed (mm)"),
+        null=True,
+        blank=True,
+        help_text=_("Lesion plus landing zones and overlaps; a shorter stent is flagged."),
+    )
     basis = models.CharField(_("sizing basis"), max_length=300, blank=True)
     history = HistoricalRecords()
 

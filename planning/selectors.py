@@ -234,7 +234,7 @@ def _stent_rows(plan: ProcedurePlan) -> list[sizing.StentRow]:
                 ),
                 diameter_mm=float(stent.diameter_mm),
                 length_mm=stent.length_mm,
-                required_length_mm=None,
+                required_length_mm=stent.required_length_mm,
             )
         )
     return rows

@@ -45,6 +45,14 @@ def _save(obj: models.Model, user: User | None, update_fields: Sequence[str] | N
     obj.save(update_fields=update_fields)
 
 
+def _place_on_side(device: PlannedStent | ImplantedDevice) -> None:
+    """The IVC is midline; every other segment is on the left or the right."""
+    if device.segment == "IVC":
+        device.side = "midline"
+    elif device.side == "midline":
+        raise ValidationError({"side": _("Only the IVC is midline; choose left or right.")})
+
+
 def _delete(obj: models.Model, user: User | None) -> None:
     obj._history_user = user  # type: ignore[attr-defined]
     obj.delete()
@@ -83,6 +91,7 @@ def _stent_values(row: sizing.StentRow) -> dict[str, Any]:
         "length_mm": row.length_mm,
         "proposed_diameter_mm": row.diameter_mm,
         "proposed_length_mm": row.length_mm,
+        "required_length_mm": row.required_length_mm,
         "basis": row.basis[:300],
     }
 
@@ -273,10 +282,7 @@ def plan_stents_replace(*, plan: ProcedurePlan, user: User, rows: Sequence[dict[
         for name in ("segment", "side", "device", "size", "diameter_mm", "length_mm"):
             if name in row:
                 setattr(stent, name, row[name])
-        if stent.segment == "IVC":
-            stent.side = "midline"
-        elif stent.side == "midline":
-            raise ValidationError({"side": _("Only the IVC is midline; choose left or right.")})
+        _place_on_side(stent)
         if (stent.segment, stent.side) in seen:
             raise ValidationError(
                 {
@@ -334,13 +340,14 @@ def plan_sign(
     override_reason: str = "",
     now: dt.datetime | None = None,
 ) -> ProcedurePlan:
-    """Sign the plan. An open contraindication (brief §5.7, DEV-IFU-CONTRA) needs a recorded
-    reason to proceed."""
+    """Sign the plan. An open contraindication (brief §5.7, DEV-IFU-CONTRA) needs a reason
+    given with this signature: a reason recorded for an earlier signature may have covered
+    other contraindications than those open now (the sign form offers it again to confirm)."""
     plan = ProcedurePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status == PlanStatus.SIGNED:
         return plan
     open_now = open_contraindications(case_facts(plan.case))
-    reason = override_reason.strip() or plan.contraindication_override_reason.strip()
+    reason = override_reason.strip()
     if open_now and not reason:
         raise ValidationError(
             {
@@ -464,7 +471,7 @@ def procedure_record_initial(*, plan: ProcedurePlan, user: User) -> dict[str, An
         for a in plan.access_sites.all()
     )
     return {
-        "performed_on": timezone.localdate(),
+        "performed_on": plan.case.patient.centre.today(),
         "operators": user.get_full_name() or user.get_username(),
         "access_used": access,
         "antithrombotic_regimen": plan.antithrombotic_regimen,
@@ -498,8 +505,7 @@ def _replace_implants(
         for name in ("segment", "side", "device", "diameter_mm", "length_mm", "lot"):
             if name in row:
                 setattr(implant, name, row[name])
-        if implant.segment == "IVC":
-            implant.side = "midline"
+        _place_on_side(implant)
         _save(implant, user)
 
 

@@ -159,6 +159,7 @@ OVERSIZE_MM = 1.0  # §5.5 "slight oversizing (≈1–2 mm) is common for nitino
 LANDING_MARGIN_MM = 10  # healthy landing zone at each free stent end (§5.4, [M])
 OVERLAP_MM = 15  # §5.4 "~1–2 cm for nitinol stents" [M]
 MAX_DIAMETER_STEP_MM = 4.0  # larger steps between adjacent stents are flagged
+MAX_LENGTH_MM = 300  # longer than any single stent; a longer lesion needs overlapping stents
 # Typical lengths of a diseased segment when nothing was measured [M]: a starting point for
 # the order list, to be replaced by the IVUS/venography measurement.
 DEFAULT_LESION_LENGTH_MM: dict[str, int] = {"IVC": 80, "CIV": 50, "EIV": 80, "CFV": 40}
@@ -401,7 +402,8 @@ def propose_stents(
     (:func:`required_length_mm`), rounded to the nearest catalogue size of the chosen device
     (``chosen`` per site while it offers a size within 1 mm of the target, else
     :func:`choose_stent`). Without a fitting device the targets are
-    kept (length rounded up to 10 mm) and :func:`stent_warnings` reports it."""
+    kept (length rounded up to 10 mm, at most ``MAX_LENGTH_MM``) and :func:`stent_warnings`
+    reports it (a lesion longer than one stent gets ``too_short``)."""
     by_site = {(m.segment, "midline" if m.segment == "IVC" else m.side): m for m in measurements}
     sites = stent_sites(measurements, segments)
     rows = []
@@ -432,7 +434,7 @@ def propose_stents(
                 device=device,
                 size=size,
                 diameter_mm=size.diameter_mm if size else diameter,
-                length_mm=size.length_mm if size else -(-length // 10) * 10,
+                length_mm=size.length_mm if size else min(-(-length // 10) * 10, MAX_LENGTH_MM),
                 target_diameter_mm=diameter,
                 required_length_mm=length,
                 basis=f"Ø {diameter_basis}; length {length_basis} = {length} mm",

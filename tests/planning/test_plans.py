@@ -193,6 +193,29 @@ def test_stents_replace_takes_diameter_and_length_from_the_catalogue_size(nivl_p
     assert {"no_size", "unverified_size"} <= codes
 
 
+def test_a_stent_shortened_by_hand_is_flagged_on_the_saved_plan(nivl_plan, clinician):
+    stent = nivl_plan.stents.get()
+    assert stent.required_length_mm is not None
+    venovo = Device.objects.get(code="venovo")
+    services.plan_stents_replace(
+        plan=nivl_plan,
+        user=clinician,
+        rows=[
+            {
+                "id": stent.pk,
+                "segment": stent.segment,
+                "side": stent.side,
+                "device": venovo,
+                "size": DeviceSize.objects.get(device=venovo, diameter_mm=14, length_mm=40),
+            }
+        ],
+    )
+    plan = selectors.plan_get(user=clinician, pk=nivl_plan.pk)
+    too_short = [w for w in selectors.plan_warnings(plan, {}) if w.code == "too_short"]
+    assert len(too_short) == 1
+    assert f"{stent.required_length_mm} mm needed" in too_short[0].message
+
+
 def test_stents_replace_refuses_a_size_of_another_device(nivl_plan, clinician):
     size = DeviceSize.objects.filter(device__code="abre").first()
     with pytest.raises(ValidationError):
@@ -252,6 +275,21 @@ def test_sign_with_a_device_contraindication_recorded_after_planning(nivl_plan, 
     with pytest.raises(ValidationError, match="Active local infection"):
         services.plan_sign(plan=nivl_plan, user=clinician)
     services.plan_sign(plan=nivl_plan, user=clinician, override_reason="Infection treated.")
+
+
+def test_a_reason_given_for_an_earlier_signature_does_not_cover_a_new_contraindication(
+    nivl_plan, clinician
+):
+    case_services.case_update(case=nivl_plan.case, data={"active_infection": True})
+    services.plan_sign(plan=nivl_plan, user=clinician, override_reason="Infection treated.")
+    services.plan_reopen(plan=nivl_plan, user=clinician)
+    case_services.case_update(case=nivl_plan.case, data={"severe_tortuosity": True})
+    with pytest.raises(ValidationError, match="Severe vessel tortuosity"):
+        services.plan_sign(plan=nivl_plan, user=clinician)
+    signed = services.plan_sign(
+        plan=nivl_plan, user=clinician, override_reason="Tortuosity crossed with a stiff wire."
+    )
+    assert signed.contraindication_override_reason == "Tortuosity crossed with a stiff wire."
 
 
 def test_signed_plan_is_locked_until_reopened(nivl_plan, clinician):

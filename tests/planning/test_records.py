@@ -8,6 +8,7 @@ import types
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -69,6 +70,24 @@ def test_initial_record_is_filled_from_the_plan(ivc_plan, clinician):
         ("EIV", "left"),
         ("EIV", "right"),
     }
+
+
+def test_the_record_starts_on_the_centre_date(ivc_plan, clinician):
+    centre = ivc_plan.case.patient.centre
+    centre.time_zone = "Pacific/Auckland"  # UTC+13 in November
+    centre.save()
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        initial = services.procedure_record_initial(plan=ivc_plan, user=clinician)
+    assert initial["performed_on"] == dt.date(2026, 11, 21)
+
+
+def test_only_the_ivc_is_midline(ivc_plan, clinician):
+    initial = services.procedure_record_initial(plan=ivc_plan, user=clinician)
+    implants = [dict(row, side="midline") for row in initial["implants"]]
+    with pytest.raises(ValidationError, match="Only the IVC is midline"):
+        services.procedure_record_create(
+            case=ivc_plan.case, plan=ivc_plan, author=clinician, data=DATA, implants=implants
+        )
 
 
 def test_record_keeps_implants_with_lot_numbers(record):

@@ -6,6 +6,7 @@ import pytest
 
 from planning.sizing import (
     DEFAULT_LESION_LENGTH_MM,
+    MAX_LENGTH_MM,
     STENT_DEFAULTS,
     Measurement,
     StentModel,
@@ -398,3 +399,12 @@ def test_warning_too_short_and_out_of_range():
         sheath_french=10,
     )
     assert {"too_short", "out_of_range"} <= set(codes(warnings))
+
+
+def test_without_a_device_a_very_long_lesion_keeps_one_stent_length_and_is_flagged():
+    rows = propose_stents([m("CIV", "left", ref=16, length=400)], [])
+    (only,) = rows
+    assert (only.device, only.length_mm) == (None, MAX_LENGTH_MM)
+    assert only.required_length_mm > MAX_LENGTH_MM
+    warnings = stent_warnings(rows, [m("CIV", "left", ref=16, length=400)], sheath_french=10)
+    assert {"no_device", "too_short"} <= set(codes(warnings))

@@ -1,5 +1,10 @@
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -19,6 +24,18 @@ class Centre(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The centre's time zone (the site's when the stored name is unknown)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The calendar date at the centre (procedures and visits are dated locally)."""
+        return (now or timezone.now()).astimezone(self.zone).date()
 
 
 class Role(models.TextChoices):
