@@ -83,8 +83,8 @@ class SegmentFindingSerializer(serializers.ModelSerializer):
     class Meta:
         model = SegmentFinding
         fields = ["id", "segment", "side", "finding", "area_reduction_pct",
-                  "diameter_reduction_pct", "reference_diameter_mm", "lesion_length_mm",
-                  "imaging_method"]
+                  "diameter_reduction_pct", "reference_diameter_mm", "reference_area_mm2",
+                  "lesion_length_mm", "imaging_method"]
         read_only_fields = ["id"]
 
 

@@ -148,7 +148,8 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
 # Kept apart from Meta.fields: the inline formset appends its foreign key ("case") to that
 # list in place, and the unsaved parent of a new case must not reach the service.
 FINDING_FIELDS = ("segment", "side", "finding", "area_reduction_pct", "diameter_reduction_pct",
-                  "reference_diameter_mm", "lesion_length_mm", "imaging_method")
+                  "reference_diameter_mm", "reference_area_mm2", "lesion_length_mm",
+                  "imaging_method")
 
 
 class SegmentFindingForm(EmptyChoiceLabelsMixin, forms.ModelForm):

@@ -335,6 +335,11 @@ class SegmentFinding(models.Model):
     reference_diameter_mm = models.DecimalField(
         _("reference diameter (mm)"), max_digits=4, decimal_places=1, null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(40)])
+    reference_area_mm2 = models.PositiveSmallIntegerField(
+        _("reference area (mm²)"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1300)],
+        help_text=_("IVUS lumen area of the healthy reference; sizes the stent when no "
+                    "reference diameter is given."))
     lesion_length_mm = models.PositiveSmallIntegerField(
         _("lesion length (mm)"), null=True, blank=True, validators=[MaxValueValidator(600)])
     imaging_method = models.CharField(_("imaging"), max_length=12,

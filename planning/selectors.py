@@ -135,6 +135,7 @@ def measurements(findings: Iterable[SegmentFinding]) -> list[sizing.Measurement]
             side=f.side,
             finding=f.finding,
             reference_diameter_mm=_float(f.reference_diameter_mm),
+            reference_area_mm2=f.reference_area_mm2,
             lesion_length_mm=f.lesion_length_mm,
             area_reduction_pct=f.area_reduction_pct,
         )

@@ -182,6 +182,7 @@ class Measurement:
     reference_diameter_mm: float | None = None
     lesion_length_mm: int | None = None
     area_reduction_pct: int | None = None
+    reference_area_mm2: float | None = None
 
     @property
     def diseased(self) -> bool:
@@ -271,11 +272,20 @@ def stent_sites(
 
 
 def target_diameter_mm(
-    segment: str, reference_mm: float | None, *, oversize_mm: float = OVERSIZE_MM
+    segment: str,
+    reference_mm: float | None,
+    *,
+    oversize_mm: float = OVERSIZE_MM,
+    reference_area_mm2: float | None = None,
 ) -> tuple[float, str]:
-    """Diameter to aim for and why (§5.5): the healthy reference diameter plus the oversizing,
-    kept within the app's range for the segment; the §5.5 default when nothing was measured."""
+    """Diameter to aim for and why (§5.5): the healthy reference diameter (measured, else
+    derived from the IVUS reference area) plus the oversizing, kept within the app's range for
+    the segment; the §5.5 default when nothing was measured."""
     default = STENT_DEFAULTS[segment]
+    reference = f"reference {_mm(reference_mm)} mm" if reference_mm is not None else ""
+    if reference_mm is None and reference_area_mm2:
+        reference_mm = diameter_from_area_mm2(reference_area_mm2)
+        reference = f"reference area {_mm(reference_area_mm2)} mm² ≈ {_mm(reference_mm)} mm"
     if reference_mm is None:
         value = float(default_diameter_mm(segment))
         return value, (
@@ -284,7 +294,7 @@ def target_diameter_mm(
         )
     wanted = reference_mm + oversize_mm
     value = min(max(wanted, default.min_mm), default.max_mm)
-    basis = f"reference {_mm(reference_mm)} mm + {_mm(oversize_mm)} mm oversizing"
+    basis = f"{reference} + {_mm(oversize_mm)} mm oversizing"
     if value != wanted:
         basis += f", kept within the §5.5 range {default.min_mm}–{default.max_mm} mm"
     return value, basis
@@ -410,7 +420,10 @@ def propose_stents(
     for site in sites:
         found = by_site[site]
         diameter, diameter_basis = target_diameter_mm(
-            site[0], found.reference_diameter_mm, oversize_mm=oversize_mm
+            site[0],
+            found.reference_diameter_mm,
+            oversize_mm=oversize_mm,
+            reference_area_mm2=found.reference_area_mm2,
         )
         length, length_basis = required_length_mm(
             site,

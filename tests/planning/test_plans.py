@@ -193,6 +193,17 @@ def test_stents_replace_takes_diameter_and_length_from_the_catalogue_size(nivl_p
     assert {"no_size", "unverified_size"} <= codes
 
 
+def test_the_plan_sizes_from_an_ivus_reference_area_entered_on_the_case(make_case, clinician):
+    findings = [
+        {"segment": "CIV", "side": "left", "finding": "compression", "area_reduction_pct": 70,
+         "reference_area_mm2": 200, "lesion_length_mm": 40, "imaging_method": "ivus"},
+    ]
+    plan = services.plan_create(case=make_case("nivl", findings=findings), author=clinician)
+    stent = plan.stents.get()
+    assert "reference area 200 mm² ≈ 16 mm" in stent.basis
+    assert stent.diameter_mm >= 16
+
+
 def test_a_stent_shortened_by_hand_is_flagged_on_the_saved_plan(nivl_plan, clinician):
     stent = nivl_plan.stents.get()
     assert stent.required_length_mm is not None

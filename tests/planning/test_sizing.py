@@ -116,6 +116,20 @@ def test_diameter_from_ivus_area_matches_the_jayaraj_references():
         diameter_from_area_mm2(0)
 
 
+def test_target_diameter_from_the_ivus_reference_area_when_no_diameter_was_measured():
+    value, basis = target_diameter_mm("CIV", None, reference_area_mm2=200)
+    assert value == 17.0  # 200 mm² ≈ 16 mm + 1 mm
+    assert basis.startswith("reference area 200 mm² ≈ 16 mm")
+    assert target_diameter_mm("CIV", 14.0, reference_area_mm2=200)[0] == 15.0  # diameter wins
+
+
+def test_proposal_sizes_from_the_reference_area():
+    measured = Measurement("CIV", "left", "stenosis", None, 50, 70, reference_area_mm2=150)
+    (only,) = propose_stents([measured], [VENOVO])
+    assert only.target_diameter_mm == 14.8  # 150 mm² ≈ 13.8 mm + 1 mm
+    assert "reference area 150 mm²" in only.basis
+
+
 # --- catalogue rounding -----------------------------------------------------------------------
 
 
