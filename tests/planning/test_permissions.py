@@ -58,6 +58,7 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "device-history": (200, 200, 200, 200, LOGIN),
     "templates": (200, 200, 200, 200, LOGIN),
     "template-create-get": (403, 403, 200, 403, LOGIN),
+    "template-create-post": (403, 403, 302, 403, LOGIN),
     "template-edit-get": (403, 403, 200, 403, LOGIN),
     "template-edit-post": (403, 403, 302, 403, LOGIN),
     "template-retire": (403, 403, 302, 403, LOGIN),
@@ -127,6 +128,7 @@ def world(make_case, clinician):
         "item": nivl.items.first(),
         "device": Device.objects.get(code="venovo"),
         "template": ChecklistTemplate.objects.get(scenario="nivl_stenting"),
+        "clinician": clinician,
     }
 
 
@@ -237,6 +239,26 @@ def request_page(client: Client, endpoint: str, w: dict[str, Any]) -> Any:
             return client.get(url("planning:templates"))
         case "template-create-get":
             return client.get(url("planning:template-create"))
+        case "template-create-post":
+            # One active template per scenario: the new one replaces a retired one.
+            services.checklist_template_retire(template=template, user=w["clinician"])
+            data = form_data(
+                forms.ChecklistTemplateForm(prefix="template"),
+                scenario="nivl_stenting",
+                name="NIVL stenting, day-case variant",
+            )
+            data.update(
+                {
+                    "items-TOTAL_FORMS": "1",
+                    "items-INITIAL_FORMS": "0",
+                    "items-MIN_NUM_FORMS": "0",
+                    "items-MAX_NUM_FORMS": "1000",
+                    "items-0-phase": "preparation",
+                    "items-0-position": "10",
+                    "items-0-text": "Discharge the same day if the access site is dry.",
+                }
+            )
+            return client.post(url("planning:template-create"), data)
         case "template-edit-get":
             return client.get(url("planning:template-edit", args=[template.pk]))
         case "template-edit-post":
