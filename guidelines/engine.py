@@ -133,12 +133,12 @@ def _items(value: object) -> Sequence[object] | None:
     return None
 
 
-_SEGMENT_BY_FOLD = {code.lower(): code for code in V.DEEP_SEGMENTS}
-_SEGMENT_RANK = {code: rank for rank, code in enumerate(V.DEEP_SEGMENTS)}
+_SEGMENT_BY_FOLD = {code.lower(): code for code in V.CEAP_SEGMENTS}
+_SEGMENT_RANK = {code: rank for rank, code in enumerate(V.CEAP_SEGMENTS)}
 
 
 def _segments(value: object) -> list[str] | None:
-    """Known CEAP deep segment codes in anatomical order; unknown codes are dropped and an
+    """Known CEAP 2020 segment abbreviations in the §4.1 order; unknown codes are dropped and an
     empty result is "not recorded" (§2.4)."""
     items = _items(value)
     if items is None:

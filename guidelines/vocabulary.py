@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cases.ceap import SEGMENTS
+
 # ---------------------------------------------------------------------------------------------
 # Coded values (§1, §2.4, §4.1)
 
@@ -40,25 +42,9 @@ CONTRAINDICATION_CLASSES = ("none", "relative", "absolute")
 OBSTRUCTION_TYPES = ("occlusion", "stenosis")
 DVT_PHASES = ("acute", "subacute", "chronic")
 
-# CEAP 2020 deep venous segments in anatomical order (§4.1); `segments_involved` holds these.
-DEEP_SEGMENTS = (
-    "IVC",
-    "CIV",
-    "IIV",
-    "EIV",
-    "PELV",
-    "CFV",
-    "DFV",
-    "FV",
-    "POPV",
-    "TIBV",
-    "ATV",
-    "PTV",
-    "PRV",
-    "MUSV",
-    "GAV",
-    "SOV",
-)
+# CEAP 2020 anatomic segment abbreviations in the order of the §4.1 table (superficial, deep,
+# perforator); `segments_involved` holds these (§2.4), the rules test the deep ones.
+CEAP_SEGMENTS = tuple(SEGMENTS)
 # §2.5 segment sets, exactly as written (§2.6 C10).
 STENTABLE_SEGMENTS = ("IVC", "CIV", "EIV", "CFV")
 ILIOFEMORAL_SEGMENTS = frozenset({"CIV", "EIV", "CFV"})
@@ -199,7 +185,7 @@ FACT_FIELDS: dict[str, FactField] = {
         FactField("nivl_cause", "enum", "Cause of the NIVL", NIVL_CAUSES),
         FactField("ivc_filter_related", "bool", "IVC-filter related"),
         FactField("thrombosis_entity", "enum", "Entity of thrombosis", THROMBOSIS_ENTITIES),
-        FactField("segments_involved", "segments", "Segments involved", DEEP_SEGMENTS),
+        FactField("segments_involved", "segments", "Segments involved", CEAP_SEGMENTS),
         FactField("obstruction", "obstruction", "Obstruction (type, IVUS area reduction)"),
         FactField("ceap", "ceap", "CEAP classification"),
         FactField("ulcer", "enum", "Ulcer", ULCER_STATES),
@@ -270,9 +256,9 @@ def _fact_inputs() -> dict[str, InputSpec]:
         "segments_involved",
         "set",
         ("segments_involved",),
-        DEEP_SEGMENTS,
+        CEAP_SEGMENTS,
         "fact",
-        "Segments involved (CEAP 2020 deep segments)",
+        "Segments involved (CEAP 2020 abbreviations)",
     )
     obstruction = ("obstruction",)
     bleeding = ("bleeding_risk",)

@@ -82,7 +82,7 @@ def test_c1_lenient_but_exact_forms():
         }
     )
     assert facts["lesion_entity"] == "acute_thrombotic"
-    assert facts["segments_involved"] == ["CIV", "EIV", "CFV"]
+    assert facts["segments_involved"] == ["GSVa", "CIV", "EIV", "CFV"]  # CEAP 2020 order
     assert facts["symptom_onset_days"] == 14
     assert facts["obstruction"] == {
         "type": "stenosis",
@@ -430,6 +430,17 @@ def test_c15_insufficient_data_outranks_other_statuses():
 def test_c15_civo_04_reads_ulcer_not_ceap():
     assert value(chronic_pto(ceap="C6,s", ulcer="healed"), "SIR-2023-CIVO-04") == "not_applicable"
     assert value(chronic_pto(ceap="C2,s", ulcer="active"), "SIR-2023-CIVO-04") == "recommend"
+
+
+@pytest.mark.parametrize("segments", [["GSVa"], ["Tel", "SSV"], ["TPV", "CPV"]])
+def test_c1_superficial_and_perforator_segments_are_recorded_segments(segments):
+    """§2.4: segments_involved holds CEAP 2020 abbreviations (§4.1), not only deep ones; a list
+    without a deep segment is recorded, and involves no stentable segment (C15)."""
+    assert normalise_facts({"segments_involved": segments})["segments_involved"] == segments
+    result = evaluate(chronic_pto(segments_involved=segments, obstruction={"type": "occlusion"}))
+    assert result["rules"]["SIR-2023-CIVO-05"]["value"] == "against"
+    assert result["overall"] == "conservative"
+    assert evaluate(acute_if(segments_involved=segments))["overall"] == "anticoagulation_only"
 
 
 def test_c15_civo_05_b_false_without_stentable_segment():

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from guidelines.engine import default_ruleset, evaluate
 from guidelines.vocabulary import (
+    CEAP_SEGMENTS,
     CONTRAINDICATION_FACTORS,
-    DEEP_SEGMENTS,
     FACT_FIELDS,
     OVERALL_STATUSES,
     PLANNING_STATUSES,
@@ -73,7 +73,7 @@ _SCALARS = st.sampled_from(
 def _field_value(name: str) -> st.SearchStrategy:
     kind = FACT_FIELDS[name].kind
     if kind == "segments":
-        return st.lists(st.sampled_from([*DEEP_SEGMENTS, "GSVa", "xx"]), max_size=5) | JSON
+        return st.lists(st.sampled_from([*CEAP_SEGMENTS, "gsva", "xx"]), max_size=5) | JSON
     if kind == "ceap":
         return _CEAP | JSON
     if kind == "obstruction":
