@@ -19,6 +19,7 @@ install: $(STAMP)
 # Zero-setup demo: SQLite and a filesystem Celery broker under var/ unless DATABASE_URL /
 # REDIS_URL are set. Web on $(PORT), a Celery worker and beat; Ctrl-C stops all three.
 run: export DEBUG ?= true
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0

@@ -140,6 +140,8 @@ EMAIL_CONFIG = _env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "venousapp <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in e-mails (reminders, escalations) point here; mails carry no patient identifiers.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 
 # Celery: Redis in CI and production; a filesystem broker for the zero-setup `make run`.
 REDIS_URL = env_str("REDIS_URL", "")
