@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from followup import selectors
-from followup.models import Escalation, Protocol, Schedule, Visit
+from followup.models import Escalation, PatencyReport, Protocol, Schedule, Visit
 
 
 def require_perm(request: HttpRequest, *perms: str) -> None:
@@ -45,4 +45,12 @@ def protocol_for_request(request: HttpRequest, pk: int, *perms: str) -> Protocol
     try:
         return selectors.protocol_get(pk)
     except Protocol.DoesNotExist:
+        raise Http404 from None
+
+
+def patency_report_for_request(request: HttpRequest, pk: int, *perms: str) -> PatencyReport:
+    require_perm(request, "followup.view_patencyreport", *perms)
+    try:
+        return selectors.patency_report_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+    except PatencyReport.DoesNotExist:
         raise Http404 from None

@@ -16,6 +16,7 @@ from followup.models import (
     Escalation,
     EscalationNotice,
     Notification,
+    PatencyReport,
     Protocol,
     ProtocolVisit,
     ReIntervention,
@@ -124,3 +125,21 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "recipient", "kind", "title", "created_at", "read_at"]
     list_filter = ["kind"]
+
+
+@admin.register(PatencyReport)
+class PatencyReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Computed caches of the patency page: read-only, to see a failed or stuck run."""
+
+    list_display = [
+        "id",
+        "centre",
+        "entity",
+        "status",
+        "done",
+        "total",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "centre"]
+    exclude = ["result"]

@@ -1,6 +1,12 @@
 """Demo follow-up data: completed procedures whose schedules have visits due soon, due,
-overdue, missed and done (one with an open escalation), and a synthetic generator of
-scheduled visits for benchmarks.
+overdue, missed and done (one with an open escalation), a patency cohort followed for up to
+three years (``manage.py seed_patency_demo``), and a synthetic generator of scheduled
+visits for benchmarks.
+
+The patency cohort gives the Kaplan–Meier curves something to show (occlusions,
+restenoses, re-interventions that did and did not restore patency, falling rVCSS and
+Villalta scores). It is a command of its own, run after ``seed_demo``, because its 23
+patients and cases would change the case list that ``seed_demo`` promises.
 
 The hand-written part goes through the planning and follow-up services like a user would:
 ``planning.services.procedure_record_create``/``procedure_record_complete`` (which calls
@@ -33,6 +39,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cases import demo as cases_demo
+from cases import services as cases_services
 from cases.models import Case, LesionEntity
 from followup import defaults, services, surveillance
 from followup.models import (
@@ -93,6 +100,326 @@ DEMO_PROCEDURES: tuple[DemoProcedure, ...] = (
     ),
     DemoProcedure("CH209934", "nivl", 45, (("CIV", "left"),), done=(1,)),
 )
+
+
+# --- the patency cohort ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reopen:
+    """A re-intervention ``days`` after the visit ``after`` (brief §8.6)."""
+
+    after: str
+    days: int
+    for_occlusion: bool
+    successful: bool = True
+
+
+@dataclass(frozen=True)
+class PatencyDemo:
+    """A demo patient of centre A followed for ``months_ago`` months after stenting.
+
+    Every visit whose target date has passed is done (performed on its target date), so the
+    cohort leaves nothing on the nurses' worklist but its upcoming visits. The left CIV is
+    ``occluded`` from the visit named until a successful re-intervention for occlusion, and
+    restenosed (``isr``: visit -> %) where said; abnormal results raise escalations, which
+    the demo clinician decides (re-intervene when a ``Reopen`` follows, else observe).
+    """
+
+    identifier: str
+    entity: str
+    months_ago: int
+    occluded: tuple[str, ...] = ()
+    isr: tuple[tuple[str, int], ...] = ()
+    reopen: tuple[Reopen, ...] = ()
+    baseline: tuple[int, int] = (10, 12)  # rVCSS and Villalta totals at the case
+
+
+# Template demo cases (cases.demo) whose inputs the cohort's cases reuse, per entity.
+_TEMPLATE_CASE = {
+    "nivl": "40127702",
+    "acute_thrombotic": "40118234",
+    "post_thrombotic": "40104476",
+    "ivc_reconstruction": "40112630",
+}
+_STENTS = {
+    "ivc_reconstruction": (("IVC", "midline"), ("CIV", "left"), ("CIV", "right")),
+}
+
+PATENCY_DEMO: tuple[PatencyDemo, ...] = (
+    PatencyDemo("40160001", "nivl", 30, baseline=(6, 7)),
+    PatencyDemo("40160002", "nivl", 26, baseline=(5, 6)),
+    PatencyDemo(
+        "40160003",
+        "nivl",
+        20,
+        isr=(("12 months", 60),),
+        reopen=(Reopen("12 months", 9, for_occlusion=False),),
+        baseline=(7, 8),
+    ),
+    PatencyDemo("40160004", "nivl", 16, baseline=(4, 5)),
+    PatencyDemo("40160005", "nivl", 9, baseline=(6, 6)),
+    PatencyDemo(
+        "40160006",
+        "nivl",
+        14,
+        occluded=("6 months",),
+        reopen=(Reopen("6 months", 3, for_occlusion=True),),
+        baseline=(8, 9),
+    ),
+    PatencyDemo(
+        "40160011",
+        "acute_thrombotic",
+        28,
+        occluded=("2 weeks",),
+        reopen=(Reopen("2 weeks", 1, for_occlusion=True),),
+        baseline=(9, 14),
+    ),
+    PatencyDemo("40160012", "acute_thrombotic", 24, baseline=(8, 12)),
+    PatencyDemo(
+        "40160013",
+        "acute_thrombotic",
+        18,
+        occluded=("3 months",),
+        reopen=(Reopen("3 months", 2, for_occlusion=True, successful=False),),
+        baseline=(11, 16),
+    ),
+    PatencyDemo("40160014", "acute_thrombotic", 15, baseline=(7, 10)),
+    PatencyDemo(
+        "40160015",
+        "acute_thrombotic",
+        12,
+        isr=(("6 months", 55),),
+        reopen=(Reopen("6 months", 14, for_occlusion=False),),
+        baseline=(9, 13),
+    ),
+    PatencyDemo("40160016", "acute_thrombotic", 7, baseline=(8, 11)),
+    PatencyDemo(
+        "40160021",
+        "post_thrombotic",
+        36,
+        isr=(("6 months", 60),),
+        occluded=("Year 2",),
+        reopen=(
+            Reopen("6 months", 10, for_occlusion=False),
+            Reopen("Year 2", 4, for_occlusion=True),
+        ),
+        baseline=(14, 17),
+    ),
+    PatencyDemo("40160022", "post_thrombotic", 32, baseline=(12, 15)),
+    PatencyDemo(
+        "40160023",
+        "post_thrombotic",
+        27,
+        occluded=("6 weeks", "12 months"),
+        reopen=(Reopen("6 weeks", 2, for_occlusion=True),),
+        baseline=(15, 19),
+    ),
+    PatencyDemo("40160024", "post_thrombotic", 22, baseline=(11, 13)),
+    PatencyDemo(
+        "40160025",
+        "post_thrombotic",
+        19,
+        isr=(("12 months", 70),),
+        reopen=(Reopen("12 months", 12, for_occlusion=False),),
+        baseline=(13, 16),
+    ),
+    PatencyDemo(
+        "40160026",
+        "post_thrombotic",
+        14,
+        occluded=("3 months",),
+        reopen=(
+            Reopen("3 months", 2, for_occlusion=True, successful=False),
+            Reopen("3 months", 9, for_occlusion=True),
+        ),
+        baseline=(12, 14),
+    ),
+    PatencyDemo("40160027", "post_thrombotic", 10, baseline=(10, 12)),
+    PatencyDemo("40160028", "post_thrombotic", 5, baseline=(12, 15)),
+    PatencyDemo("40160031", "ivc_reconstruction", 30, baseline=(14, 18)),
+    PatencyDemo(
+        "40160032",
+        "ivc_reconstruction",
+        20,
+        occluded=("6 months",),
+        reopen=(Reopen("6 months", 5, for_occlusion=True),),
+        baseline=(16, 20),
+    ),
+    PatencyDemo("40160033", "ivc_reconstruction", 11, baseline=(13, 15)),
+)
+
+
+def _graded(items: Sequence[Any], total: int) -> list[int]:
+    """Item grades (0–3) adding up to ``total``, spread over the items."""
+    grades = [0] * len(items)
+    for i in range(min(total, 3 * len(items))):
+        grades[i % len(items)] += 1
+    return grades
+
+
+def _scores(total_vcss: int, total_villalta: int) -> dict[str, int]:
+    from cases import scores
+
+    out = {
+        f"vcss_{item.key}": g
+        for item, g in zip(scores.VCSS_ITEMS, _graded(scores.VCSS_ITEMS, total_vcss), strict=True)
+    }
+    out.update(
+        {
+            f"villalta_{item.key}": g
+            for item, g in zip(
+                scores.VILLALTA_ITEMS,
+                _graded(scores.VILLALTA_ITEMS, total_villalta),
+                strict=True,
+            )
+        }
+    )
+    return out
+
+
+def _cohort_case(spec: PatencyDemo, number: int, performed_on: dt.date, author: User) -> Case:
+    template = next(
+        c for c in cases_demo.DEMO_CASES if c.patient["identifier"] == _TEMPLATE_CASE[spec.entity]
+    )
+    centre = Centre.objects.get(code=template.centre)
+    patient = cases_services.patient_get_or_create(
+        centre=centre,
+        data={
+            "identifier": spec.identifier,
+            "name": f"Patency Demo {number:02d}",
+            "sex": template.patient["sex"],
+            "date_of_birth": dt.date(1960 + 2 * number, 1 + number % 12, 1 + number),
+        },
+    )
+    case_date = performed_on - dt.timedelta(days=3)
+    data = {**template.data, "case_date": case_date, **_scores(*spec.baseline)}
+    if template.onset_days is not None:
+        data["symptom_onset_date"] = case_date - dt.timedelta(days=template.onset_days)
+    return cases_services.case_create(
+        patient=patient, author=author, data=data, findings=[dict(f) for f in template.findings]
+    )
+
+
+def _cohort_history(
+    spec: PatencyDemo, schedule: Schedule, nurse: User, clinician: User, today: dt.date
+) -> None:
+    centre = schedule.centre
+    isr = dict(spec.isr)
+    reopen = {r.after: r for r in spec.reopen}
+    occluded = False
+    done = [v for v in schedule.visits.order_by("target_on", "sequence") if v.target_on < today]
+    for index, visit in enumerate(done):
+        occluded = occluded or visit.label in spec.occluded
+        at = services.local_at(centre, visit.target_on, 15)
+        segments = _segments(
+            _STENTS.get(spec.entity, (("CIV", "left"), ("EIV", "left"))),
+            {
+                "segment": "CIV",
+                "side": "left",
+                "patency": "occluded" if occluded else "patent",
+                "isr_percent": isr.get(visit.label, 0),
+            },
+        )
+        # Symptoms improve after stenting, and relapse while the stent is occluded.
+        vcss_total = max(2, spec.baseline[0] - 2 * (index + 1)) + (4 if occluded else 0)
+        villalta_total = max(2, spec.baseline[1] - 2 * (index + 1)) + (5 if occluded else 0)
+        result = services.visit_result_record(
+            visit=visit,
+            user=nurse,
+            now=at,
+            data={
+                "performed_on": visit.target_on,
+                "phasicity": "lost" if occluded else "phasic",
+                "ulcer_status": "none",
+                "compression_use": "daily",
+                "antithrombotic_adherence": "adherent",
+                **(_scores(vcss_total, villalta_total) if visit.with_clinical else {}),
+            },
+            segments=segments if visit.kind != "clinical" else [],
+        )
+        follow = reopen.get(visit.label)
+        for escalation in result.escalations.all():
+            services.escalation_decide(
+                escalation=escalation,
+                user=clinician,
+                decision="reintervene" if follow else "observe",
+                note="Demo: decided at the visit.",
+                now=at + dt.timedelta(hours=1),
+            )
+        for step in (r for r in spec.reopen if r.after == visit.label):
+            on = visit.target_on + dt.timedelta(days=step.days)
+            services.reintervention_record(
+                schedule=schedule,
+                user=clinician,
+                now=services.local_at(centre, on, 18),
+                data={
+                    "performed_on": on,
+                    "kind": "thrombectomy_lysis" if step.for_occlusion else "angioplasty",
+                    "for_occlusion": step.for_occlusion,
+                    "successful": step.successful,
+                    "segments": ["CIV:left"],
+                    "escalation": result.escalations.order_by("pk").first(),
+                },
+            )
+            if step.for_occlusion and step.successful:
+                occluded = False
+
+
+def patency_cohort_create(*, now: dt.datetime | None = None) -> int:
+    """The demo patency cohort's procedures that do not exist yet (at the demo's centre A,
+    by its clinician and nurse); returns how many were new. A patient of the cohort who
+    already has a procedure record is left alone. ``ValueError`` without the demo."""
+    now = now or timezone.now()
+    stent = _stent()
+    centre = Centre.objects.filter(code=cases_demo.CENTRE_A.code).first()
+    clinician = _user(centre, Role.CLINICIAN) if centre else None
+    nurse = (_user(centre, Role.NURSE) if centre else None) or clinician
+    if stent is None or centre is None or clinician is None or nurse is None:
+        raise ValueError(
+            "The demo centre, its clinician and a catalogue stent are needed: run seed_demo first."
+        )
+    today = services.centre_today(centre, now)
+    created = 0
+    for number, spec in enumerate(PATENCY_DEMO, start=1):
+        if ProcedureRecord.objects.filter(
+            case__patient__centre=centre, case__patient__identifier=spec.identifier
+        ).exists():
+            continue
+        performed_on = surveillance.add_months(today, -spec.months_ago)
+        with transaction.atomic():
+            case = _cohort_case(spec, number, performed_on, clinician)
+            record = planning_services.procedure_record_create(
+                case=case,
+                author=clinician,
+                data={
+                    "performed_on": performed_on,
+                    "operators": clinician.get_full_name() or clinician.get_username(),
+                    "access_used": "Right common femoral vein",
+                    "technical_success": True,
+                    "antithrombotic_regimen": "LMWH 4 weeks, then a DOAC.",
+                    "follow_up_entity": spec.entity,
+                },
+                implants=[
+                    {
+                        "segment": s,
+                        "side": d,
+                        "device": stent,
+                        "diameter_mm": Decimal("14.0"),
+                        "length_mm": 90,
+                        "lot": "",
+                    }
+                    for s, d in _STENTS.get(spec.entity, (("CIV", "left"), ("EIV", "left")))
+                ],
+            )
+            completed = services.local_at(centre, performed_on, 17)
+            planning_services.procedure_record_complete(
+                record=record, user=clinician, now=completed
+            )
+            schedule = Schedule.objects.get(procedure=record)
+            _cohort_history(spec, schedule, nurse, clinician, today)
+        created += 1
+    return created
 
 
 @dataclass

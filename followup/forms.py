@@ -1,6 +1,6 @@
 """Forms of the follow-up pages: worklist filters, contact attempts, reschedule, results (the
 rVCSS and Villalta items with the case form's widgets and labels), escalation decisions,
-re-interventions and protocol revisions."""
+re-interventions, protocol revisions and the patency analytics' filters."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import EmptyChoiceLabelsMixin, NotRecordedBooleanSelect
-from followup import surveillance
+from followup import charts, patency, surveillance
 from followup.models import (
     ContactAttempt,
     Decision,
@@ -50,6 +50,41 @@ class WorklistFilterForm(forms.Form):
         if not self.is_valid():
             return {"status": "", "entity": "", "date_from": None, "date_to": None}
         return dict(self.cleaned_data)
+
+
+class PatencyFilterForm(forms.Form):
+    """The patency page's and CSV's query string. Unknown values are form errors (the views
+    answer 400), never an exception."""
+
+    endpoint = forms.ChoiceField(label=_("Endpoint"), required=False)
+    entity = forms.ChoiceField(label=_("Follow-up entity"), required=False)
+    report = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["endpoint"].choices = [  # type: ignore[attr-defined]
+            ("", _("All three endpoints")),
+            *charts.endpoint_labels().items(),
+        ]
+        self.fields["entity"].choices = [  # type: ignore[attr-defined]
+            ("", _("All entities")),
+            *FollowUpEntity.choices,
+        ]
+
+    def values(self) -> dict[str, Any]:
+        """The valid filters (call after ``is_valid``); the defaults for the others."""
+        return {
+            "endpoint": "",
+            "entity": "",
+            "report": None,
+            **getattr(self, "cleaned_data", {}),
+        }
+
+    def endpoints(self) -> tuple[str, ...]:
+        chosen = self.values()["endpoint"]
+        return (chosen,) if chosen else patency.ENDPOINTS
 
 
 class ContactAttemptForm(EmptyChoiceLabelsMixin, forms.ModelForm):

@@ -7,14 +7,16 @@ re-interventions) keep their history (STYLE.md convention 11). Delivery rows (``
 claimed and marked with conditional UPDATEs, their ``claimed_at``/``sent_at`` columns are
 their own audit trail.
 
-Patency (brief §8.6) is computed from these rows by the analytics: each ``ResultSegment``
-says whether a stented segment (segment + side of the procedure's implants) was patent or
-occluded on ``VisitResult.performed_on``; each ``ReIntervention`` has a date, a kind, the
-segments treated, whether the stent was occluded before it (``for_occlusion``) and whether
-patency was restored (``successful``). Primary patency ends at the first occlusion or
-re-intervention; primary-assisted patency at the first occlusion (a re-intervention on a
-stenosed, never occluded stent keeps it); secondary patency when an occlusion is not
-successfully reopened.
+Patency (brief §8.6) is computed from these rows by the analytics (``followup.patency``,
+which states the exact rules): each ``ResultSegment`` says whether a stented segment
+(segment + side of the procedure's implants) was patent or occluded on
+``VisitResult.performed_on`` and its in-stent restenosis; each ``ReIntervention`` has a date,
+a kind, the segments treated, whether the stent was occluded before it (``for_occlusion``)
+and whether patency was restored (``successful``). Primary patency ends at the first
+occlusion, restenosis above 50 % or re-intervention; primary-assisted patency at the first
+occlusion (a re-intervention on a stenosed, never occluded stent keeps it); secondary
+patency when an occlusion is not successfully reopened. ``PatencyReport`` rows hold the
+curves a Celery worker computed for a large cohort.
 """
 
 from __future__ import annotations
@@ -662,6 +664,73 @@ class ReIntervention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.performed_on}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Patency analytics (computed; see followup.patency)
+
+
+class PatencyReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class PatencyReport(models.Model):
+    """One computation of a centre's Kaplan–Meier patency curves (``followup.patency``) for
+    one follow-up entity (blank: every entity), all three endpoints at once.
+
+    Small cohorts are computed inline and need no row; a large one is computed by a Celery
+    worker, which writes its progress (``done`` of ``total`` schedules) here for the page to
+    poll and the result here for the page and the CSV to read. A report is derived data,
+    not a clinical record: it keeps no history (the schedules, results and re-interventions
+    it is computed from keep theirs) and a newer one supersedes it.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entity = models.CharField(
+        _("follow-up entity"), max_length=24, choices=FollowUpEntity.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=PatencyReportStatus.choices,
+        default=PatencyReportStatus.QUEUED,
+    )
+    total = models.PositiveIntegerField(_("schedules"), default=0)
+    done = models.PositiveIntegerField(_("schedules read"), default=0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("requested"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("patency report")
+        verbose_name_plural = _("patency reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="patencyreport_done_le_total"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["centre", "entity", "-created_at"], name="patencyreport_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Patency report {self.pk}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,11 +6,18 @@ the per-status counts are one aggregate, the page is found by id (``worklist_ids
 index-only scan, sorted, sliced) and only then are its rows loaded with their schedule,
 procedure, case, patient and last contact attempt in one SELECT (``worklist_rows``). The
 status of a row is a SQL ``CASE`` on the centre's local date.
+
+The patency analytics read a centre's schedules, imaging results, segment findings and
+re-interventions as plain tuples (no model instances), four queries per chunk of
+schedules however many results each has (``patency_histories``), and hand them to the pure
+``followup.patency``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db.models import (
@@ -26,19 +33,25 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from followup import surveillance
+from followup import charts, patency, surveillance
 from followup.models import (
     ContactAttempt,
     Escalation,
     Notification,
+    PatencyReport,
+    PatencyReportStatus,
     Protocol,
     ReIntervention,
+    ResultSegment,
     Schedule,
     Visit,
+    VisitResult,
     VisitState,
     VisitStatus,
 )
+from planning.models import FollowUpEntity
 from venousapp.accounts.models import User
 
 WORKLIST_STATUSES = surveillance.OPEN_STATUSES
@@ -312,3 +325,205 @@ def protocol_versions(protocol: Protocol) -> QuerySet[Protocol]:
         .annotate(schedule_count=Count("schedules"))
         .order_by("-version")
     )
+
+
+# --- patency analytics ------------------------------------------------------------------------
+
+PATENCY_CHUNK = 2_000  # schedules read per round of queries (bounded memory, progress steps)
+
+
+def _cohort(centre_id: int, entity: str) -> QuerySet[Schedule]:
+    schedules = Schedule.objects.filter(centre_id=centre_id)
+    return schedules.filter(entity=entity) if entity else schedules
+
+
+def patency_cohort_size(*, centre_id: int, entity: str = "") -> int:
+    """How many schedules the patency analytics of a centre (one entity, or all) read."""
+    return _cohort(centre_id, entity).count()
+
+
+def patency_histories(
+    *, centre_id: int, entity: str = "", first_id: int = 0, last_id: int | None = None
+) -> list[patency.History]:
+    """The patency histories of the centre's schedules (``entity``, or all) whose ids lie in
+    [first_id, last_id]: four queries whatever their number and their results'.
+
+    Only done visits count (a result is recorded with the visit); visit rows carry the
+    centre and entity of their schedule, so the result queries need not join it.
+    """
+    schedules = _cohort(centre_id, entity).filter(pk__gte=first_id)
+    visits: dict[str, Any] = {
+        "visit__centre_id": centre_id,
+        "visit__state": VisitState.DONE,
+        "visit__schedule_id__gte": first_id,
+    }
+    reinterventions = ReIntervention.objects.filter(centre_id=centre_id, schedule_id__gte=first_id)
+    if last_id is not None:
+        schedules = schedules.filter(pk__lte=last_id)
+        visits["visit__schedule_id__lte"] = last_id
+        reinterventions = reinterventions.filter(schedule_id__lte=last_id)
+    if entity:
+        visits["visit__entity"] = entity
+        reinterventions = reinterventions.filter(schedule__entity=entity)
+    segments: dict[int, list[patency.SegmentStatus]] = defaultdict(list)
+    for result_id, state, isr in ResultSegment.objects.filter(
+        **{f"result__{k}": v for k, v in visits.items()}
+    ).values_list("result_id", "patency", "isr_percent"):
+        segments[result_id].append(patency.SegmentStatus(state, isr))
+    observations: dict[int, list[patency.Observation]] = defaultdict(list)
+    for result_id, schedule_id, performed_on in VisitResult.objects.filter(**visits).values_list(
+        "id", "visit__schedule_id", "performed_on"
+    ):
+        observations[schedule_id].append(
+            patency.Observation(performed_on, tuple(segments.get(result_id, ())))
+        )
+    treatments: dict[int, list[patency.Treatment]] = defaultdict(list)
+    for schedule_id, performed_on, for_occlusion, successful in reinterventions.values_list(
+        "schedule_id", "performed_on", "for_occlusion", "successful"
+    ):
+        treatments[schedule_id].append(patency.Treatment(performed_on, for_occlusion, successful))
+    return [
+        patency.History(
+            schedule_id=pk,
+            entity=schedule_entity,
+            start_on=start_on,
+            observations=tuple(observations.get(pk, ())),
+            treatments=tuple(treatments.get(pk, ())),
+        )
+        for pk, schedule_entity, start_on in schedules.order_by("pk").values_list(
+            "pk", "entity", "start_on"
+        )
+    ]
+
+
+def _id_chunks(centre_id: int, entity: str, size: int) -> Iterator[tuple[int, int, int]]:
+    """(first id, last id, count) of consecutive runs of ``size`` schedule ids (one query)."""
+    ids = list(_cohort(centre_id, entity).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), size):
+        part = ids[start : start + size]
+        yield part[0], part[-1], len(part)
+
+
+def patency_analysis(
+    *,
+    centre_id: int,
+    entity: str = "",
+    chunk_size: int = PATENCY_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> patency.Analysis:
+    """Kaplan–Meier curves of every endpoint for ``entity`` (or each entity) of the centre.
+
+    Reads the schedules in chunks of ``chunk_size`` (1 + 4 queries per chunk) and reports
+    ``progress(done, total)`` after each.
+    """
+    chunks = list(_id_chunks(centre_id, entity, chunk_size))
+    total = sum(count for _first, _last, count in chunks)
+    histories: list[patency.History] = []
+    for first, last, _n in chunks:
+        histories += patency_histories(
+            centre_id=centre_id, entity=entity, first_id=first, last_id=last
+        )
+        if progress:
+            progress(len(histories), total)
+    entities = [entity] if entity else [e.value for e in FollowUpEntity]
+    return patency.analyse(histories, entities=entities)
+
+
+def patency_report_get(*, user: User, pk: int) -> PatencyReport:
+    """A report of the user's centre; ``PatencyReport.DoesNotExist`` otherwise."""
+    return PatencyReport.objects.get(pk=pk, centre_id=user.centre_id)
+
+
+def patency_report_current(
+    *, centre_id: int, entity: str, fresh_since: dt.datetime, running_since: dt.datetime
+) -> PatencyReport | None:
+    """The newest report of the centre for ``entity`` still worth showing: one still being
+    computed (requested after ``running_since``; older ones are presumed lost) or one
+    finished after ``fresh_since``."""
+    return (
+        PatencyReport.objects.filter(centre_id=centre_id, entity=entity)
+        .filter(
+            Q(
+                status__in=[PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING],
+                created_at__gte=running_since,
+            )
+            | Q(status=PatencyReportStatus.DONE, finished_at__gte=fresh_since)
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def patency_report_latest_done(*, centre_id: int, entity: str) -> PatencyReport | None:
+    return (
+        PatencyReport.objects.filter(
+            centre_id=centre_id, entity=entity, status=PatencyReportStatus.DONE
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+# --- score trends -----------------------------------------------------------------------------
+
+_SCORE_FIELDS = tuple(
+    f.name for f in VisitResult._meta.concrete_fields if f.name.startswith(("vcss_", "villalta_"))
+)
+
+
+def _score_points(case: Any, results: list[VisitResult]) -> list[charts.ScorePoint]:
+    """By date; the baseline is the case's scores, on the case date (normally before the
+    procedure, but a case recorded afterwards is drawn where its date puts it)."""
+    points = []
+    if case.vcss_total is not None or case.villalta_total is not None:
+        points.append(
+            charts.ScorePoint(
+                on=case.case_date,
+                label=_("Baseline (case)"),
+                vcss=case.vcss_total,
+                villalta=case.villalta_total,
+                baseline=True,
+            )
+        )
+    for result in sorted(results, key=lambda r: (r.performed_on, r.visit.target_on)):
+        points.append(
+            charts.ScorePoint(
+                on=result.performed_on,
+                label=result.visit.label,
+                vcss=result.vcss_total,
+                villalta=result.villalta_total,
+            )
+        )
+    return sorted(points, key=lambda p: (p.on, not p.baseline))
+
+
+def _score_results(**filters: Any) -> QuerySet[VisitResult]:
+    return (
+        VisitResult.objects.filter(visit__state=VisitState.DONE, **filters)
+        .select_related("visit")
+        .only(
+            "performed_on",
+            "visit__label",
+            "visit__target_on",
+            "visit__schedule_id",
+            *_SCORE_FIELDS,
+        )
+    )
+
+
+def score_trend(schedule: Schedule) -> list[charts.ScorePoint]:
+    """rVCSS and Villalta totals of a schedule: the case's (baseline) if scored, then each
+    visit result's, by date (one query; the case comes with the schedule)."""
+    return _score_points(schedule.case, list(_score_results(visit__schedule_id=schedule.pk)))
+
+
+def score_trends_for_case(
+    *, user: User, case: Any, schedule_ids: list[int]
+) -> dict[int, list[charts.ScorePoint]]:
+    """``score_trend`` of each of the case's schedules listed, in one query."""
+    by_schedule: dict[int, list[VisitResult]] = {pk: [] for pk in schedule_ids}
+    for result in _score_results(
+        visit__schedule_id__in=schedule_ids, visit__centre_id=user.centre_id
+    ):
+        by_schedule[result.visit.schedule_id].append(result)
+    return {pk: _score_points(case, results) for pk, results in by_schedule.items()}

@@ -4,13 +4,18 @@ visit results, escalations and re-interventions.
 Every write is atomic, validated (``full_clean``) and leaves a history row naming its author
 (``_history_user``). Time is a parameter (``now``); the centre's local date decides what is
 "today" for a visit. Delivery of reminders lives in ``followup.notifications``.
+
+The patency analytics are computed inline for a small cohort and by a Celery worker for a
+large one (``patency_analytics``), like the guidelines' impact preview: the worker's
+``PatencyReport`` row carries its progress and result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -21,13 +26,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from followup import defaults, surveillance
+from followup import defaults, patency, selectors, surveillance
 from followup.models import (
     ContactAttempt,
     Decision,
     Escalation,
     EscalationNotice,
     Notification,
+    PatencyReport,
+    PatencyReportStatus,
     Protocol,
     ProtocolVisit,
     ReIntervention,
@@ -46,6 +53,11 @@ from venousapp.accounts.models import Centre, User
 EXTRA_SEQUENCE_BASE = 1000  # unscheduled (re-imaging) visits; protocol visits stay below
 EXTEND_WHEN_WITHIN_DAYS = 366  # extend a lifelong schedule when its horizon is this close
 REIMAGE_WINDOW_DAYS = 7
+PATENCY_INLINE_MAX = 1_000  # schedules; above this the patency curves are a Celery task
+PATENCY_FRESH_SECONDS = 15 * 60  # a finished report is shown again for this long
+# A report queued or running for longer than the task's time limit was lost (its message or
+# its worker): a new one is started rather than polled forever.
+PATENCY_RUNNING_SECONDS = 20 * 60
 
 
 def _save(
@@ -839,3 +851,110 @@ def notifications_mark_all_read(*, user: User, now: dt.datetime | None = None) -
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=now or timezone.now()
     )
+
+
+# --- patency analytics ------------------------------------------------------------------------
+
+
+def patency_inline_max() -> int:
+    return int(getattr(settings, "FOLLOWUP_PATENCY_INLINE_MAX", PATENCY_INLINE_MAX))
+
+
+def patency_fresh_seconds() -> int:
+    return int(getattr(settings, "FOLLOWUP_PATENCY_FRESH_SECONDS", PATENCY_FRESH_SECONDS))
+
+
+@dataclass(frozen=True)
+class PatencyState:
+    """What the patency page shows: the curves (``analysis``), when computed, and the report
+    row of a queued computation (``None`` when computed inline, now)."""
+
+    analysis: patency.Analysis | None
+    report: PatencyReport | None
+    computed_at: dt.datetime | None
+
+
+def patency_state_of(report: PatencyReport) -> PatencyState:
+    result = report.result if report.status == PatencyReportStatus.DONE else None
+    return PatencyState(
+        analysis=patency.Analysis.from_dict(result) if result is not None else None,
+        report=report,
+        computed_at=report.finished_at,
+    )
+
+
+def patency_analytics(
+    *, user: User, entity: str = "", refresh: bool = False, now: dt.datetime | None = None
+) -> PatencyState:
+    """The Kaplan–Meier patency curves of the user's centre for ``entity`` (or every entity).
+
+    Up to ``FOLLOWUP_PATENCY_INLINE_MAX`` schedules they are computed now, in this request.
+    Above, the newest report still being computed or finished in the last
+    ``FOLLOWUP_PATENCY_FRESH_SECONDS`` is shown (``refresh`` skips it); otherwise a report
+    row is created and a Celery task enqueued once it is committed.
+    """
+    now = now or timezone.now()
+    if selectors.patency_cohort_size(centre_id=user.centre_id, entity=entity) <= (
+        patency_inline_max()
+    ):
+        analysis = selectors.patency_analysis(centre_id=user.centre_id, entity=entity)
+        return PatencyState(analysis=analysis, report=None, computed_at=now)
+    report = None
+    if not refresh:
+        report = selectors.patency_report_current(
+            centre_id=user.centre_id,
+            entity=entity,
+            fresh_since=now - dt.timedelta(seconds=patency_fresh_seconds()),
+            running_since=now - dt.timedelta(seconds=PATENCY_RUNNING_SECONDS),
+        )
+    if report is None:
+        report = patency_report_queue(user=user, entity=entity, now=now)
+    return patency_state_of(report)
+
+
+def patency_report_queue(
+    *, user: User, entity: str = "", now: dt.datetime | None = None
+) -> PatencyReport:
+    """A new report of the user's centre, computed by a Celery task enqueued after commit."""
+    report = PatencyReport(
+        centre_id=user.centre_id,
+        created_by=user,
+        entity=entity,
+        total=selectors.patency_cohort_size(centre_id=user.centre_id, entity=entity),
+        created_at=now or timezone.now(),
+    )
+    report.full_clean()
+    report.save()
+    from followup.tasks import patency_report as patency_report_task
+
+    patency_report_task.delay_on_commit(report.pk)
+    return report
+
+
+def patency_report_run(*, report_id: int, now: Callable[[], dt.datetime] = timezone.now) -> bool:
+    """Compute one queued report. It is claimed with a conditional UPDATE, so a redelivered
+    task does nothing; progress is written per chunk of schedules, outside any transaction,
+    so the polling page sees it. Returns False when the report was not claimable."""
+    claimed = PatencyReport.objects.filter(pk=report_id, status=PatencyReportStatus.QUEUED).update(
+        status=PatencyReportStatus.RUNNING
+    )
+    if not claimed:
+        return False
+    report = PatencyReport.objects.get(pk=report_id)
+
+    def progress(done: int, total: int) -> None:
+        PatencyReport.objects.filter(pk=report_id).update(done=min(done, total), total=total)
+
+    try:
+        analysis = selectors.patency_analysis(
+            centre_id=report.centre_id, entity=report.entity, progress=progress
+        )
+    except Exception as error:
+        PatencyReport.objects.filter(pk=report_id).update(
+            status=PatencyReportStatus.FAILED, error=str(error)[:2000], finished_at=now()
+        )
+        raise
+    PatencyReport.objects.filter(pk=report_id).update(
+        status=PatencyReportStatus.DONE, result=analysis.as_dict(), finished_at=now()
+    )
+    return True

@@ -1,7 +1,9 @@
 """Celery tasks of the follow-up app: thin, they take ids (the work is in
-``followup.notifications``), acknowledge late so a killed worker's message is redelivered
-(settings: ``CELERY_TASK_REJECT_ON_WORKER_LOST``), and retry mail-server errors with
-exponential backoff. Running any of them twice is harmless (see notifications.py)."""
+``followup.notifications``, and in ``followup.services`` for the patency analytics),
+acknowledge late so a killed worker's message is redelivered (settings:
+``CELERY_TASK_REJECT_ON_WORKER_LOST``), and retry mail-server errors with exponential
+backoff. Running any of them twice is harmless (see notifications.py; a patency report is
+claimed with a conditional UPDATE)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 from celery import shared_task
 
-from followup import notifications
+from followup import notifications, services
 
 _MAIL_RETRY: dict[str, Any] = {
     "autoretry_for": notifications.MAIL_ERRORS,
@@ -55,3 +57,9 @@ def deliver_digest(digest_id: int) -> str:
 )
 def deliver_escalation_notice(notice_id: int) -> str:
     return notifications.escalation_notice_deliver(notice_id=notice_id)
+
+
+@shared_task(name="followup.patency_report", acks_late=True, time_limit=900, soft_time_limit=870)
+def patency_report(report_id: int) -> bool:
+    """Compute one queued patency report; a redelivered message finds it claimed and stops."""
+    return services.patency_report_run(report_id=report_id)

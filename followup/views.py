@@ -1,6 +1,7 @@
 """Pages of the follow-up app: the nurse's worklist, visits (contact attempts, reschedule,
-letter, result entry), schedules, escalations for clinicians, re-interventions,
-notifications and, for guideline admins, the surveillance protocols.
+letter, result entry), schedules (with score trends), escalations for clinicians,
+re-interventions, notifications, the patency analytics (clinicians and guideline admins)
+and, for guideline admins, the surveillance protocols.
 
 Access goes through ``followup.access`` (403 wrong role, 404 other centre). htmx requests get
 partials ``templates/followup/_*.html``; without JavaScript every form posts and redirects.
@@ -8,24 +9,26 @@ partials ``templates/followup/_*.html``; without JavaScript every form posts and
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from followup import access, pdf, selectors, services, surveillance
+from followup import access, charts, pdf, selectors, services, surveillance
 from followup.forms import (
     CloseVisitForm,
     ContactAttemptForm,
     DecisionForm,
+    PatencyFilterForm,
     ProtocolForm,
     ProtocolVisitFormSet,
     ReInterventionForm,
@@ -34,9 +37,18 @@ from followup.forms import (
     VisitResultForm,
     WorklistFilterForm,
 )
-from followup.models import Decision, Visit, VisitKind, VisitState, VisitStatus
+from followup.models import (
+    Decision,
+    PatencyReport,
+    Visit,
+    VisitKind,
+    VisitState,
+    VisitStatus,
+)
 from followup.templatetags.followup import bell_invalidate
+from planning.models import FollowUpEntity
 from venousapp.accounts.models import User
+from venousapp.params import object_id
 
 PAGE_SIZE = 50
 
@@ -320,6 +332,7 @@ def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
 def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = access.schedule_for_request(request, pk)
     today = services.centre_today(schedule.centre)
+    points = selectors.score_trend(schedule)
     return render(
         request,
         "followup/schedule_detail.html",
@@ -332,6 +345,8 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reinterventions": list(selectors.reinterventions(schedule)),
             "stented": services.stented_segments(schedule.procedure),
             "status_labels": dict(VisitStatus.choices),
+            "score_points": points,
+            "trend_charts": charts.trend_charts(points, start_on=schedule.start_on),
         },
     )
 
@@ -351,9 +366,9 @@ def reintervention_create(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = access.schedule_for_request(request, pk, "followup.add_reintervention")
     stented = services.stented_segments(schedule.procedure)
     escalation = None
-    escalation_id = request.GET.get("escalation") or request.POST.get("escalation")
-    if escalation_id and str(escalation_id).isdigit():
-        escalation = access.escalation_for_request(request, int(escalation_id))
+    escalation_id = object_id(request.GET.get("escalation") or request.POST.get("escalation"))
+    if escalation_id is not None:
+        escalation = access.escalation_for_request(request, escalation_id)
     form = ReInterventionForm(
         request.POST or None,
         stented=stented,
@@ -386,6 +401,146 @@ def reintervention_create(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+# --- patency analytics ------------------------------------------------------------------------
+
+
+def _patency_filters(request: HttpRequest, data: QueryDict) -> PatencyFilterForm:
+    access.require_perm(request, "followup.view_patencyreport")
+    form = PatencyFilterForm(data or None)
+    form.is_valid()
+    return form
+
+
+def _patency_query(form: PatencyFilterForm, report: PatencyReport | None = None) -> str:
+    values = form.values()
+    query = QueryDict(mutable=True)
+    for name in ("endpoint", "entity"):
+        if values[name]:
+            query[name] = values[name]
+    if report is not None:
+        query["report"] = str(report.pk)
+    return query.urlencode()
+
+
+def _patency_context(
+    form: PatencyFilterForm, state: services.PatencyState | None
+) -> dict[str, Any]:
+    figures = []
+    if state is not None and state.analysis is not None:
+        figures = charts.km_figures(
+            state.analysis,
+            endpoints=form.endpoints(),
+            entity_labels={str(k): str(v) for k, v in FollowUpEntity.choices},
+        )
+    report = state.report if state else None
+    return {
+        "filters": form,
+        "state": state,
+        "report": report,
+        "figures": figures,
+        "query": _patency_query(form, report),
+        "filter_query": _patency_query(form),
+    }
+
+
+def _patency_state(request: HttpRequest, form: PatencyFilterForm) -> services.PatencyState:
+    values = form.values()
+    if values["report"]:
+        report = access.patency_report_for_request(request, values["report"])
+        # A report answers one entity filter; for another one, show that one's curves.
+        if report.entity == values["entity"]:
+            return services.patency_state_of(report)
+    access.require_perm(request, "followup.add_patencyreport")
+    return services.patency_analytics(user=_user(request), entity=values["entity"])
+
+
+@require_http_methods(["GET", "POST"])
+def patency_page(request: HttpRequest) -> HttpResponse:
+    """Kaplan–Meier curves of primary, primary-assisted and secondary patency per follow-up
+    entity at the user's centre, against the Razavi 2015 one-year benchmarks (brief §7.1,
+    §8.6). A POST computes the curves again instead of showing a recent report."""
+    form = _patency_filters(request, request.GET)
+    if form.errors:
+        return render(request, "followup/patency.html", _patency_context(form, None), status=400)
+    if request.method == "POST":
+        access.require_perm(request, "followup.add_patencyreport")
+        entity = form.values()["entity"]
+        state = services.patency_analytics(user=_user(request), entity=entity, refresh=True)
+        return redirect(f"{reverse('followup:patency')}?{_patency_query(form, state.report)}")
+    state = _patency_state(request, form)
+    return render(request, "followup/patency.html", _patency_context(form, state))
+
+
+@require_GET
+def patency_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The htmx-polled progress (then result) of a queued patency report."""
+    form = _patency_filters(request, request.GET)
+    if form.errors:
+        return HttpResponseBadRequest(_("Invalid filter."))
+    report = access.patency_report_for_request(request, pk)
+    context = _patency_context(form, services.patency_state_of(report))
+    return render(request, "followup/_patency_results.html", context)
+
+
+CSV_COLUMNS = (
+    "entity",
+    "endpoint",
+    "time_days",
+    "at_risk",
+    "events",
+    "censored",
+    "survival",
+    "ci_lower_95",
+    "ci_upper_95",
+)
+
+
+@require_GET
+def patency_csv(request: HttpRequest) -> HttpResponse:
+    """The product-limit tables behind the curves (same filters as the page), one row per
+    entity, endpoint and time with an event or a censoring."""
+    form = _patency_filters(request, request.GET)
+    if form.errors:
+        problems = "; ".join(
+            f"{name}: {' '.join(str(m) for m in e)}" for name, e in form.errors.items()
+        )
+        return HttpResponseBadRequest(
+            _("Invalid filter: %(p)s") % {"p": problems}, content_type="text/plain"
+        )
+    state = _patency_state(request, form)
+    if state.analysis is None:
+        messages.info(
+            request,
+            _("The curves are still being computed; download the table when they are shown."),
+        )
+        return redirect(f"{reverse('followup:patency')}?{_patency_query(form, state.report)}")
+    endpoints = form.endpoints()
+    user = _user(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    day = timezone.localdate(state.computed_at or timezone.now()).isoformat()
+    response["Content-Disposition"] = f'attachment; filename="patency-{user.centre.code}-{day}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for group in state.analysis.groups:
+        for endpoint in endpoints:
+            curve = group.curve_for(endpoint)
+            for row in curve.rows if curve else ():
+                writer.writerow(
+                    [
+                        group.entity,
+                        endpoint,
+                        row.time_days,
+                        row.at_risk,
+                        row.events,
+                        row.censored,
+                        f"{row.survival:.6f}",
+                        f"{row.lower:.6f}",
+                        f"{row.upper:.6f}",
+                    ]
+                )
+    return response
 
 
 # --- escalations ------------------------------------------------------------------------------

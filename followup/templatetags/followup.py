@@ -15,7 +15,7 @@ from django import template
 from django.http import HttpRequest
 from django.utils import timezone
 
-from followup import selectors
+from followup import charts, selectors
 
 register = template.Library()
 
@@ -66,16 +66,34 @@ def followup_escalation_banner(context: template.Context) -> dict[str, Any]:
 
 @register.inclusion_tag("followup/_case_panel.html", takes_context=True)
 def followup_case_panel(context: template.Context, case: Any) -> dict[str, Any]:
-    """The follow-up of one case (schedules, open escalations) for the case page; two
-    queries. Include it with ``{% load followup %}{% followup_case_panel case %}``."""
+    """The follow-up of one case (schedules, open escalations, score trends) for the case
+    page; three queries. Include it with ``{% load followup %}{% followup_case_panel case %}``."""
     user = getattr(context.get("request"), "user", None)
     if user is None or not user.has_perm("followup.view_schedule"):
         return {"show": False}
     schedules = list(selectors.schedules_for_case(user=user, case_id=case.pk))
+    if not schedules:
+        return {"show": False}
     escalations = list(selectors.escalation_list(user=user, open_only=True).filter(case_id=case.pk))
-    return {"show": bool(schedules), "schedules": schedules, "escalations": escalations}
+    trends = selectors.score_trends_for_case(
+        user=user, case=case, schedule_ids=[s.pk for s in schedules]
+    )
+    return {
+        "show": True,
+        "schedules": [
+            (s, trends[s.pk], charts.trend_charts(trends[s.pk], start_on=s.start_on))
+            for s in schedules
+        ],
+        "escalations": escalations,
+    }
 
 
 @register.simple_tag
 def status_label(labels: dict[str, str], status: str) -> str:
     return str(labels.get(status, status))
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    """0.923 -> "92 %" (patency estimates and benchmarks)."""
+    return "—" if value is None else charts.percent(value)
