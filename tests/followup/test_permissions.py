@@ -34,6 +34,7 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "contact-post": (403, 302, 403, 403, LOGIN),
     "reschedule-get": (403, 200, 403, 403, LOGIN),
     "reschedule-post": (403, 302, 403, 403, LOGIN),
+    "close-get": (403, 200, 403, 403, LOGIN),
     "close-post": (403, 302, 403, 403, LOGIN),
     "letter": (200, 200, 403, 404, LOGIN),
     "result-get": (403, 200, 403, 403, LOGIN),
@@ -172,6 +173,8 @@ def request_page(client: Client, endpoint: str, w: dict[str, Any]) -> Any:
                 f"{base}/reschedule/",
                 {"target_on": (TODAY + dt.timedelta(days=3)).isoformat(), "reason": "Ill"},
             )
+        case "close-get":
+            return client.get(f"{base}/close/")
         case "close-post":
             return client.post(f"{base}/close/", {"reason": "Moved away"})
         case "letter":
