@@ -70,7 +70,7 @@ def digest_hour() -> int:
 
 
 def absolute_url(path: str) -> str:
-    base = str(getattr(settings, "SITE_URL", "http://localhost:8000")).rstrip("/")
+    base = str(settings.SITE_URL).rstrip("/")
     return f"{base}{path}"
 
 

@@ -77,15 +77,12 @@ def _save(
 
 
 def centre_zone(centre: Centre) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(centre.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return centre.zone
 
 
 def centre_today(centre: Centre, now: dt.datetime | None = None) -> dt.date:
     """The calendar date at the centre right now (visits are due by local date)."""
-    return (now or timezone.now()).astimezone(centre_zone(centre)).date()
+    return centre.today(now)
 
 
 def local_at(centre: Centre, day: dt.date, hour: int) -> dt.datetime:
