@@ -80,7 +80,7 @@ def _bool(value: object) -> bool | None:
     """true/false, also as (case-insensitive) strings; anything else is not recorded."""
     if value is True or value is False:
         return value
-    if type(value) is str:
+    if isinstance(value, str):
         text = value.strip().lower()
         if text == "true":
             return True
@@ -90,15 +90,12 @@ def _bool(value: object) -> bool | None:
 
 
 def _enum(values: tuple[str, ...]) -> Callable[[object], str | None]:
-    allowed = frozenset(values)
+    canonical = {value: value for value in values}
 
     def normalise(value: object) -> str | None:
-        if type(value) is str:
-            if value in allowed:
-                return value
-            text = value.strip().lower()
-            if text in allowed:
-                return text
+        if isinstance(value, str):  # str subclasses too (Django TextChoices members)
+            found = canonical.get(value)
+            return found if found is not None else canonical.get(value.strip().lower())
         return None
 
     return normalise
@@ -109,13 +106,15 @@ def _number(minimum: float, maximum: float) -> Callable[[object], int | float | 
         kind = type(value)
         if kind is int or kind is float:
             number = value
-        elif kind is str:
+        elif isinstance(value, str):
             try:
                 number = float(value.strip().removesuffix("%").strip())  # type: ignore[attr-defined]
             except ValueError:
                 return None
             if number.is_integer():
                 number = int(number)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = value  # an int or float subclass such as a Django IntegerChoices member
         else:  # bool, list, dict, None: a bool is not a number (True is not 1)
             return None
         if minimum <= number <= maximum:  # type: ignore[operator]  # NaN fails, ±inf fails
@@ -146,7 +145,7 @@ def _segments(value: object) -> list[str] | None:
     try:
         known = _segments_of(tuple(items))
     except TypeError:  # an unhashable item (list, dict): not a segment code anyway
-        known = _segments_of(tuple(item for item in items if type(item) is str))
+        known = _segments_of(tuple(item for item in items if isinstance(item, str)))
     return None if known is None else list(known)
 
 
@@ -154,7 +153,7 @@ def _segments(value: object) -> list[str] | None:
 def _segments_of(items: tuple[object, ...]) -> tuple[str, ...] | None:
     found = set()
     for item in items:
-        if type(item) is str:
+        if isinstance(item, str):
             code = _SEGMENT_BY_FOLD.get(item.strip().lower())
             if code is not None:
                 found.add(code)
@@ -188,7 +187,7 @@ def _ceap_clinical(text: str) -> tuple[tuple[str, ...], frozenset[str], bool | N
 
 
 def _ceap(value: object) -> str | None:
-    if type(value) is not str:
+    if not isinstance(value, str):
         return None
     text = value.strip()
     return text if _ceap_clinical(text) is not None else None
@@ -224,7 +223,7 @@ def _factors(value: object) -> list[str] | None:
     found = {
         item.strip().lower()
         for item in items
-        if type(item) is str and item.strip().lower() in _FACTOR_RANK
+        if isinstance(item, str) and item.strip().lower() in _FACTOR_RANK
     }
     return sorted(found, key=_FACTOR_RANK.__getitem__) if found else None
 

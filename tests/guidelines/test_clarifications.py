@@ -97,6 +97,20 @@ def test_c1_lenient_but_exact_forms():
     assert facts["underlying_iliac_lesion"] is None
 
 
+def test_c1_coded_values_as_django_choices_read_as_their_codes():
+    from django.db import models
+
+    class Entity(models.TextChoices):
+        ACUTE = "acute_thrombotic"
+
+    class Segment(models.TextChoices):
+        CIV = "CIV"
+        EIV = "EIV"
+
+    facts = acute_if(lesion_entity=Entity.ACUTE, segments_involved=[Segment.CIV, Segment.EIV])
+    assert evaluate(facts) == evaluate(acute_if(segments_involved=["CIV", "EIV"]))
+
+
 @pytest.mark.parametrize("document", [None, [], "facts", 3, 2.5, True, [{"lesion_entity": "nivl"}]])
 def test_c1_a_non_object_document_is_empty_facts(document):
     assert evaluate(document) == evaluate({})
