@@ -3,8 +3,9 @@ and its patient, newest first (django-simple-history records)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Patient, SegmentFinding
@@ -27,7 +28,9 @@ def _shown(model_field: Any, value: Any) -> Any:
     return choices.get(value, value)
 
 
-def _entries(records: list[Any], model: type, subject: Any) -> list[HistoryEntry]:
+def _entries(
+    records: list[Any], model: type[models.Model], subject: Any
+) -> list[HistoryEntry]:
     out = []
     previous: dict[int, Any] = {}
     for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
@@ -36,7 +39,7 @@ def _entries(records: list[Any], model: type, subject: Any) -> list[HistoryEntry
         if before is not None:
             delta = record.diff_against(before)
             for change in delta.changes:
-                model_field = model._meta.get_field(change.field)
+                model_field = cast(models.Field, model._meta.get_field(change.field))  # concrete
                 changes.append((str(model_field.verbose_name), _shown(model_field, change.old),
                                 _shown(model_field, change.new)))
         previous[record.id] = record
@@ -44,7 +47,7 @@ def _entries(records: list[Any], model: type, subject: Any) -> list[HistoryEntry
             continue
         out.append(HistoryEntry(
             when=record.history_date,
-            who=record.history_user.get_username() if record.history_user else _("system"),
+            who=record.history_user.get_username() if record.history_user else str(_("system")),
             action=str(_ACTIONS[record.history_type]),
             subject=str(subject(record)),
             changes=changes,

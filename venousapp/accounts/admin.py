@@ -15,5 +15,5 @@ class CentreAdmin(SimpleHistoryAdmin):
 class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
     list_display = ["username", "email", "centre", "is_active", "is_staff"]
     list_filter = ["centre", "groups", "is_active"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Centre", {"fields": ("centre",)}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Centre", {"fields": ("centre",)}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Centre", {"fields": ("email", "centre")}))
