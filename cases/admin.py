@@ -18,8 +18,8 @@ class PatientAdmin(SimpleHistoryAdmin):
 
 @admin.register(Case)
 class CaseAdmin(SimpleHistoryAdmin):
-    list_display = ["id", "patient", "case_date", "lesion_entity", "side"]
-    list_filter = ["lesion_entity", "side"]
+    list_display = ["id", "patient", "case_date", "lesion_entity", "side", "overall_status"]
+    list_filter = ["lesion_entity", "side", "overall_status"]
     search_fields = ["patient__identifier"]
     raw_id_fields = ["patient", "author"]
     inlines = [SegmentFindingInline]

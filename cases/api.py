@@ -1,6 +1,6 @@
 """REST API for patients and cases: same roles and centre scoping as the pages."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from cases import ceap, selectors, services
-from cases.models import Case, Patient, SegmentFinding
+from cases.models import EVALUATION_FIELDS, Case, Patient, SegmentFinding
 from cases.thrombolysis import ABSOLUTE, RELATIVE
 
 
@@ -76,7 +76,8 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             centre=self.request.user.centre, data=dict(serializer.validated_data))  # type: ignore[union-attr]
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        services.patient_update(patient=serializer.instance, data=dict(serializer.validated_data))
+        patient = cast(Patient, serializer.instance)
+        services.patient_update(patient=patient, data=dict(serializer.validated_data))
 
 
 class SegmentFindingSerializer(serializers.ModelSerializer):
@@ -102,7 +103,8 @@ class CaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        exclude = ["created_at"]
+        # The stored status may lag a publish; /cases/<pk>/recommendations evaluates now.
+        exclude = ["created_at", *EVALUATION_FIELDS]
         read_only_fields = ["id", "author", "updated_at"]
 
     def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict]:
@@ -177,4 +179,4 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         findings = data.pop("findings", None)
-        services.case_update(case=serializer.instance, data=data, findings=findings)
+        services.case_update(case=cast(Case, serializer.instance), data=data, findings=findings)

@@ -55,6 +55,9 @@ from cases.models import (
 )
 from cases.models import SegmentFinding as SegmentFindingModel
 from cases.thrombolysis import ABSOLUTE, RELATIVE
+from guidelines.models import ReEvaluationTrigger
+from guidelines.selectors import stored_evaluations
+from guidelines.services import reevaluation_start
 from venousapp.accounts.models import Centre, Role, User
 from venousapp.accounts.roles import ROLE_PERMISSIONS
 
@@ -108,6 +111,7 @@ class SeedResult:
     logins: list[Login]
     demo_cases: int = 0
     synthetic_cases: int = 0
+    reevaluated_cases: int = 0
 
 
 @dataclass(frozen=True)
@@ -1154,10 +1158,26 @@ class SeedOptions:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def stored_statuses_refresh(options: SeedOptions) -> int:
+    """Store the overall status of the cases that lack a current one, here and now; returns
+    how many were evaluated. Synthetic cases are bulk-created without it, and a demo database
+    from before statuses were stored has none, so ``make run`` would list them unevaluated."""
+    if not stored_evaluations().stale:
+        return 0
+    started = time.perf_counter()
+    job = reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
+    options.timings["reevaluation"] = time.perf_counter() - started
+    return job.done
+
+
 def demo_seed(options: SeedOptions) -> SeedResult:
     """Everything ``manage.py seed_demo`` does, callable from tests and other code."""
     if options.once and demo_exists():
-        return SeedResult(created=False, logins=demo_logins(password=options.password))
+        return SeedResult(
+            created=False,
+            logins=demo_logins(password=options.password),
+            reevaluated_cases=stored_statuses_refresh(options),
+        )
     demo_password_validate(options.password)
     with transaction.atomic():  # all or nothing, so `--once` never sees half a demo
         logins = demo_users_create(password=options.password)
@@ -1181,4 +1201,10 @@ def demo_seed(options: SeedOptions) -> SeedResult:
             progress=options.progress,
         )
         options.timings["synthetic"] = time.perf_counter() - started
-    return SeedResult(created=True, logins=logins, demo_cases=demo_cases, synthetic_cases=created)
+    return SeedResult(
+        created=True,
+        logins=logins,
+        demo_cases=demo_cases,
+        synthetic_cases=created,
+        reevaluated_cases=stored_statuses_refresh(options),
+    )

@@ -1,16 +1,18 @@
 """Case entry forms: patient, case inputs in sections, and the segment-finding rows."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cases import ceap
 from cases.entities import ENTITY_GROUPS, fields_not_applicable
 from cases.models import Case, LesionEntity, Patient, SegmentFinding
 from cases.thrombolysis import ABSOLUTE, RELATIVE
+from guidelines.presentation import OVERALL_CHOICES
 
 
 class NotRecordedBooleanSelect(forms.NullBooleanSelect):
@@ -43,7 +45,7 @@ class PatientForm(EmptyChoiceLabelsMixin, forms.ModelForm):
 
 
 # (key, title, fields, entity group or None for every entity)
-SECTIONS: list[tuple[str, str, tuple[str, ...], str | None]] = [
+SECTIONS: list[tuple[str, str | Promise, tuple[str, ...], str | None]] = [
     ("lesion", _("Lesion"), ("case_date", "side", "lesion_entity", "nivl_cause",
                              "ivc_filter_related", "thrombosis_entity"), None),
     ("acute", _("Acute thrombosis"), ("symptom_onset_date", "symptom_severity",
@@ -107,7 +109,7 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("lesion_entity"):
             # A hidden section may still hold what was typed for another entity; saving
             # clears it (cases/entities.py), so it must not fail model validation either.
@@ -140,7 +142,9 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
         return out
 
     @staticmethod
-    def _section(key: str, title: str, fields: list[Any], group: str | None) -> dict[str, Any]:
+    def _section(
+        key: str, title: str | Promise, fields: list[Any], group: str | None
+    ) -> dict[str, Any]:
         entities = " ".join(sorted(ENTITY_GROUPS[group])) if group else ""
         return {"key": key, "title": title, "fields": fields, "entities": entities}
 
@@ -197,7 +201,10 @@ FindingFormSet = inlineformset_factory(
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Patient identifier"), required=False)
     entity = forms.ChoiceField(label=_("Lesion entity"), required=False)
+    status = forms.ChoiceField(label=_("Overall status"), required=False,
+                               choices=[("", _("All statuses")), *OVERALL_CHOICES])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["entity"].choices = [("", _("All entities")), *LesionEntity.choices]
+        entity = cast(forms.ChoiceField, self.fields["entity"])
+        entity.choices = [("", _("All entities")), *LesionEntity.choices]

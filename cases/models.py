@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cases import scores
+from guidelines.presentation import OVERALL_CHOICES
 from venousapp.accounts.models import Centre
 
 
@@ -174,6 +175,10 @@ _VCSS = {item.key: item for item in scores.VCSS_ITEMS}
 _VIL = {item.key: item for item in scores.VILLALTA_ITEMS}
 
 
+# Derived columns of Case written by cases.services.case_evaluations_store only.
+EVALUATION_FIELDS = ["overall_status", "evaluated_ruleset", "evaluated_at"]
+
+
 class Case(models.Model):
     """One limb's (or the caval axis') presentation, with every input the rules read."""
 
@@ -275,14 +280,36 @@ class Case(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+
+    # The guideline evaluation's overall status as last stored, so lists read and filter it
+    # instead of evaluating every case. Derived data: the number of the rule set it was
+    # computed with tells whether it is still current (guidelines.RuleSetState), and it is
+    # kept out of the audit trail, where a re-evaluation after each publish would bury the
+    # clinical changes. All three are NULL until the case is first evaluated.
+    overall_status = models.CharField(  # noqa: DJ001 - NULL means "never evaluated"
+        _("overall status"), max_length=24, choices=OVERALL_CHOICES, null=True, blank=True,
+        editable=False)
+    evaluated_ruleset = models.PositiveIntegerField(_("evaluated with rule set"), null=True,
+                                                    blank=True, editable=False)
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True,
+                                        editable=False)
+    history = HistoricalRecords(excluded_fields=EVALUATION_FIELDS)
 
     class Meta:
         ordering = ["-case_date", "-id"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
-        indexes = [models.Index(fields=["lesion_entity"], name="case_entity_idx")]
+        indexes = [
+            models.Index(fields=["lesion_entity"], name="case_entity_idx"),
+            models.Index(fields=["overall_status"], name="case_overall_status_idx"),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(overall_status__isnull=True, evaluated_ruleset__isnull=True,
+                                   evaluated_at__isnull=True)
+                | models.Q(overall_status__in=[code for code, _label in OVERALL_CHOICES],
+                           evaluated_ruleset__isnull=False, evaluated_at__isnull=False),
+                name="case_evaluation_complete_or_absent"),
             models.CheckConstraint(
                 condition=models.Q(nivl_cause="") | models.Q(lesion_entity="nivl"),
                 name="case_nivl_cause_only_for_nivl"),

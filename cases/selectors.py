@@ -11,8 +11,11 @@ def patient_list(*, user: User) -> QuerySet[Patient]:
     return Patient.objects.filter(centre_id=user.centre_id)
 
 
-def case_list(*, user: User, query: str = "", entity: str = "") -> QuerySet[Case]:
-    """Cases of the user's centre, newest first, with what the list page shows."""
+def case_list(*, user: User, query: str = "", entity: str = "", status: str = "") -> QuerySet[Case]:
+    """Cases of the user's centre, newest first, with what the list page shows.
+
+    ``status`` filters on the stored overall status, which lags a publish until the
+    re-evaluation has reached the case."""
     cases = (
         Case.objects.filter(patient__centre_id=user.centre_id)
         .select_related("patient", "author")
@@ -26,6 +29,8 @@ def case_list(*, user: User, query: str = "", entity: str = "") -> QuerySet[Case
         cases = cases.filter(match)
     if entity:
         cases = cases.filter(lesion_entity=entity)
+    if status:
+        cases = cases.filter(overall_status=status)
     return cases
 
 

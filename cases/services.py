@@ -1,14 +1,21 @@
-"""Writes for patients and cases. Every write is atomic, validated and leaves history."""
+"""Writes for patients and cases. Every write is atomic, validated and leaves history, except
+the stored evaluation summary (derived data, see ``case_evaluations_store``)."""
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.entities import fields_not_applicable
+from cases.facts import case_facts
 from cases.models import Case, Patient, SegmentFinding
+from guidelines.selectors import overall_evaluate
 from venousapp.accounts.models import Centre, User
 
 
@@ -70,6 +77,61 @@ def _replace_findings(case: Case, findings: Sequence[dict[str, Any]]) -> None:
 
 
 @transaction.atomic
+def case_evaluations_store(
+    *, evaluations: Sequence[tuple[Case, str]], ruleset: int, now: dt.datetime | None = None
+) -> int:
+    """Store each case's overall status, computed with rule set number ``ruleset``; returns
+    how many were written.
+
+    A case changed since it was read (another ``updated_at``) is skipped: its status was
+    computed from facts that are no longer its own, and the change stored a fresh one. The
+    rows are locked while they are compared, so an edit cannot slip in between.
+
+    A queryset update per status (at most seven) rather than ``save()``: these columns are
+    excluded from the case's history, so no history row is due, and a re-evaluation after a
+    publish writes thousands of cases.
+    """
+    read_at = {case.pk: case.updated_at for case, _code in evaluations}
+    unchanged = [
+        pk
+        for pk, updated_at in Case.objects.select_for_update()
+        .filter(pk__in=read_at)
+        .order_by("pk")
+        .values_list("pk", "updated_at")
+        if read_at[pk] == updated_at
+    ]
+    keep = set(unchanged)
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for case, code in evaluations:
+        if case.pk in keep:
+            by_code[code].append(case.pk)
+    when = now or timezone.now()
+    for code, pks in by_code.items():
+        Case.objects.filter(pk__in=pks).update(
+            overall_status=code, evaluated_ruleset=ruleset, evaluated_at=when
+        )
+    for case, code in evaluations:
+        if case.pk in keep:
+            case.overall_status, case.evaluated_ruleset, case.evaluated_at = code, ruleset, when
+    return len(keep)
+
+
+def _evaluation_store(case: Case) -> None:
+    """Evaluate the case as read back, as the list and the re-evaluation see it: the caller's
+    instance may still hold the findings it was prefetched with before they were replaced."""
+    stored = (
+        Case.objects.select_related("patient")
+        .prefetch_related(Prefetch("findings", queryset=SegmentFinding.objects.order_by("id")))
+        .get(pk=case.pk)
+    )
+    code, ruleset = overall_evaluate(facts=case_facts(stored))
+    case_evaluations_store(evaluations=[(stored, code)], ruleset=ruleset)
+    case.overall_status = stored.overall_status
+    case.evaluated_ruleset = stored.evaluated_ruleset
+    case.evaluated_at = stored.evaluated_at
+
+
+@transaction.atomic
 def case_create(*, patient: Patient, author: User, data: dict[str, Any],
                 findings: Sequence[dict[str, Any]]) -> Case:
     case = Case(patient=patient, author=author, **data)
@@ -77,6 +139,7 @@ def case_create(*, patient: Patient, author: User, data: dict[str, Any],
     case.full_clean()
     case.save()
     _replace_findings(case, findings)
+    _evaluation_store(case)
     return case
 
 
@@ -90,4 +153,5 @@ def case_update(*, case: Case, data: dict[str, Any],
     case.save()
     if findings is not None:
         _replace_findings(case, findings)
+    _evaluation_store(case)
     return case

@@ -1,4 +1,5 @@
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,7 +13,13 @@ from django.views.decorators.http import require_GET
 from cases import ceap, selectors, services
 from cases.access import case_for_request, require_perm
 from cases.facts import case_facts
-from cases.forms import CaseFilterForm, CaseForm, FindingFormSet, PatientForm
+from cases.forms import (
+    BaseFindingFormSet,
+    CaseFilterForm,
+    CaseForm,
+    FindingFormSet,
+    PatientForm,
+)
 from cases.history import case_history
 from cases.models import Case, Patient
 from guidelines.selectors import overall_status
@@ -23,14 +30,33 @@ from venousapp.params import object_id
 def case_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, "cases.view_case")
     filters = CaseFilterForm(request.GET or None)
-    query = entity = ""
-    if filters.is_valid():
-        query, entity = filters.cleaned_data["q"], filters.cleaned_data["entity"]
-    cases = selectors.case_list(user=request.user, query=query, entity=entity)  # type: ignore[arg-type]
+    wanted: dict[str, str] = {}
+    if filters.is_bound:
+        filters.is_valid()  # a bad value is shown on its field; the valid fields still filter
+        wanted = filters.cleaned_data
+    cases = selectors.case_list(
+        user=request.user,  # type: ignore[arg-type]
+        query=wanted.get("q", ""),
+        entity=wanted.get("entity", ""),
+        status=wanted.get("status", ""),
+    )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
-    for case in page:
-        case.overall = overall_status(facts=case_facts(case))
-    return render(request, "cases/case_list.html", {"page": page, "filters": filters})
+    # The stored status, unless a publish made it stale and the re-evaluation has not reached
+    # the case yet: then it is evaluated now (patient and findings are loaded).
+    rows = [
+        (
+            case,
+            overall_status(
+                stored=case.overall_status,
+                evaluated_ruleset=case.evaluated_ruleset,
+                facts=partial(case_facts, case),
+            ),
+        )
+        for case in page
+    ]
+    return render(
+        request, "cases/case_list.html", {"page": page, "rows": rows, "filters": filters}
+    )
 
 
 def _apply_service_errors(exc: ValidationError, *forms: Any) -> None:
@@ -56,7 +82,10 @@ def case_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, "cases.add_case")
     patient_form = PatientForm(request.POST or None, initial=_patient_initial(request))
     case_form = CaseForm(request.POST or None)
-    findings = FindingFormSet(request.POST or None, instance=Case(), prefix="findings")
+    findings = cast(
+        BaseFindingFormSet,
+        FindingFormSet(request.POST or None, instance=Case(), prefix="findings"),
+    )
     if request.method == "POST" and all(
         [patient_form.is_valid(), case_form.is_valid(), findings.is_valid()]
     ):
@@ -87,7 +116,10 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         pk=case.patient.pk, centre=case.patient.centre, identifier=case.patient.identifier,
         name=case.patient.name, date_of_birth=case.patient.date_of_birth, sex=case.patient.sex))
     case_form = CaseForm(request.POST or None, instance=case)
-    findings = FindingFormSet(request.POST or None, instance=case, prefix="findings")
+    findings = cast(
+        BaseFindingFormSet,
+        FindingFormSet(request.POST or None, instance=case, prefix="findings"),
+    )
     if request.method == "POST" and all(
         [patient_form.is_valid(), case_form.is_valid(), findings.is_valid()]
     ):

@@ -18,6 +18,7 @@ from guidelines.models import (
     Decision,
     GuidelineSource,
     ImpactPreview,
+    ReEvaluation,
     Rule,
     RuleSetState,
     RuleTestCase,
@@ -119,6 +120,29 @@ class RuleSetStateAdmin(admin.ModelAdmin):
 class ImpactPreviewAdmin(admin.ModelAdmin):
     list_display = ["id", "rule_version", "requested_by", "status", "done", "total", "created_at"]
     list_select_related = ["rule_version__rule", "requested_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReEvaluation)
+class ReEvaluationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "trigger",
+        "status",
+        "ruleset",
+        "done",
+        "total",
+        "changed",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "trigger"]
+    list_select_related = ["requested_by"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -19,9 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guidelines import services
+from guidelines import selectors, services
 from guidelines.display import definition_diff, definition_view, editor_vocabulary
 from guidelines.forms import (
     DraftCreateForm,
@@ -33,6 +34,7 @@ from guidelines.forms import (
 )
 from guidelines.models import (
     ImpactPreview,
+    ReEvaluationTrigger,
     Rule,
     RuleTestCase,
     RuleVersion,
@@ -162,8 +164,16 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "filters": filters,
+            "stored": _stored_evaluations(request),
         },
     )
+
+
+def _stored_evaluations(request: HttpRequest) -> selectors.StoredEvaluations | None:
+    """The stored cases' line of the rule pages, for those who administer the rules."""
+    if not request.user.has_perm("guidelines.view_ruleversion"):
+        return None
+    return selectors.stored_evaluations()
 
 
 @require_GET
@@ -231,6 +241,7 @@ def version_detail(request: HttpRequest, rule_id: str, number: int) -> HttpRespo
             "actions": _actions(request, version),
             "tab": "definition",
             "definition_json": json.dumps(version.definition, indent=2, ensure_ascii=False),
+            "stored": _stored_evaluations(request),
         },
     )
 
@@ -639,6 +650,48 @@ def impact_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "version": preview.rule_version,
         },
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Re-evaluation of the stored cases
+
+
+def _reevaluation_partial(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "guidelines/admin/_reevaluation.html",
+        {"stored": selectors.stored_evaluations()},
+    )
+
+
+@require_GET
+def reevaluation_progress(request: HttpRequest) -> HttpResponse:
+    """The htmx-polled line "Stored cases: N up to date, M being re-evaluated": counts over
+    every centre's cases (the rules apply to all), naming no case."""
+    require_perm(request, "guidelines.view_ruleversion")
+    return _reevaluation_partial(request)
+
+
+@require_POST
+def reevaluation_start(request: HttpRequest) -> HttpResponse:
+    """Start a re-evaluation by hand: after a failed one, or for cases stored before their
+    status was (a deploy, a bulk import). Does nothing while one is in progress."""
+    require_perm(request, "guidelines.view_ruleversion", "guidelines.approve_ruleversion")
+    job = None
+    if selectors.reevaluation_in_progress() is None:
+        job = services.reevaluation_start(
+            trigger=ReEvaluationTrigger.MANUAL, user=acting_user(request)
+        )
+    if request.headers.get("HX-Request"):  # the swapped-in line says it all
+        return _reevaluation_partial(request)
+    if job is None:
+        messages.info(request, gettext("A re-evaluation is already in progress."))
+    else:
+        messages.success(
+            request,
+            gettext("Re-evaluation of %(n)s stored case(s) started.") % {"n": job.total},
+        )
+    return redirect("guidelines:rule-list")
 
 
 # --------------------------------------------------------------------------------------------

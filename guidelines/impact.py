@@ -1,10 +1,11 @@
-"""Compare two rule sets over the stored cases: the one code path of the impact preview, the
-Celery task behind it and ``bench/reevaluate.py`` (bulk re-evaluation after a publish).
+"""Stored cases streamed for evaluation, and two rule sets compared over them: the one code
+path of the impact preview and the Celery task behind it. The bulk re-evaluation after a
+publish (``guidelines.services.reevaluation_run``) streams its cases with :func:`case_chunks`.
 
 Cases of every centre are evaluated, because a rule change affects them all; the list of
 changed cases names only cases of the reader's own centre (``centre_id``). Memory and query
 count stay bounded: cases are streamed with ``iterator(chunk_size=...)`` and their patient and
-findings come with them (three queries per chunk).
+findings come with them (two queries per chunk).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -38,8 +40,12 @@ def stored_cases() -> QuerySet[Case]:
     )
 
 
-def _stream(cases: QuerySet[Case], chunk_size: int) -> Iterator[Case]:
-    return cases.iterator(chunk_size=chunk_size)
+def case_chunks(cases: QuerySet[Case], chunk_size: int = CHUNK_SIZE) -> Iterator[list[Case]]:
+    """``cases`` (e.g. :func:`stored_cases`, filtered) in lists of ``chunk_size``, each
+    fetched with its prefetches as one batch."""
+    stream = cases.iterator(chunk_size=chunk_size)
+    while chunk := list(islice(stream, chunk_size)):
+        yield chunk
 
 
 @dataclass
@@ -93,47 +99,57 @@ def ruleset_compare(
     total = queryset.count()
     result = Comparison(rule_id=rule_id, total=total)
     done = 0
-    for case in _stream(queryset, chunk_size):
-        facts = case_facts(case)
-        old = evaluate(facts, before)
-        new = evaluate(facts, after)
-        if rule_id is None:
-            old_value = new_value = ""
-            rule_changed = any(
-                new["rules"].get(rid, {}).get("value") != r["value"]
-                for rid, r in old["rules"].items()
-            ) or set(old["rules"]) != set(new["rules"])
-        else:
-            old_value = old["rules"].get(rule_id, {}).get("value", "not_evaluated")
-            new_value = new["rules"].get(rule_id, {}).get("value", "not_evaluated")
-            rule_changed = old_value != new_value
-        overall_changed = old["overall"] != new["overall"]
-        own = centre_id is not None and case.patient.centre_id == centre_id
-        result.own_total += own
-        if rule_changed:
-            result.rule_changed += 1
-            result.own_rule_changed += own
-            if rule_id is not None:
-                result.transitions[f"{old_value} → {new_value}"] += 1
-        if overall_changed:
-            result.overall_changed += 1
-            result.own_overall_changed += own
-            result.overall_transitions[f"{old['overall']} → {new['overall']}"] += 1
-        if own and (rule_changed or overall_changed) and len(result.changes) < limit:
-            result.changes.append(
-                {
-                    "case_id": case.pk,
-                    "identifier": case.patient.identifier,
-                    "before": old_value,
-                    "after": new_value,
-                    "overall_before": old["overall"],
-                    "overall_after": new["overall"],
-                }
-            )
-        done += 1
-        if progress is not None and done % chunk_size == 0:
-            progress(done, total)
+    for chunk in case_chunks(queryset, chunk_size):
+        for case in chunk:
+            _compare_case(case, before, after, rule_id, centre_id, limit, result)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, max(total, done))
     result.total = max(total, done)
-    if progress is not None:
-        progress(done, result.total)
     return result
+
+
+def _compare_case(
+    case: Case,
+    before: RuleSet,
+    after: RuleSet,
+    rule_id: str | None,
+    centre_id: int | None,
+    limit: int,
+    result: Comparison,
+) -> None:
+    facts = case_facts(case)
+    old = evaluate(facts, before)
+    new = evaluate(facts, after)
+    if rule_id is None:
+        old_value = new_value = ""
+        rule_changed = any(
+            new["rules"].get(rid, {}).get("value") != r["value"] for rid, r in old["rules"].items()
+        ) or set(old["rules"]) != set(new["rules"])
+    else:
+        old_value = old["rules"].get(rule_id, {}).get("value", "not_evaluated")
+        new_value = new["rules"].get(rule_id, {}).get("value", "not_evaluated")
+        rule_changed = old_value != new_value
+    overall_changed = old["overall"] != new["overall"]
+    own = centre_id is not None and case.patient.centre_id == centre_id
+    result.own_total += own
+    if rule_changed:
+        result.rule_changed += 1
+        result.own_rule_changed += own
+        if rule_id is not None:
+            result.transitions[f"{old_value} → {new_value}"] += 1
+    if overall_changed:
+        result.overall_changed += 1
+        result.own_overall_changed += own
+        result.overall_transitions[f"{old['overall']} → {new['overall']}"] += 1
+    if own and (rule_changed or overall_changed) and len(result.changes) < limit:
+        result.changes.append(
+            {
+                "case_id": case.pk,
+                "identifier": case.patient.identifier,
+                "before": old_value,
+                "after": new_value,
+                "overall_before": old["overall"],
+                "overall_after": new["overall"],
+            }
+        )

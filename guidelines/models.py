@@ -223,7 +223,9 @@ class CardFeedback(models.Model):
         return f"{self.rule_id}: {self.action}"
 
 
-class ImpactStatus(models.TextChoices):
+class JobStatus(models.TextChoices):
+    """The life of a background job row (impact preview, re-evaluation)."""
+
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
@@ -240,8 +242,8 @@ class ImpactPreview(models.Model):
                                      related_name="impact_previews")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
-    status = models.CharField(_("status"), max_length=8, choices=ImpactStatus.choices,
-                              default=ImpactStatus.QUEUED)
+    status = models.CharField(_("status"), max_length=8, choices=JobStatus.choices,
+                              default=JobStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)
@@ -260,6 +262,55 @@ class ImpactPreview(models.Model):
 
     def __str__(self) -> str:
         return f"Impact preview {self.pk} of {self.rule_version_id}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+
+class ReEvaluationTrigger(models.TextChoices):
+    RULESET_CHANGE = "ruleset_change", _("Rule set changed (publish, retire, restore, load)")
+    MANUAL = "manual", _("Started by a guideline admin")
+    COMMAND = "command", _("Management command")
+
+
+class ReEvaluation(models.Model):
+    """One run of the bulk re-evaluation: every stored case whose stored overall status was
+    computed with another rule set than the published one is evaluated again. Progress
+    (``done``/``total``) is a row so the rule pages can poll it while a Celery worker runs
+    it. An operational record of derived data, so it keeps no history."""
+
+    trigger = models.CharField(_("trigger"), max_length=16, choices=ReEvaluationTrigger.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=JobStatus.choices,
+                              default=JobStatus.QUEUED)
+    ruleset = models.PositiveIntegerField(_("rule set"), null=True, blank=True,
+                                          help_text=_("The rule-set number cases were brought to."))
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(
+        default=0, help_text=_("Cases whose stored overall status changed."))
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("re-evaluation")
+        verbose_name_plural = _("re-evaluations")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")),
+                                   name="reevaluation_done_le_total"),
+        ]
+        indexes = [  # the rule pages look for the job in progress on every view
+            models.Index(fields=["-created_at"], name="reevaluation_unfinished_idx",
+                         condition=models.Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])),
+        ]
+
+    def __str__(self) -> str:
+        return f"Re-evaluation {self.pk} ({self.status})"
 
     @property
     def percent(self) -> int:

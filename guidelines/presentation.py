@@ -17,7 +17,7 @@ from urllib.parse import quote_plus
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from guidelines.vocabulary import FACT_FIELDS
+from guidelines.vocabulary import FACT_FIELDS, OVERALL_STATUSES
 
 OVERALL_LABELS = {
     "contraindicated_defer": _("Contraindicated — defer / choose an alternative"),
@@ -28,6 +28,8 @@ OVERALL_LABELS = {
     "anticoagulation_only": _("Anticoagulation only"),
     "conservative": _("Conservative management"),
 }
+# (code, label) in the engine's precedence order: the choices of the stored overall status.
+OVERALL_CHOICES = [(code, OVERALL_LABELS[code]) for code in OVERALL_STATUSES]
 # One line under the status: what it means for the clinician (brief §2.5 overall status, §9).
 OVERALL_HELP = {
     "contraindicated_defer": _(

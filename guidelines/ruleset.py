@@ -28,6 +28,7 @@ __all__ = [
     "compile_published",
     "current_rule_versions",
     "current_ruleset",
+    "current_ruleset_numbered",
     "ruleset_with",
 ]
 
@@ -152,6 +153,19 @@ def current_ruleset() -> RuleSet:
     process and recompiled when another process published a change."""
     published = _published()
     return default_ruleset() if published is None else published.ruleset
+
+
+def current_ruleset_numbered(*, fresh: bool = False) -> tuple[RuleSet, int]:
+    """:func:`current_ruleset` and its number (``RuleSetState.version``; 0 for the files),
+    read together so a stored evaluation never names a rule set it was not made with.
+
+    ``fresh`` reads the state again even inside a request that already read it: a write
+    that stores the number, or a re-evaluation started by a publish in this very request,
+    must not use a number read before the publish."""
+    published = _read_published() if fresh else _published()
+    if published is None:
+        return default_ruleset(), 0
+    return published.ruleset, published.key[0]
 
 
 def current_rule_versions() -> dict[str, int]:

@@ -1,10 +1,23 @@
-"""Reads of the guideline app for other apps: evaluations of facts documents."""
+"""Reads of the guideline app for other apps: evaluations of facts documents, and how far the
+stored evaluations of the cases are behind the published rule set."""
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cases.models import Case
 from guidelines.engine import RuleSet, evaluate
+from guidelines.models import JobStatus, ReEvaluation
 from guidelines.presentation import OVERALL_LABELS, Panel, panel
-from guidelines.ruleset import current_ruleset
+from guidelines.ruleset import current_ruleset, current_ruleset_numbered
+
+# A job still queued or running after this long is not coming back (a lost message, a killed
+# worker; the Celery task's hard time limit is shorter): the pages stop waiting for it.
+REEVALUATION_ABANDONED_AFTER = dt.timedelta(hours=1)
 
 
 def recommendations_evaluate(
@@ -20,8 +33,73 @@ def recommendations_panel(*, facts: dict[str, Any], ruleset: RuleSet | None = No
     return panel(result, ruleset)
 
 
-def overall_status(*, facts: dict[str, Any], ruleset: RuleSet | None = None) -> tuple[str, str]:
-    """(code, label) of the overall status, for lists; pass ``ruleset`` when labelling many
-    cases so the rule set is looked up once."""
-    code = evaluate(facts, ruleset or current_ruleset())["overall"]
-    return code, str(OVERALL_LABELS.get(code, code))
+def overall_evaluate(*, facts: dict[str, Any]) -> tuple[str, int]:
+    """The overall status code of ``facts`` under the published rule set, and that rule
+    set's number, to be stored with it (read afresh, not as the request first saw it)."""
+    ruleset, number = current_ruleset_numbered(fresh=True)
+    return evaluate(facts, ruleset)["overall"], number
+
+
+@dataclass(frozen=True)
+class OverallStatus:
+    code: str
+    label: str
+    live: bool  # evaluated now: the stored status was computed with another rule set
+
+
+def overall_label(code: str) -> str:
+    return str(OVERALL_LABELS.get(code, code))
+
+
+def overall_status(
+    *,
+    stored: str | None,
+    evaluated_ruleset: int | None,
+    facts: Callable[[], dict[str, Any]],
+) -> OverallStatus:
+    """A case's overall status for a list: the stored one while its rule set is the
+    published one, else evaluated now (``facts`` is only called then). Inside a request the
+    rule set is looked up once, however many cases are shown."""
+    ruleset, number = current_ruleset_numbered()
+    if stored is not None and evaluated_ruleset == number:
+        return OverallStatus(stored, overall_label(stored), live=False)
+    code = evaluate(facts(), ruleset)["overall"]
+    return OverallStatus(code, overall_label(code), live=True)
+
+
+@dataclass(frozen=True)
+class StoredEvaluations:
+    """How many stored cases (all centres) carry an evaluation of the published rule set."""
+
+    ruleset: int
+    up_to_date: int
+    stale: int
+    job: ReEvaluation | None  # the re-evaluation in progress, if any
+    last: ReEvaluation | None  # the latest re-evaluation, finished or not
+
+
+def reevaluation_in_progress(*, now: dt.datetime | None = None) -> ReEvaluation | None:
+    since = (now or timezone.now()) - REEVALUATION_ABANDONED_AFTER
+    return (
+        ReEvaluation.objects.filter(
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING], created_at__gte=since
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def stored_evaluations(*, now: dt.datetime | None = None) -> StoredEvaluations:
+    """Four queries at most: the rule-set number, one count over the cases, the job in
+    progress (a partial index) and the latest job."""
+    _ruleset, number = current_ruleset_numbered()
+    counts = Case.objects.aggregate(
+        total=Count("pk"), up_to_date=Count("pk", filter=Q(evaluated_ruleset=number))
+    )
+    return StoredEvaluations(
+        ruleset=number,
+        up_to_date=counts["up_to_date"],
+        stale=counts["total"] - counts["up_to_date"],
+        job=reevaluation_in_progress(now=now),
+        last=ReEvaluation.objects.order_by("-created_at", "-id").first(),
+    )

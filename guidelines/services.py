@@ -1,5 +1,5 @@
 """Writes of the guideline-admin workflow: drafts, test cases, publication, retirement,
-restore, export/import and the impact preview.
+restore, export/import, the impact preview and the re-evaluation of the stored cases.
 
 The life of a rule version: ``draft`` (its author edits it and its test cases) → ``pending``
 (the author asked for publication; refused while a test case fails or none exists) →
@@ -7,7 +7,8 @@ The life of a rule version: ``draft`` (its author edits it and its test cases) �
 ``superseded``) → ``superseded`` or ``retired``. A restore copies an earlier version into a
 new draft, which goes through the same approval. Every publish, retire or restore-approval
 bumps :class:`RuleSetState`, so every process recompiles its cached rule set
-(``guidelines/ruleset.py``).
+(``guidelines/ruleset.py``), and once committed starts a :class:`ReEvaluation` of the stored
+cases.
 
 Functions are keyword-only, atomic, raise ``ValidationError`` with messages meant for the
 guideline admin (``PermissionDenied`` for a missing role permission), and leave a history
@@ -26,8 +27,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from cases.facts import case_facts
+from cases.models import Case
+from cases.services import case_evaluations_store
 from guidelines import impact, vocabulary
 from guidelines.definitions import EXPECTED_VALUES, normalise_definition
 from guidelines.engine import evaluate, evaluate_rule
@@ -35,20 +40,26 @@ from guidelines.models import (
     EngineKind,
     GuidelineSource,
     ImpactPreview,
-    ImpactStatus,
+    JobStatus,
+    ReEvaluation,
+    ReEvaluationTrigger,
     Rule,
     RuleSetState,
     RuleTestCase,
     RuleVersion,
     VersionStatus,
 )
-from guidelines.ruleset import current_ruleset, ruleset_with
+from guidelines.ruleset import current_ruleset, current_ruleset_numbered, ruleset_with
 from guidelines.schema import RuleSetError, Source, validate_ruleset, validate_sources
 from venousapp.accounts.models import User
 
 EXPORT_FORMAT = "venousapp-ruleset"
 EXPORT_FORMAT_VERSION = 1
 IMPACT_INLINE_MAX = 300  # cases; above this the preview runs as a Celery task
+REEVALUATION_INLINE_MAX = 300  # stale cases; above this the re-evaluation runs in Celery
+# Passes of one re-evaluation over the cases still stale (a publish or an edit while it ran);
+# bounded so a case that cannot be written never keeps a worker busy.
+REEVALUATION_MAX_PASSES = 5
 # validate_ruleset only checks that a definition's source key is known.
 _ANY_SOURCE = Source(society="-", title="-", year=2000, citation="-")
 
@@ -108,6 +119,12 @@ def ruleset_state_bump(*, now: dt.datetime | None = None) -> int:
         state = RuleSetState.objects.create(version=1)
     RuleSetState.objects.filter(pk=state.pk).update(version=F("version") + 1, changed_at=when)
     state.refresh_from_db(fields=["version"])
+    # The stored case statuses are stale from now on. robust: the change is committed by
+    # then; a failing re-evaluation is recorded on its job row and must not turn a done
+    # publish into an error page.
+    transaction.on_commit(
+        lambda: reevaluation_start(trigger=ReEvaluationTrigger.RULESET_CHANGE), robust=True
+    )
     return state.version
 
 
@@ -754,8 +771,8 @@ def impact_preview_run(*, preview_id: int, now: Callable[[], dt.datetime] = time
     """Compute one queued preview (claimed with a conditional UPDATE, so a redelivered task
     does not run it twice). Progress is written per chunk outside any transaction so the
     page sees it; returns False when the preview was not claimable."""
-    claimed = ImpactPreview.objects.filter(pk=preview_id, status=ImpactStatus.QUEUED).update(
-        status=ImpactStatus.RUNNING
+    claimed = ImpactPreview.objects.filter(pk=preview_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING
     )
     if not claimed:
         return False
@@ -779,16 +796,109 @@ def impact_preview_run(*, preview_id: int, now: Callable[[], dt.datetime] = time
         )
     except Exception as error:
         ImpactPreview.objects.filter(pk=preview_id).update(
-            status=ImpactStatus.FAILED, error=str(error)[:2000], finished_at=now()
+            status=JobStatus.FAILED, error=str(error)[:2000], finished_at=now()
         )
         raise
     result = comparison.as_dict()
     result["ruleset_version"] = before.version
     ImpactPreview.objects.filter(pk=preview_id).update(
-        status=ImpactStatus.DONE,
+        status=JobStatus.DONE,
         result=result,
         done=comparison.total,
         total=comparison.total,
         finished_at=now(),
     )
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-evaluation of the stored cases
+
+
+def _reevaluation_inline_max() -> int:
+    return int(getattr(settings, "GUIDELINES_REEVALUATION_INLINE_MAX", REEVALUATION_INLINE_MAX))
+
+
+def _stale_cases(ruleset: int) -> models.QuerySet[Case]:
+    """Stored cases whose status was computed with another rule set, or never (NULL)."""
+    return impact.stored_cases().exclude(evaluated_ruleset=ruleset)
+
+
+def reevaluation_start(
+    *,
+    trigger: str,
+    user: User | None = None,
+    inline: bool | None = None,
+) -> ReEvaluation:
+    """Start a re-evaluation of the stored cases that are not up to date: inline when they are
+    few (or ``inline``), else as a Celery task enqueued after commit.
+
+    Deliberately not one transaction, like the impact preview: the job row and its progress
+    must be visible to the polling page while the cases are evaluated."""
+    if user is not None:
+        _require_perm(user, "guidelines.approve_ruleversion")
+    _ruleset, number = current_ruleset_numbered(fresh=True)
+    stale = _stale_cases(number).count()
+    job = ReEvaluation.objects.create(
+        trigger=trigger, requested_by=user, ruleset=number, total=stale
+    )
+    if inline if inline is not None else stale <= _reevaluation_inline_max():
+        reevaluation_run(job_id=job.pk)
+        job.refresh_from_db()
+    else:
+        from guidelines.tasks import reevaluation_task
+
+        reevaluation_task.delay_on_commit(job.pk)
+    return job
+
+
+def reevaluation_run(
+    *,
+    job_id: int,
+    chunk_size: int = impact.CHUNK_SIZE,
+    now: Callable[[], dt.datetime] = timezone.now,
+) -> bool:
+    """Run one queued re-evaluation (claimed with a conditional UPDATE, so a redelivered task
+    does not run it twice); returns False when it was not claimable.
+
+    Each pass evaluates the cases that are stale for the rule set published when the pass
+    began, chunk by chunk, storing their statuses and the job's progress per chunk. Every
+    chunk is evaluated with the rule set published when it is read, and passes repeat until
+    no case is stale: after a publish during the run, the chunks already stored are taken
+    again with the newer rule set (and the job that publish started finds nothing left).
+    """
+    claimed = ReEvaluation.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now()
+    )
+    if not claimed:
+        return False
+    jobs = ReEvaluation.objects.filter(pk=job_id)
+    try:
+        for _pass in range(REEVALUATION_MAX_PASSES):
+            _ruleset, number = current_ruleset_numbered(fresh=True)
+            stale = _stale_cases(number)
+            count = stale.count()
+            if not count:
+                break
+            jobs.update(total=F("done") + count)
+            for chunk in impact.case_chunks(stale, chunk_size):
+                ruleset, number = current_ruleset_numbered(fresh=True)
+                evaluations = [
+                    (case, evaluate(case_facts(case), ruleset)["overall"]) for case in chunk
+                ]
+                changed = sum(
+                    1 for case, code in evaluations if case.overall_status not in (None, code)
+                )
+                case_evaluations_store(evaluations=evaluations, ruleset=number, now=now())
+                # A case added during the pass may join the stream: total grows with done.
+                jobs.update(
+                    ruleset=number,
+                    done=F("done") + len(chunk),
+                    total=Greatest(F("total"), F("done") + len(chunk)),
+                    changed=F("changed") + changed,
+                )
+    except Exception as error:
+        jobs.update(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=now())
+        raise
+    jobs.update(status=JobStatus.DONE, finished_at=now())
     return True

@@ -14,3 +14,14 @@ from guidelines import services
 def impact_preview_task(preview_id: int) -> bool:
     """Compute one queued impact preview; a redelivered message finds it claimed and stops."""
     return services.impact_preview_run(preview_id=preview_id)
+
+
+@shared_task(
+    name="guidelines.reevaluate_cases",
+    time_limit=1800,
+    soft_time_limit=1740,
+    acks_late=True,
+)
+def reevaluation_task(job_id: int) -> bool:
+    """Run one queued re-evaluation; a redelivered message finds it claimed and stops."""
+    return services.reevaluation_run(job_id=job_id)

@@ -17,7 +17,7 @@ from django.utils.html import escape
 
 from cases.entities import fields_not_applicable
 from cases.forms import FindingFormSet
-from cases.models import Case, LesionEntity, Patient
+from cases.models import EVALUATION_FIELDS, Case, LesionEntity, Patient
 from tests.cases import entries
 from tests.cases.browser import form_data, lost_values
 from tests.factories import CaseFactory, PatientFactory
@@ -356,7 +356,12 @@ def edit_url(case: Case) -> str:
 
 
 def stored(case: Case) -> dict[str, Any]:
-    fields = [f.name for f in Case._meta.concrete_fields if f.name != "updated_at"]
+    # The inputs: not the save time, nor the stored evaluation derived from them.
+    fields = [
+        f.name
+        for f in Case._meta.concrete_fields
+        if f.name not in ("updated_at", *EVALUATION_FIELDS)
+    ]
     values = {name: getattr(case, name) for name in fields}
     values["findings"] = list(case.findings.order_by("id").values())
     return values

@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cases.facts import case_facts
+from guidelines import services
+from guidelines.engine import evaluate
+from guidelines.models import ReEvaluationTrigger, RuleSetState
+from guidelines.ruleset import current_ruleset
 from tests.factories import CaseFactory, PatientFactory
 
 # Session, user, centre, role permissions and the page's own reads (13 today, with the rule
@@ -82,3 +88,32 @@ def test_case_detail_runs_constant_queries_with_5_and_50_cases(
         client, reverse("cases:detail", args=[large[-1].pk]), django_assert_max_num_queries
     )
     assert with_5 == with_50
+
+
+def _store_statuses() -> None:
+    services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["stored", "stale"])
+def test_case_list_filtered_by_status_runs_constant_queries_with_5_and_50_cases(
+    client_for, clinician, centre_a, django_assert_max_num_queries, stale
+):
+    """Filtered on the stored status; with ``stale`` a publish made every row stale, so each
+    listed case is evaluated live, from what the page already loaded."""
+    client = client_for("clinician")
+    first = add_cases(centre_a, clinician, 5)[0]
+    status = evaluate(case_facts(first), current_ruleset())["overall"]
+    url = f"/cases/?status={status}"
+    counts = []
+    for more in (0, 45):
+        add_cases(centre_a, clinician, more)
+        _store_statuses()
+        if stale:
+            RuleSetState.objects.update(version=F("version") + 1)
+        client.get(url)  # warm-up: session, content types, the rule set compiled
+        counts.append(count_queries(client, url, django_assert_max_num_queries))
+    assert counts[0] == counts[1]
+    rows = client.get(url).context["rows"]
+    assert len(rows) == 25
+    assert {overall.code for _case, overall in rows} == {status}
+    assert {overall.live for _case, overall in rows} == {stale}

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guidelines import services
-from guidelines.models import ImpactPreview, Rule, RuleSetState, RuleVersion
+from guidelines.models import ImpactPreview, ReEvaluation, Rule, RuleSetState, RuleVersion
 from tests.conftest import PERSONAS
 from tests.guidelines.rule_admin import (
     ETR03,
@@ -77,6 +77,7 @@ def pages(draft, guideline_admin):
         "version-restore": (reverse("guidelines:version-restore", args=[ETR03, 1]), ADMIN_ONLY),
         "version-impact": (reverse("guidelines:version-impact", args=v), ADMIN_ONLY),
         "impact-progress": (reverse("guidelines:impact-progress", args=[preview.pk]), ADMIN_ONLY),
+        "reevaluation": (reverse("guidelines:reevaluation"), ADMIN_ONLY),
         "draft-create": (reverse("guidelines:draft-create", args=[ETR03]), ADMIN_ONLY),
         "retire": (reverse("guidelines:retire", args=[ETR03]), ADMIN_ONLY),
         "export": (reverse("guidelines:export"), ADMIN_ONLY),
@@ -99,6 +100,7 @@ PAGE_NAMES = [
     "version-restore",
     "version-impact",
     "impact-progress",
+    "reevaluation",
     "draft-create",
     "retire",
     "export",
@@ -127,6 +129,7 @@ POSTS = [
     "version-return",
     "version-restore",
     "version-impact",
+    "reevaluation-start",
     "draft-create",
     "retire",
     "import",
@@ -138,12 +141,14 @@ POSTS = [
 def test_no_write_for_other_roles(client_for, pages, draft, persona, page):
     urls = {name: url for name, (url, _) in pages.items()}
     urls["version-run-tests"] = reverse("guidelines:version-run-tests", args=[ETR03, 2])
+    urls["reevaluation-start"] = reverse("guidelines:reevaluation-start")
     state = RuleSetState.objects.get().version
     history = RuleVersion.history.count()
     response = client_for(persona).post(urls[page], {"reason": "x", "base": 1})
     assert response.status_code == (302 if persona == "anonymous" else 403)
     assert RuleSetState.objects.get().version == state
     assert RuleVersion.history.count() == history
+    assert not ReEvaluation.objects.exists()
 
 
 def test_the_version_pages_404_for_unknown_rules_and_versions(client_for):

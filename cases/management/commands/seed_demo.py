@@ -93,6 +93,13 @@ class Command(BaseCommand):
                     f"in {elapsed:.1f} s ({rate:,.0f} cases/s)."
                 )
             )
+        if "reevaluation" in seed_options.timings:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Stored the overall status of {result.reevaluated_cases} case(s) in "
+                    f"{seed_options.timings['reevaluation']:.1f} s."
+                )
+            )
         if result.created:
             self._seed_followup(options)
         self._print_logins(result.logins)

@@ -1,0 +1,37 @@
+"""``manage.py reevaluate_cases``: bring every stored case's overall status to the published rule
+set now, in this process (the job a publish starts, run by hand: after a deploy, a bulk
+import, or a failed job)."""
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from guidelines import services
+from guidelines.models import ReEvaluationTrigger
+from guidelines.selectors import stored_evaluations
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-evaluate the stored cases whose overall status was computed with another rule set "
+        "than the published one (or never), in this process, and print counts and time."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        before = stored_evaluations()
+        self.stdout.write(
+            f"Rule set {before.ruleset}: {before.up_to_date:,} stored case(s) up to date, "
+            f"{before.stale:,} to re-evaluate."
+        )
+        started = time.perf_counter()
+        job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
+        elapsed = time.perf_counter() - started
+        rate = job.done / elapsed if elapsed else 0
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Re-evaluated {job.done:,} case(s) with rule set {job.ruleset} in "
+                f"{elapsed:.1f} s ({rate:,.0f} cases/s); {job.changed:,} overall status(es) "
+                "changed."
+            )
+        )
