@@ -24,6 +24,7 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo --once
+	$(PY) manage.py seed_patency_demo
 	@echo "venousapp: http://127.0.0.1:$(PORT)/accounts/login/  (health: /healthz)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(VENV)/bin/celery -A venousapp worker -l WARNING --concurrency=1 --without-gossip --without-mingle & \
