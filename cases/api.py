@@ -17,14 +17,24 @@ from cases.thrombolysis import ABSOLUTE, RELATIVE
 class RolePermission(permissions.BasePermission):
     """Model permissions for every method, reads included (a role without view gets 403)."""
 
-    perms_map = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add",
-                 "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+    perms_map = {
+        "GET": "view",
+        "HEAD": "view",
+        "OPTIONS": "view",
+        "POST": "add",
+        "PUT": "change",
+        "PATCH": "change",
+        "DELETE": "delete",
+    }
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         model = view.queryset.model  # type: ignore[attr-defined]
         action = self.perms_map.get(request.method or "", "change")
-        return bool(request.user and request.user.is_authenticated and request.user.has_perm(
-            f"{model._meta.app_label}.{action}_{model._meta.model_name}"))
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and request.user.has_perm(f"{model._meta.app_label}.{action}_{model._meta.model_name}")
+        )
 
 
 _ERRORS = {
@@ -49,8 +59,9 @@ class PatientSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise serializers.ValidationError("A patient with this identifier already exists "
-                                              "in your centre.")
+            raise serializers.ValidationError(
+                "A patient with this identifier already exists in your centre."
+            )
         return value
 
 
@@ -61,8 +72,13 @@ class PatientSerializer(serializers.ModelSerializer):
     update=extend_schema(responses={200: PatientSerializer, **_ERRORS}),
     partial_update=extend_schema(responses={200: PatientSerializer, **_ERRORS}),
 )
-class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = PatientSerializer
     permission_classes = [RolePermission]
     queryset = Patient.objects.none()
@@ -73,7 +89,9 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.patient_get_or_create(
-            centre=self.request.user.centre, data=dict(serializer.validated_data))  # type: ignore[union-attr]
+            centre=self.request.user.centre,  # type: ignore[union-attr]
+            data=dict(serializer.validated_data),
+        )
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         patient = cast(Patient, serializer.instance)
@@ -83,9 +101,18 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 class SegmentFindingSerializer(serializers.ModelSerializer):
     class Meta:
         model = SegmentFinding
-        fields = ["id", "segment", "side", "finding", "area_reduction_pct",
-                  "diameter_reduction_pct", "reference_diameter_mm", "reference_area_mm2",
-                  "lesion_length_mm", "imaging_method"]
+        fields = [
+            "id",
+            "segment",
+            "side",
+            "finding",
+            "area_reduction_pct",
+            "diameter_reduction_pct",
+            "reference_diameter_mm",
+            "reference_area_mm2",
+            "lesion_length_mm",
+            "imaging_method",
+        ]
         read_only_fields = ["id"]
 
 
@@ -93,8 +120,8 @@ class CaseSerializer(serializers.ModelSerializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     findings = SegmentFindingSerializer(many=True)
     thrombolysis_contraindications = serializers.ListField(
-        child=serializers.ChoiceField(choices=[c for c, _ in ABSOLUTE + RELATIVE]),
-        required=False)
+        child=serializers.ChoiceField(choices=[c for c, _ in ABSOLUTE + RELATIVE]), required=False
+    )
     symptom_onset_days = serializers.IntegerField(read_only=True, allow_null=True)
     vcss_total = serializers.IntegerField(read_only=True, allow_null=True)
     villalta_total = serializers.IntegerField(read_only=True, allow_null=True)
@@ -144,7 +171,8 @@ class CaseSerializer(serializers.ModelSerializer):
         day = attrs.get("case_date", getattr(self.instance, "case_date", None))
         if onset and day and onset > day:
             raise serializers.ValidationError(
-                {"symptom_onset_date": "Symptom onset cannot be after the case date."})
+                {"symptom_onset_date": "Symptom onset cannot be after the case date."}
+            )
         if attrs.get("thrombolysis_contraindications"):
             attrs["contraindications_assessed"] = True
         return attrs
@@ -157,8 +185,13 @@ class CaseSerializer(serializers.ModelSerializer):
     update=extend_schema(responses={200: CaseSerializer, **_ERRORS}),
     partial_update=extend_schema(responses={200: CaseSerializer, **_ERRORS}),
 )
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = CaseSerializer
     permission_classes = [RolePermission]
     queryset = Case.objects.none()
@@ -173,7 +206,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         findings = data.pop("findings")
         patient = data.pop("patient")
         serializer.instance = services.case_create(
-            patient=patient, author=self.request.user, data=data, findings=findings)  # type: ignore[arg-type]
+            patient=patient,
+            author=self.request.user,  # type: ignore[arg-type]
+            data=data,
+            findings=findings,
+        )
 
     @transaction.atomic
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:

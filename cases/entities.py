@@ -7,25 +7,42 @@ stale answer from a previously chosen entity can never reach the guideline rules
 from cases.models import LesionEntity
 
 ACUTE_ONLY = (
-    "thrombosis_entity", "symptom_onset_date", "first_episode", "phlegmasia",
-    "symptom_severity", "underlying_iliac_lesion",
+    "thrombosis_entity",
+    "symptom_onset_date",
+    "first_episode",
+    "phlegmasia",
+    "symptom_severity",
+    "underlying_iliac_lesion",
 )
 CHRONIC_ONLY = (
-    "conservative_therapy_months", "inflow", "stent_thrombosis_risk",
+    "conservative_therapy_months",
+    "inflow",
+    "stent_thrombosis_risk",
     "long_term_anticoagulation_possible",
 )
 VCSS_FIELDS = (
-    "vcss_pain", "vcss_varicose_veins", "vcss_oedema", "vcss_pigmentation",
-    "vcss_inflammation", "vcss_induration", "vcss_ulcer_number", "vcss_ulcer_duration",
-    "vcss_ulcer_size", "vcss_compression",
+    "vcss_pain",
+    "vcss_varicose_veins",
+    "vcss_oedema",
+    "vcss_pigmentation",
+    "vcss_inflammation",
+    "vcss_induration",
+    "vcss_ulcer_number",
+    "vcss_ulcer_duration",
+    "vcss_ulcer_size",
+    "vcss_compression",
 )
 NIVL_ONLY = ("nivl_cause",)
 IVC_ONLY = ("ivc_filter_related",)
 
-CHRONIC_ENTITIES = frozenset({
-    LesionEntity.CHRONIC_POST_THROMBOTIC, LesionEntity.NIVL, LesionEntity.ILIOCAVAL_ATRESIA,
-    LesionEntity.IVC_OCCLUSION,
-})
+CHRONIC_ENTITIES = frozenset(
+    {
+        LesionEntity.CHRONIC_POST_THROMBOTIC,
+        LesionEntity.NIVL,
+        LesionEntity.ILIOCAVAL_ATRESIA,
+        LesionEntity.IVC_OCCLUSION,
+    }
+)
 
 
 def fields_not_applicable(entity: str) -> tuple[str, ...]:

@@ -28,16 +28,15 @@ def worst_obstruction(findings: Iterable[SegmentFinding]) -> dict[str, Any] | No
     not measured the area is unknown, because the unmeasured one may be the worst.
     """
     stentable = [
-        f for f in findings
-        if f.segment in STENTABLE_SEGMENTS and f.finding != Finding.NORMAL
+        f for f in findings if f.segment in STENTABLE_SEGMENTS and f.finding != Finding.NORMAL
     ]
     if not stentable:
         return None
-    diameters = [f.diameter_reduction_pct for f in stentable
-                 if f.diameter_reduction_pct is not None]
+    diameters = [
+        f.diameter_reduction_pct for f in stentable if f.diameter_reduction_pct is not None
+    ]
     if any(f.finding == Finding.OCCLUSION for f in stentable):
-        return {"type": "occlusion", "area_reduction_pct": 100,
-                "diameter_reduction_pct": 100}
+        return {"type": "occlusion", "area_reduction_pct": 100, "diameter_reduction_pct": 100}
     areas = [f.area_reduction_pct for f in stentable]
     return {
         "type": "stenosis",
@@ -73,7 +72,8 @@ def case_facts(case: Case, findings: Iterable[SegmentFinding] | None = None) -> 
             "level": _text(case.bleeding_risk_level),
             "contraindication_class": (
                 contraindication_class(case.thrombolysis_contraindications)
-                if case.contraindications_assessed else None
+                if case.contraindications_assessed
+                else None
             ),
             "factors": list(case.thrombolysis_contraindications),
         },

@@ -46,24 +46,71 @@ class PatientForm(EmptyChoiceLabelsMixin, forms.ModelForm):
 
 # (key, title, fields, entity group or None for every entity)
 SECTIONS: list[tuple[str, str | Promise, tuple[str, ...], str | None]] = [
-    ("lesion", _("Lesion"), ("case_date", "side", "lesion_entity", "nivl_cause",
-                             "ivc_filter_related", "thrombosis_entity"), None),
-    ("acute", _("Acute thrombosis"), ("symptom_onset_date", "symptom_severity",
-                                      "first_episode", "phlegmasia",
-                                      "underlying_iliac_lesion"), "acute"),
-    ("clinical", _("Clinical picture (CEAP 2020)"), ("ceap", "ulcer", "venous_claudication",
-                                                     "qol_impairment"), None),
-    ("chronic", _("Chronic obstruction"), ("conservative_therapy_months", "inflow",
-                                           "stent_thrombosis_risk",
-                                           "long_term_anticoagulation_possible"), "chronic"),
-    ("patient_condition", _("Patient condition"), ("life_expectancy_years", "ambulatory",
-                                                   "pregnancy", "thrombophilia"), None),
-    ("bleeding", _("Bleeding risk and thrombolysis contraindications"),
-     ("bleeding_risk_level", "contraindications_assessed", "thrombolysis_contraindications"),
-     None),
-    ("device", _("Stent contraindications"), ("active_infection", "severe_tortuosity",
-                                              "diameter_mismatch",
-                                              "endovascular_contraindication"), None),
+    (
+        "lesion",
+        _("Lesion"),
+        (
+            "case_date",
+            "side",
+            "lesion_entity",
+            "nivl_cause",
+            "ivc_filter_related",
+            "thrombosis_entity",
+        ),
+        None,
+    ),
+    (
+        "acute",
+        _("Acute thrombosis"),
+        (
+            "symptom_onset_date",
+            "symptom_severity",
+            "first_episode",
+            "phlegmasia",
+            "underlying_iliac_lesion",
+        ),
+        "acute",
+    ),
+    (
+        "clinical",
+        _("Clinical picture (CEAP 2020)"),
+        ("ceap", "ulcer", "venous_claudication", "qol_impairment"),
+        None,
+    ),
+    (
+        "chronic",
+        _("Chronic obstruction"),
+        (
+            "conservative_therapy_months",
+            "inflow",
+            "stent_thrombosis_risk",
+            "long_term_anticoagulation_possible",
+        ),
+        "chronic",
+    ),
+    (
+        "patient_condition",
+        _("Patient condition"),
+        ("life_expectancy_years", "ambulatory", "pregnancy", "thrombophilia"),
+        None,
+    ),
+    (
+        "bleeding",
+        _("Bleeding risk and thrombolysis contraindications"),
+        ("bleeding_risk_level", "contraindications_assessed", "thrombolysis_contraindications"),
+        None,
+    ),
+    (
+        "device",
+        _("Stent contraindications"),
+        (
+            "active_infection",
+            "severe_tortuosity",
+            "diameter_mismatch",
+            "endovascular_contraindication",
+        ),
+        None,
+    ),
 ]
 VCSS_SECTION = ("vcss", _("Revised Venous Clinical Severity Score (rVCSS)"), "chronic")
 VILLALTA_SECTION = ("villalta", _("Villalta scale"), None)
@@ -74,7 +121,8 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
     thrombolysis_contraindications = forms.MultipleChoiceField(
         label=_("Contraindications present"),
         choices=[(_("Absolute"), ABSOLUTE), (_("Relative"), RELATIVE)],
-        widget=forms.CheckboxSelectMultiple, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
 
     class Meta:
@@ -84,11 +132,16 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
             "case_date": forms.DateInput(attrs={"type": "date"}),
             "symptom_onset_date": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
-            "ceap": forms.TextInput(attrs={
-                "autocomplete": "off", "spellcheck": "false",
-                "hx-trigger": "input changed delay:250ms", "hx-target": "#ceap-reading",
-                "hx-swap": "innerHTML", "aria-describedby": "ceap-reading",
-            }),
+            "ceap": forms.TextInput(
+                attrs={
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                    "hx-trigger": "input changed delay:250ms",
+                    "hx-target": "#ceap-reading",
+                    "hx-swap": "innerHTML",
+                    "aria-describedby": "ceap-reading",
+                }
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -118,10 +171,10 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
                     data[name] = None if Case._meta.get_field(name).null else ""
         onset, day = data.get("symptom_onset_date"), data.get("case_date")
         if onset and day and onset > day:
-            self.add_error("symptom_onset_date",
-                           _("Symptom onset cannot be after the case date."))
+            self.add_error("symptom_onset_date", _("Symptom onset cannot be after the case date."))
         if data.get("thrombolysis_contraindications") and not data.get(
-                "contraindications_assessed"):
+            "contraindications_assessed"
+        ):
             data["contraindications_assessed"] = True
         return data
 
@@ -131,13 +184,23 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
         for key, title, names, group in SECTIONS:
             out.append(self._section(key, title, [self[n] for n in names], group))
         vcss_key, vcss_title, vcss_group = VCSS_SECTION
-        out.append(self._section(vcss_key, vcss_title,
-                                 [self[n] for n in self.fields if n.startswith("vcss_")],
-                                 vcss_group))
+        out.append(
+            self._section(
+                vcss_key,
+                vcss_title,
+                [self[n] for n in self.fields if n.startswith("vcss_")],
+                vcss_group,
+            )
+        )
         vil_key, vil_title, vil_group = VILLALTA_SECTION
-        out.append(self._section(vil_key, vil_title,
-                                 [self[n] for n in self.fields if n.startswith("villalta_")],
-                                 vil_group))
+        out.append(
+            self._section(
+                vil_key,
+                vil_title,
+                [self[n] for n in self.fields if n.startswith("villalta_")],
+                vil_group,
+            )
+        )
         out.append(self._section("notes", _("Notes"), [self["notes"]], None))
         return out
 
@@ -151,9 +214,17 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
 
 # Kept apart from Meta.fields: the inline formset appends its foreign key ("case") to that
 # list in place, and the unsaved parent of a new case must not reach the service.
-FINDING_FIELDS = ("segment", "side", "finding", "area_reduction_pct", "diameter_reduction_pct",
-                  "reference_diameter_mm", "reference_area_mm2", "lesion_length_mm",
-                  "imaging_method")
+FINDING_FIELDS = (
+    "segment",
+    "side",
+    "finding",
+    "area_reduction_pct",
+    "diameter_reduction_pct",
+    "reference_diameter_mm",
+    "reference_area_mm2",
+    "lesion_length_mm",
+    "imaging_method",
+)
 
 
 class SegmentFindingForm(EmptyChoiceLabelsMixin, forms.ModelForm):
@@ -170,8 +241,7 @@ class BaseFindingFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        rows = [f for f in self.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        rows = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if not rows:
             raise forms.ValidationError(_("Record at least one segment finding."))
         seen: set[tuple[str, str]] = set()
@@ -193,16 +263,25 @@ class BaseFindingFormSet(BaseInlineFormSet):
 
 
 FindingFormSet = inlineformset_factory(
-    Case, SegmentFinding, form=SegmentFindingForm, formset=BaseFindingFormSet,
-    extra=0, min_num=1, validate_min=False, can_delete=True,
+    Case,
+    SegmentFinding,
+    form=SegmentFindingForm,
+    formset=BaseFindingFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=False,
+    can_delete=True,
 )
 
 
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Patient identifier"), required=False)
     entity = forms.ChoiceField(label=_("Lesion entity"), required=False)
-    status = forms.ChoiceField(label=_("Overall status"), required=False,
-                               choices=[("", _("All statuses")), *OVERALL_CHOICES])
+    status = forms.ChoiceField(
+        label=_("Overall status"),
+        required=False,
+        choices=[("", _("All statuses")), *OVERALL_CHOICES],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,9 +28,7 @@ def _shown(model_field: Any, value: Any) -> Any:
     return choices.get(value, value)
 
 
-def _entries(
-    records: list[Any], model: type[models.Model], subject: Any
-) -> list[HistoryEntry]:
+def _entries(records: list[Any], model: type[models.Model], subject: Any) -> list[HistoryEntry]:
     out = []
     previous: dict[int, Any] = {}
     for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
@@ -40,29 +38,36 @@ def _entries(
             delta = record.diff_against(before)
             for change in delta.changes:
                 model_field = cast(models.Field, model._meta.get_field(change.field))  # concrete
-                changes.append((str(model_field.verbose_name), _shown(model_field, change.old),
-                                _shown(model_field, change.new)))
+                changes.append(
+                    (
+                        str(model_field.verbose_name),
+                        _shown(model_field, change.old),
+                        _shown(model_field, change.new),
+                    )
+                )
         previous[record.id] = record
         if record.history_type == "~" and not changes:
             continue
-        out.append(HistoryEntry(
-            when=record.history_date,
-            who=record.history_user.get_username() if record.history_user else str(_("system")),
-            action=str(_ACTIONS[record.history_type]),
-            subject=str(subject(record)),
-            changes=changes,
-        ))
+        out.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=record.history_user.get_username() if record.history_user else str(_("system")),
+                action=str(_ACTIONS[record.history_type]),
+                subject=str(subject(record)),
+                changes=changes,
+            )
+        )
     return out
 
 
 def case_history(case: Case) -> list[HistoryEntry]:
-    entries = _entries(list(case.history.select_related("history_user")), Case,
-                       lambda r: _("Case"))
+    entries = _entries(list(case.history.select_related("history_user")), Case, lambda r: _("Case"))
     entries += _entries(
         list(SegmentFinding.history.filter(case_id=case.pk).select_related("history_user")),
-        SegmentFinding, lambda r: _("Finding %(segment)s %(side)s") % {
-            "segment": r.segment, "side": r.side})
+        SegmentFinding,
+        lambda r: _("Finding %(segment)s %(side)s") % {"segment": r.segment, "side": r.side},
+    )
     entries += _entries(
-        list(case.patient.history.select_related("history_user")), Patient,
-        lambda r: _("Patient"))
+        list(case.patient.history.select_related("history_user")), Patient, lambda r: _("Patient")
+    )
     return sorted(entries, key=lambda e: e.when, reverse=True)

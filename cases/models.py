@@ -135,11 +135,14 @@ class ImagingMethod(models.TextChoices):
 
 
 class Patient(models.Model):
-    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="patients",
-                               verbose_name=_("centre"))
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="patients", verbose_name=_("centre")
+    )
     identifier = models.CharField(
-        _("hospital identifier"), max_length=64,
-        help_text=_("The patient's number in this hospital (unique within the centre)."))
+        _("hospital identifier"),
+        max_length=64,
+        help_text=_("The patient's number in this hospital (unique within the centre)."),
+    )
     name = models.CharField(_("name"), max_length=200, blank=True)
     date_of_birth = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
@@ -151,8 +154,9 @@ class Patient(models.Model):
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         constraints = [
-            models.UniqueConstraint(fields=["centre", "identifier"],
-                                    name="patient_identifier_unique_per_centre"),
+            models.UniqueConstraint(
+                fields=["centre", "identifier"], name="patient_identifier_unique_per_centre"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -165,7 +169,9 @@ class Patient(models.Model):
 
 def _grade_field(label: str, grades: tuple[str, ...]) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
-        label, null=True, blank=True,
+        label,
+        null=True,
+        blank=True,
         choices=[(i, f"{i} – {text}") for i, text in enumerate(grades)],
         validators=[MaxValueValidator(3)],
     )
@@ -182,80 +188,113 @@ EVALUATION_FIELDS = ["overall_status", "evaluated_ruleset", "evaluated_at"]
 class Case(models.Model):
     """One limb's (or the caval axis') presentation, with every input the rules read."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases",
-                                verbose_name=_("patient"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+", verbose_name=_("author"))
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="cases", verbose_name=_("patient")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
     case_date = models.DateField(_("case date"))
     side = models.CharField(_("side"), max_length=10, choices=Side.choices)
-    lesion_entity = models.CharField(_("lesion entity"), max_length=32,
-                                     choices=LesionEntity.choices)
-    nivl_cause = models.CharField(_("NIVL cause"), max_length=32, choices=NivlCause.choices,
-                                  blank=True)
+    lesion_entity = models.CharField(
+        _("lesion entity"), max_length=32, choices=LesionEntity.choices
+    )
+    nivl_cause = models.CharField(
+        _("NIVL cause"), max_length=32, choices=NivlCause.choices, blank=True
+    )
     ivc_filter_related = models.BooleanField(_("IVC-filter related"), null=True, blank=True)
-    thrombosis_entity = models.CharField(_("entity of thrombosis"), max_length=16,
-                                         choices=ThrombosisEntity.choices, blank=True)
+    thrombosis_entity = models.CharField(
+        _("entity of thrombosis"), max_length=16, choices=ThrombosisEntity.choices, blank=True
+    )
     symptom_onset_date = models.DateField(_("symptom onset"), null=True, blank=True)
 
     # Clinical picture
-    ceap = models.CharField(_("CEAP 2020"), max_length=120, blank=True,
-                            help_text=_("e.g. C3,4b,s Esi Ad Po (CIV,EIV,CFV)"))
+    ceap = models.CharField(
+        _("CEAP 2020"),
+        max_length=120,
+        blank=True,
+        help_text=_("e.g. C3,4b,s Esi Ad Po (CIV,EIV,CFV)"),
+    )
     ulcer = models.CharField(_("venous ulcer"), max_length=8, choices=Ulcer.choices, blank=True)
     venous_claudication = models.BooleanField(_("venous claudication"), null=True, blank=True)
-    qol_impairment = models.CharField(_("impairment of daily life"), max_length=10,
-                                      choices=QolImpairment.choices, blank=True)
-    symptom_severity = models.CharField(_("symptom severity"), max_length=10,
-                                        choices=Severity.choices, blank=True)
+    qol_impairment = models.CharField(
+        _("impairment of daily life"), max_length=10, choices=QolImpairment.choices, blank=True
+    )
+    symptom_severity = models.CharField(
+        _("symptom severity"), max_length=10, choices=Severity.choices, blank=True
+    )
     first_episode = models.BooleanField(_("first DVT episode"), null=True, blank=True)
-    phlegmasia = models.BooleanField(_("phlegmasia (limb-threatening venous ischaemia)"),
-                                     null=True, blank=True)
-    underlying_iliac_lesion = models.CharField(_("underlying iliac lesion"), max_length=8,
-                                               choices=YesNoUnknown.choices, blank=True)
+    phlegmasia = models.BooleanField(
+        _("phlegmasia (limb-threatening venous ischaemia)"), null=True, blank=True
+    )
+    underlying_iliac_lesion = models.CharField(
+        _("underlying iliac lesion"), max_length=8, choices=YesNoUnknown.choices, blank=True
+    )
 
     # Patient condition
     life_expectancy_years = models.DecimalField(
-        _("life expectancy (years)"), max_digits=4, decimal_places=1, null=True, blank=True,
-        validators=[MinValueValidator(0)])
+        _("life expectancy (years)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     ambulatory = models.BooleanField(_("ambulatory with good function"), null=True, blank=True)
     pregnancy = models.BooleanField(_("pregnancy"), null=True, blank=True)
     thrombophilia = models.BooleanField(_("thrombophilia"), null=True, blank=True)
 
     # Chronic obstruction
     conservative_therapy_months = models.PositiveSmallIntegerField(
-        _("conservative therapy (months)"), null=True, blank=True)
+        _("conservative therapy (months)"), null=True, blank=True
+    )
     inflow = models.CharField(_("inflow"), max_length=8, choices=Inflow.choices, blank=True)
     stent_thrombosis_risk = models.CharField(
-        _("stent-thrombosis risk"), max_length=8, choices=RiskLevel.choices, blank=True,
-        help_text=_("Leave empty for the default of the lesion entity."))
+        _("stent-thrombosis risk"),
+        max_length=8,
+        choices=RiskLevel.choices,
+        blank=True,
+        help_text=_("Leave empty for the default of the lesion entity."),
+    )
     long_term_anticoagulation_possible = models.BooleanField(
-        _("long-term anticoagulation possible"), null=True, blank=True)
+        _("long-term anticoagulation possible"), null=True, blank=True
+    )
 
     # Device / procedure contraindications (DEV-IFU-CONTRA)
     active_infection = models.BooleanField(_("active local infection"), null=True, blank=True)
     severe_tortuosity = models.BooleanField(_("severe vessel tortuosity"), null=True, blank=True)
     diameter_mismatch = models.BooleanField(_("diameter mismatch"), null=True, blank=True)
     endovascular_contraindication = models.BooleanField(
-        _("general contraindication to endovascular procedures"), null=True, blank=True)
+        _("general contraindication to endovascular procedures"), null=True, blank=True
+    )
 
     # Bleeding risk and thrombolysis contraindications (brief §4.5)
-    bleeding_risk_level = models.CharField(_("bleeding risk"), max_length=8,
-                                           choices=RiskLevel.choices, blank=True)
+    bleeding_risk_level = models.CharField(
+        _("bleeding risk"), max_length=8, choices=RiskLevel.choices, blank=True
+    )
     contraindications_assessed = models.BooleanField(
-        _("thrombolysis contraindications assessed"), default=False)
+        _("thrombolysis contraindications assessed"), default=False
+    )
     thrombolysis_contraindications = models.JSONField(
-        _("thrombolysis contraindications"), default=list, blank=True)
+        _("thrombolysis contraindications"), default=list, blank=True
+    )
 
     # rVCSS items (Vasquez 2010)
     vcss_pain = _grade_field(_VCSS["pain"].label, _VCSS["pain"].grades)
-    vcss_varicose_veins = _grade_field(_VCSS["varicose_veins"].label,
-                                       _VCSS["varicose_veins"].grades)
+    vcss_varicose_veins = _grade_field(
+        _VCSS["varicose_veins"].label, _VCSS["varicose_veins"].grades
+    )
     vcss_oedema = _grade_field(_VCSS["oedema"].label, _VCSS["oedema"].grades)
     vcss_pigmentation = _grade_field(_VCSS["pigmentation"].label, _VCSS["pigmentation"].grades)
     vcss_inflammation = _grade_field(_VCSS["inflammation"].label, _VCSS["inflammation"].grades)
     vcss_induration = _grade_field(_VCSS["induration"].label, _VCSS["induration"].grades)
     vcss_ulcer_number = _grade_field(_VCSS["ulcer_number"].label, _VCSS["ulcer_number"].grades)
-    vcss_ulcer_duration = _grade_field(_VCSS["ulcer_duration"].label,
-                                       _VCSS["ulcer_duration"].grades)
+    vcss_ulcer_duration = _grade_field(
+        _VCSS["ulcer_duration"].label, _VCSS["ulcer_duration"].grades
+    )
     vcss_ulcer_size = _grade_field(_VCSS["ulcer_size"].label, _VCSS["ulcer_size"].grades)
     vcss_compression = _grade_field(_VCSS["compression"].label, _VCSS["compression"].grades)
 
@@ -265,17 +304,22 @@ class Case(models.Model):
     villalta_heaviness = _grade_field(_VIL["heaviness"].label, _VIL["heaviness"].grades)
     villalta_paraesthesia = _grade_field(_VIL["paraesthesia"].label, _VIL["paraesthesia"].grades)
     villalta_pruritus = _grade_field(_VIL["pruritus"].label, _VIL["pruritus"].grades)
-    villalta_pretibial_oedema = _grade_field(_VIL["pretibial_oedema"].label,
-                                             _VIL["pretibial_oedema"].grades)
-    villalta_skin_induration = _grade_field(_VIL["skin_induration"].label,
-                                            _VIL["skin_induration"].grades)
-    villalta_hyperpigmentation = _grade_field(_VIL["hyperpigmentation"].label,
-                                              _VIL["hyperpigmentation"].grades)
+    villalta_pretibial_oedema = _grade_field(
+        _VIL["pretibial_oedema"].label, _VIL["pretibial_oedema"].grades
+    )
+    villalta_skin_induration = _grade_field(
+        _VIL["skin_induration"].label, _VIL["skin_induration"].grades
+    )
+    villalta_hyperpigmentation = _grade_field(
+        _VIL["hyperpigmentation"].label, _VIL["hyperpigmentation"].grades
+    )
     villalta_redness = _grade_field(_VIL["redness"].label, _VIL["redness"].grades)
-    villalta_venous_ectasia = _grade_field(_VIL["venous_ectasia"].label,
-                                           _VIL["venous_ectasia"].grades)
-    villalta_calf_compression_pain = _grade_field(_VIL["calf_compression_pain"].label,
-                                                  _VIL["calf_compression_pain"].grades)
+    villalta_venous_ectasia = _grade_field(
+        _VIL["venous_ectasia"].label, _VIL["venous_ectasia"].grades
+    )
+    villalta_calf_compression_pain = _grade_field(
+        _VIL["calf_compression_pain"].label, _VIL["calf_compression_pain"].grades
+    )
 
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -287,12 +331,17 @@ class Case(models.Model):
     # kept out of the audit trail, where a re-evaluation after each publish would bury the
     # clinical changes. All three are NULL until the case is first evaluated.
     overall_status = models.CharField(  # noqa: DJ001 - NULL means "never evaluated"
-        _("overall status"), max_length=24, choices=OVERALL_CHOICES, null=True, blank=True,
-        editable=False)
-    evaluated_ruleset = models.PositiveIntegerField(_("evaluated with rule set"), null=True,
-                                                    blank=True, editable=False)
-    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True,
-                                        editable=False)
+        _("overall status"),
+        max_length=24,
+        choices=OVERALL_CHOICES,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    evaluated_ruleset = models.PositiveIntegerField(
+        _("evaluated with rule set"), null=True, blank=True, editable=False
+    )
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=EVALUATION_FIELDS)
 
     class Meta:
@@ -305,18 +354,27 @@ class Case(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(overall_status__isnull=True, evaluated_ruleset__isnull=True,
-                                   evaluated_at__isnull=True)
-                | models.Q(overall_status__in=[code for code, _label in OVERALL_CHOICES],
-                           evaluated_ruleset__isnull=False, evaluated_at__isnull=False),
-                name="case_evaluation_complete_or_absent"),
+                condition=models.Q(
+                    overall_status__isnull=True,
+                    evaluated_ruleset__isnull=True,
+                    evaluated_at__isnull=True,
+                )
+                | models.Q(
+                    overall_status__in=[code for code, _label in OVERALL_CHOICES],
+                    evaluated_ruleset__isnull=False,
+                    evaluated_at__isnull=False,
+                ),
+                name="case_evaluation_complete_or_absent",
+            ),
             models.CheckConstraint(
                 condition=models.Q(nivl_cause="") | models.Q(lesion_entity="nivl"),
-                name="case_nivl_cause_only_for_nivl"),
+                name="case_nivl_cause_only_for_nivl",
+            ),
             models.CheckConstraint(
                 condition=models.Q(symptom_onset_date__isnull=True)
                 | models.Q(symptom_onset_date__lte=models.F("case_date")),
-                name="case_onset_not_after_case_date"),
+                name="case_onset_not_after_case_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -332,8 +390,7 @@ class Case(models.Model):
         return {item.key: getattr(self, f"vcss_{item.key}") for item in scores.VCSS_ITEMS}
 
     def villalta_values(self) -> dict[str, int | None]:
-        return {item.key: getattr(self, f"villalta_{item.key}")
-                for item in scores.VILLALTA_ITEMS}
+        return {item.key: getattr(self, f"villalta_{item.key}") for item in scores.VILLALTA_ITEMS}
 
     @property
     def vcss_total(self) -> int | None:
@@ -346,7 +403,8 @@ class Case(models.Model):
     @property
     def villalta_category(self) -> str | None:
         return scores.villalta_category(
-            self.villalta_total, ulcer=self.ulcer == Ulcer.ACTIVE if self.ulcer else None)
+            self.villalta_total, ulcer=self.ulcer == Ulcer.ACTIVE if self.ulcer else None
+        )
 
 
 class SegmentFinding(models.Model):
@@ -355,22 +413,35 @@ class SegmentFinding(models.Model):
     side = models.CharField(_("side"), max_length=8, choices=SegmentSide.choices)
     finding = models.CharField(_("finding"), max_length=12, choices=Finding.choices)
     area_reduction_pct = models.PositiveSmallIntegerField(
-        _("IVUS area reduction (%)"), null=True, blank=True,
-        validators=[MaxValueValidator(100)])
+        _("IVUS area reduction (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
     diameter_reduction_pct = models.PositiveSmallIntegerField(
-        _("diameter reduction (%)"), null=True, blank=True, validators=[MaxValueValidator(100)])
+        _("diameter reduction (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
     reference_diameter_mm = models.DecimalField(
-        _("reference diameter (mm)"), max_digits=4, decimal_places=1, null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(40)])
+        _("reference diameter (mm)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(40)],
+    )
     reference_area_mm2 = models.PositiveSmallIntegerField(
-        _("reference area (mm²)"), null=True, blank=True,
+        _("reference area (mm²)"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(1300)],
-        help_text=_("IVUS lumen area of the healthy reference; sizes the stent when no "
-                    "reference diameter is given."))
+        help_text=_(
+            "IVUS lumen area of the healthy reference; sizes the stent when no "
+            "reference diameter is given."
+        ),
+    )
     lesion_length_mm = models.PositiveSmallIntegerField(
-        _("lesion length (mm)"), null=True, blank=True, validators=[MaxValueValidator(600)])
-    imaging_method = models.CharField(_("imaging"), max_length=12,
-                                      choices=ImagingMethod.choices, blank=True)
+        _("lesion length (mm)"), null=True, blank=True, validators=[MaxValueValidator(600)]
+    )
+    imaging_method = models.CharField(
+        _("imaging"), max_length=12, choices=ImagingMethod.choices, blank=True
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -378,10 +449,12 @@ class SegmentFinding(models.Model):
         verbose_name = _("segment finding")
         verbose_name_plural = _("segment findings")
         constraints = [
-            models.UniqueConstraint(fields=["case", "segment", "side"],
-                                    name="finding_one_per_segment_and_side"),
-            models.CheckConstraint(condition=models.Q(area_reduction_pct__lte=100),
-                                   name="finding_area_pct_max_100"),
+            models.UniqueConstraint(
+                fields=["case", "segment", "side"], name="finding_one_per_segment_and_side"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(area_reduction_pct__lte=100), name="finding_area_pct_max_100"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,33 +21,83 @@ class ScoreItem:
 
 
 VCSS_ITEMS: tuple[ScoreItem, ...] = (
-    ScoreItem("pain", "Pain or other discomfort (aching, heaviness, fatigue, soreness, burning)",
-              ("None", "Occasional, not restricting daily activity",
-               "Daily, interferes with but does not prevent daily activity",
-               "Daily, limits most daily activity")),
-    ScoreItem("varicose_veins", "Varicose veins (≥3 mm, standing)",
-              ("None", "Few, scattered (isolated branch varicosities or clusters); "
-               "includes corona phlebectatica",
-               "Confined to calf or thigh", "Involve calf and thigh")),
-    ScoreItem("oedema", "Venous oedema",
-              ("None", "Foot and ankle only", "Above ankle, below knee", "To knee and above")),
-    ScoreItem("pigmentation", "Skin pigmentation (not focal over varices)",
-              ("None or focal", "Limited to perimalleolar area",
-               "Diffuse over lower third of calf", "Wider, above lower third of calf")),
-    ScoreItem("inflammation", "Inflammation (erythema, cellulitis, venous eczema, dermatitis)",
-              ("None", "Perimalleolar", "Diffuse over lower third of calf",
-               "Wider, above lower third of calf")),
-    ScoreItem("induration", "Induration (incl. atrophie blanche, lipodermatosclerosis)",
-              ("None", "Perimalleolar", "Diffuse over lower third of calf",
-               "Wider, above lower third of calf")),
+    ScoreItem(
+        "pain",
+        "Pain or other discomfort (aching, heaviness, fatigue, soreness, burning)",
+        (
+            "None",
+            "Occasional, not restricting daily activity",
+            "Daily, interferes with but does not prevent daily activity",
+            "Daily, limits most daily activity",
+        ),
+    ),
+    ScoreItem(
+        "varicose_veins",
+        "Varicose veins (≥3 mm, standing)",
+        (
+            "None",
+            "Few, scattered (isolated branch varicosities or clusters); "
+            "includes corona phlebectatica",
+            "Confined to calf or thigh",
+            "Involve calf and thigh",
+        ),
+    ),
+    ScoreItem(
+        "oedema",
+        "Venous oedema",
+        ("None", "Foot and ankle only", "Above ankle, below knee", "To knee and above"),
+    ),
+    ScoreItem(
+        "pigmentation",
+        "Skin pigmentation (not focal over varices)",
+        (
+            "None or focal",
+            "Limited to perimalleolar area",
+            "Diffuse over lower third of calf",
+            "Wider, above lower third of calf",
+        ),
+    ),
+    ScoreItem(
+        "inflammation",
+        "Inflammation (erythema, cellulitis, venous eczema, dermatitis)",
+        (
+            "None",
+            "Perimalleolar",
+            "Diffuse over lower third of calf",
+            "Wider, above lower third of calf",
+        ),
+    ),
+    ScoreItem(
+        "induration",
+        "Induration (incl. atrophie blanche, lipodermatosclerosis)",
+        (
+            "None",
+            "Perimalleolar",
+            "Diffuse over lower third of calf",
+            "Wider, above lower third of calf",
+        ),
+    ),
     ScoreItem("ulcer_number", "Active ulcer number", ("0", "1", "2", "3 or more")),
-    ScoreItem("ulcer_duration", "Active ulcer duration (longest)",
-              ("None", "Less than 3 months", "3–12 months", "Not healed for more than 1 year")),
-    ScoreItem("ulcer_size", "Active ulcer size (largest)",
-              ("None", "Diameter less than 2 cm", "Diameter 2–6 cm", "Diameter more than 6 cm")),
-    ScoreItem("compression", "Use of compression therapy",
-              ("Not used", "Intermittent use of stockings", "Wears stockings most days",
-               "Full compliance: stockings")),
+    ScoreItem(
+        "ulcer_duration",
+        "Active ulcer duration (longest)",
+        ("None", "Less than 3 months", "3–12 months", "Not healed for more than 1 year"),
+    ),
+    ScoreItem(
+        "ulcer_size",
+        "Active ulcer size (largest)",
+        ("None", "Diameter less than 2 cm", "Diameter 2–6 cm", "Diameter more than 6 cm"),
+    ),
+    ScoreItem(
+        "compression",
+        "Use of compression therapy",
+        (
+            "Not used",
+            "Intermittent use of stockings",
+            "Wears stockings most days",
+            "Full compliance: stockings",
+        ),
+    ),
 )
 
 _VILLALTA_GRADES = ("None", "Mild", "Moderate", "Severe")

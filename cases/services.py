@@ -32,19 +32,32 @@ def patient_get_or_create(*, centre: Centre, data: dict[str, Any]) -> Patient:
         patient.save()
         return patient
     if patient.date_of_birth != data["date_of_birth"]:
-        raise ValidationError({"date_of_birth": _(
-            "Patient %(identifier)s is already registered with another date of birth; "
-            "check the identifier or the date.") % {"identifier": patient.identifier}})
+        raise ValidationError(
+            {
+                "date_of_birth": _(
+                    "Patient %(identifier)s is already registered with another date of birth; "
+                    "check the identifier or the date."
+                )
+                % {"identifier": patient.identifier}
+            }
+        )
     return patient
 
 
 def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
     changed = [name for name, value in data.items() if getattr(patient, name) != value]
-    if "identifier" in changed and Patient.objects.filter(
-            centre_id=patient.centre_id, identifier=data["identifier"]).exists():
-        raise ValidationError({"identifier": _(
-            "Another patient of this centre has the identifier %(identifier)s.")
-            % {"identifier": data["identifier"]}})
+    if (
+        "identifier" in changed
+        and Patient.objects.filter(
+            centre_id=patient.centre_id, identifier=data["identifier"]
+        ).exists()
+    ):
+        raise ValidationError(
+            {
+                "identifier": _("Another patient of this centre has the identifier %(identifier)s.")
+                % {"identifier": data["identifier"]}
+            }
+        )
     for name in changed:
         setattr(patient, name, data[name])
     if changed:
@@ -68,7 +81,7 @@ def _replace_findings(case: Case, findings: Sequence[dict[str, Any]]) -> None:
         stale.delete()  # one by one so each deletion is in the history
     for data in findings:
         finding_id = data.get("id")
-        row = (case.findings.get(pk=finding_id) if finding_id else SegmentFinding(case=case))
+        row = case.findings.get(pk=finding_id) if finding_id else SegmentFinding(case=case)
         for name, value in data.items():
             if name != "id":
                 setattr(row, name, value)
@@ -132,8 +145,9 @@ def _evaluation_store(case: Case) -> None:
 
 
 @transaction.atomic
-def case_create(*, patient: Patient, author: User, data: dict[str, Any],
-                findings: Sequence[dict[str, Any]]) -> Case:
+def case_create(
+    *, patient: Patient, author: User, data: dict[str, Any], findings: Sequence[dict[str, Any]]
+) -> Case:
     case = Case(patient=patient, author=author, **data)
     _clear_not_applicable(case)
     case.full_clean()
@@ -144,8 +158,9 @@ def case_create(*, patient: Patient, author: User, data: dict[str, Any],
 
 
 @transaction.atomic
-def case_update(*, case: Case, data: dict[str, Any],
-                findings: Sequence[dict[str, Any]] | None = None) -> Case:
+def case_update(
+    *, case: Case, data: dict[str, Any], findings: Sequence[dict[str, Any]] | None = None
+) -> Case:
     for name, value in data.items():
         setattr(case, name, value)
     _clear_not_applicable(case)

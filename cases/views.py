@@ -54,9 +54,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         )
         for case in page
     ]
-    return render(
-        request, "cases/case_list.html", {"page": page, "rows": rows, "filters": filters}
-    )
+    return render(request, "cases/case_list.html", {"page": page, "rows": rows, "filters": filters})
 
 
 def _apply_service_errors(exc: ValidationError, *forms: Any) -> None:
@@ -74,8 +72,12 @@ def _patient_initial(request: HttpRequest) -> dict[str, Any]:
     patient = selectors.patient_list(user=request.user).filter(pk=patient_id).first()  # type: ignore[arg-type]
     if patient is None:
         return {}
-    return {"identifier": patient.identifier, "name": patient.name,
-            "date_of_birth": patient.date_of_birth, "sex": patient.sex}
+    return {
+        "identifier": patient.identifier,
+        "name": patient.name,
+        "date_of_birth": patient.date_of_birth,
+        "sex": patient.sex,
+    }
 
 
 def case_create(request: HttpRequest) -> HttpResponse:
@@ -92,18 +94,30 @@ def case_create(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 patient = services.patient_get_or_create(
-                    centre=request.user.centre, data=patient_form.cleaned_data)  # type: ignore[union-attr]
+                    centre=request.user.centre,  # type: ignore[union-attr]
+                    data=patient_form.cleaned_data,
+                )
                 case = services.case_create(
-                    patient=patient, author=request.user,  # type: ignore[arg-type]
-                    data=_case_data(case_form), findings=findings.findings_data())
+                    patient=patient,
+                    author=request.user,  # type: ignore[arg-type]
+                    data=_case_data(case_form),
+                    findings=findings.findings_data(),
+                )
         except ValidationError as exc:
             _apply_service_errors(exc, patient_form, case_form)
         else:
             messages.success(request, _("Case %(id)s was saved.") % {"id": case.pk})
             return redirect("cases:detail", pk=case.pk)
-    return render(request, "cases/case_form.html", {
-        "patient_form": patient_form, "form": case_form, "findings": findings, "case": None,
-    })
+    return render(
+        request,
+        "cases/case_form.html",
+        {
+            "patient_form": patient_form,
+            "form": case_form,
+            "findings": findings,
+            "case": None,
+        },
+    )
 
 
 def _case_data(form: CaseForm) -> dict[str, Any]:
@@ -112,9 +126,17 @@ def _case_data(form: CaseForm) -> dict[str, Any]:
 
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk, "cases.change_case")
-    patient_form = PatientForm(request.POST or None, instance=Patient(
-        pk=case.patient.pk, centre=case.patient.centre, identifier=case.patient.identifier,
-        name=case.patient.name, date_of_birth=case.patient.date_of_birth, sex=case.patient.sex))
+    patient_form = PatientForm(
+        request.POST or None,
+        instance=Patient(
+            pk=case.patient.pk,
+            centre=case.patient.centre,
+            identifier=case.patient.identifier,
+            name=case.patient.name,
+            date_of_birth=case.patient.date_of_birth,
+            sex=case.patient.sex,
+        ),
+    )
     case_form = CaseForm(request.POST or None, instance=case)
     findings = cast(
         BaseFindingFormSet,
@@ -126,16 +148,24 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             with transaction.atomic():
                 services.patient_update(patient=case.patient, data=patient_form.cleaned_data)
-                services.case_update(case=case, data=_case_data(case_form),
-                                     findings=findings.findings_data())
+                services.case_update(
+                    case=case, data=_case_data(case_form), findings=findings.findings_data()
+                )
         except ValidationError as exc:
             _apply_service_errors(exc, patient_form, case_form)
         else:
             messages.success(request, _("Case %(id)s was updated.") % {"id": case.pk})
             return redirect("cases:detail", pk=case.pk)
-    return render(request, "cases/case_form.html", {
-        "patient_form": patient_form, "form": case_form, "findings": findings, "case": case,
-    })
+    return render(
+        request,
+        "cases/case_form.html",
+        {
+            "patient_form": patient_form,
+            "form": case_form,
+            "findings": findings,
+            "case": case,
+        },
+    )
 
 
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -148,16 +178,22 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             parsed = ceap.parse(case.ceap)
         except ceap.CeapError:
             parsed = None
-    return render(request, "cases/case_detail.html", {
-        "case": case, "findings": findings, "facts": facts, "ceap": parsed,
-        **recommendations_context(request, case=case, facts=facts),
-    })
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "findings": findings,
+            "facts": facts,
+            "ceap": parsed,
+            **recommendations_context(request, case=case, facts=facts),
+        },
+    )
 
 
 def case_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk)
-    return render(request, "cases/case_history.html",
-                  {"case": case, "entries": case_history(case)})
+    return render(request, "cases/case_history.html", {"case": case, "entries": case_history(case)})
 
 
 @require_GET
@@ -175,5 +211,8 @@ def ceap_preview(request: HttpRequest) -> HttpResponse:
             error, canonical = str(exc), ""
     else:
         canonical = ""
-    return render(request, "cases/_ceap_reading.html",
-                  {"reading": reading, "error": error, "canonical": canonical})
+    return render(
+        request,
+        "cases/_ceap_reading.html",
+        {"reading": reading, "error": error, "canonical": canonical},
+    )

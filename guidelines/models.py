@@ -238,12 +238,15 @@ class ImpactPreview(models.Model):
     so the page can poll it while a Celery worker computes it; the result is derived data,
     not an audited clinical record, so it keeps no history."""
 
-    rule_version = models.ForeignKey(RuleVersion, on_delete=models.CASCADE,
-                                     related_name="impact_previews")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
-    status = models.CharField(_("status"), max_length=8, choices=JobStatus.choices,
-                              default=JobStatus.QUEUED)
+    rule_version = models.ForeignKey(
+        RuleVersion, on_delete=models.CASCADE, related_name="impact_previews"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)
@@ -256,8 +259,9 @@ class ImpactPreview(models.Model):
         verbose_name = _("impact preview")
         verbose_name_plural = _("impact previews")
         constraints = [
-            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")),
-                                   name="impact_preview_done_le_total"),
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="impact_preview_done_le_total"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -281,16 +285,23 @@ class ReEvaluation(models.Model):
     it. An operational record of derived data, so it keeps no history."""
 
     trigger = models.CharField(_("trigger"), max_length=16, choices=ReEvaluationTrigger.choices)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+", null=True, blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=JobStatus.choices,
-                              default=JobStatus.QUEUED)
-    ruleset = models.PositiveIntegerField(_("rule set"), null=True, blank=True,
-                                          help_text=_("The rule-set number cases were brought to."))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    ruleset = models.PositiveIntegerField(
+        _("rule set"),
+        null=True,
+        blank=True,
+        help_text=_("The rule-set number cases were brought to."),
+    )
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(
-        default=0, help_text=_("Cases whose stored overall status changed."))
+        default=0, help_text=_("Cases whose stored overall status changed.")
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -301,12 +312,16 @@ class ReEvaluation(models.Model):
         verbose_name = _("re-evaluation")
         verbose_name_plural = _("re-evaluations")
         constraints = [
-            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")),
-                                   name="reevaluation_done_le_total"),
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="reevaluation_done_le_total"
+            ),
         ]
         indexes = [  # the rule pages look for the job in progress on every view
-            models.Index(fields=["-created_at"], name="reevaluation_unfinished_idx",
-                         condition=models.Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])),
+            models.Index(
+                fields=["-created_at"],
+                name="reevaluation_unfinished_idx",
+                condition=models.Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,8 +20,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 def _is_transactional(item: pytest.Item) -> bool:
     marker = item.get_closest_marker("django_db")
     names = getattr(item, "fixturenames", ())
-    return bool(marker and marker.kwargs.get("transaction")) or "live_server" in names or (
-        "transactional_db" in names
+    return (
+        bool(marker and marker.kwargs.get("transaction"))
+        or "live_server" in names
+        or ("transactional_db" in names)
     )
 
 
@@ -120,9 +122,16 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
     }
 
 
@@ -137,14 +146,33 @@ def celery_worker_proc(django_db_setup, django_db_blocker, tmp_path_factory):
     if not settings.REDIS_URL:
         pytest.skip("REDIS_URL is not set: the worker tests need a real Redis broker")
     db = connection.settings_dict
-    env = dict(os.environ, DATABASE_URL=(
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"),
-        DJANGO_SETTINGS_MODULE="venousapp.settings_test")
+    env = dict(
+        os.environ,
+        DATABASE_URL=(
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        DJANGO_SETTINGS_MODULE="venousapp.settings_test",
+    )
     log = (tmp_path_factory.mktemp("celery") / "worker.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "venousapp", "worker", "--pool=solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "venousapp",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 30
     while not app.control.ping(timeout=0.5):
         if proc.poll() is not None or time.monotonic() > deadline:

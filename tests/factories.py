@@ -59,7 +59,9 @@ class CaseFactory(factory.django.DjangoModelFactory):
     def findings(self, create: bool, extracted: list[dict] | None, **kwargs: object) -> None:
         if not create:
             return
-        for data in extracted if extracted is not None else [
-            {"segment": "CIV", "side": "left", "finding": Finding.OCCLUSION}
-        ]:
+        for data in (
+            extracted
+            if extracted is not None
+            else [{"segment": "CIV", "side": "left", "finding": Finding.OCCLUSION}]
+        ):
             SegmentFinding.objects.create(case=self, **data)

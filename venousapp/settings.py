@@ -16,9 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", default=False)
-SECRET_KEY = env_str(
-    "SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else None
-)
+SECRET_KEY = env_str("SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -80,9 +78,7 @@ TEMPLATES = [
 
 _env = environ.Env()
 DATABASES = {
-    "default": _env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'venousapp.sqlite3'}"
-    )
+    "default": _env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'venousapp.sqlite3'}")
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -99,8 +95,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

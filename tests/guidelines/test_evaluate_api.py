@@ -13,10 +13,15 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 CHRONIC_ULCER = {
-    "lesion_entity": "chronic_post_thrombotic", "side": "left",
-    "segments_involved": ["CIV", "EIV"], "obstruction": {"type": "occlusion"},
-    "ceap": "C6,s Esi Ad Po", "ulcer": "active", "qol_impairment": "moderate",
-    "inflow": "good", "long_term_anticoagulation_possible": True,
+    "lesion_entity": "chronic_post_thrombotic",
+    "side": "left",
+    "segments_involved": ["CIV", "EIV"],
+    "obstruction": {"type": "occlusion"},
+    "ceap": "C6,s Esi Ad Po",
+    "ulcer": "active",
+    "qol_impairment": "moderate",
+    "inflow": "good",
+    "long_term_anticoagulation_possible": True,
 }
 
 
@@ -67,8 +72,13 @@ def test_evaluate_rejects_bad_bodies_with_400(client_for, body, message):
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("clinician", 200), ("nurse", 200), ("guideline_admin", 200),
-     ("other_centre_clinician", 200), ("anonymous", 403)],
+    [
+        ("clinician", 200),
+        ("nurse", 200),
+        ("guideline_admin", 200),
+        ("other_centre_clinician", 200),
+        ("anonymous", 403),
+    ],
 )
 def test_evaluate_per_persona(client_for, persona, status):
     """The facts travel in the request, so no centre is involved: every role may evaluate."""
@@ -85,8 +95,9 @@ def test_evaluate_refuses_an_account_without_a_role(centre_a):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 fact_keys = st.sampled_from(
@@ -94,8 +105,9 @@ fact_keys = st.sampled_from(
 )
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=json_values | st.dictionaries(fact_keys, json_values, max_size=8))
 def test_evaluate_never_answers_500(client_for, body):
     response = _post(client_for("clinician"), json.dumps(body))
@@ -104,8 +116,13 @@ def test_evaluate_never_answers_500(client_for, body):
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("clinician", 200), ("nurse", 200), ("guideline_admin", 200),
-     ("other_centre_clinician", 404), ("anonymous", 403)],
+    [
+        ("clinician", 200),
+        ("nurse", 200),
+        ("guideline_admin", 200),
+        ("other_centre_clinician", 404),
+        ("anonymous", 403),
+    ],
 )
 def test_case_recommendations_per_persona(client_for, case_a, persona, status):
     response = client_for(persona).get(f"/api/v1/cases/{case_a.pk}/recommendations")

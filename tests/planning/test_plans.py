@@ -195,8 +195,15 @@ def test_stents_replace_takes_diameter_and_length_from_the_catalogue_size(nivl_p
 
 def test_the_plan_sizes_from_an_ivus_reference_area_entered_on_the_case(make_case, clinician):
     findings = [
-        {"segment": "CIV", "side": "left", "finding": "compression", "area_reduction_pct": 70,
-         "reference_area_mm2": 200, "lesion_length_mm": 40, "imaging_method": "ivus"},
+        {
+            "segment": "CIV",
+            "side": "left",
+            "finding": "compression",
+            "area_reduction_pct": 70,
+            "reference_area_mm2": 200,
+            "lesion_length_mm": 40,
+            "imaging_method": "ivus",
+        },
     ]
     plan = services.plan_create(case=make_case("nivl", findings=findings), author=clinician)
     stent = plan.stents.get()

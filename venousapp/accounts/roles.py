@@ -6,8 +6,14 @@ from typing import Any
 # Planning: clinicians write plans, ticks and procedure records; guideline admins keep the
 # device catalogue and the checklist templates (retired, never deleted); everyone reads.
 _PLANNING_REFERENCE = ("device", "devicesize", "checklisttemplate", "checklisttemplateitem")
-_PLANNING_CLINICAL = ("procedureplan", "accesssite", "plannedstent", "checklistitem",
-                      "procedurerecord", "implanteddevice")
+_PLANNING_CLINICAL = (
+    "procedureplan",
+    "accesssite",
+    "plannedstent",
+    "checklistitem",
+    "procedurerecord",
+    "implanteddevice",
+)
 _PLANNING_VIEW = [f"view_{model}" for model in _PLANNING_REFERENCE + _PLANNING_CLINICAL]
 
 # Follow-up: nurses run the worklist (visits, contact attempts, results); clinicians read,
@@ -16,44 +22,89 @@ _PLANNING_VIEW = [f"view_{model}" for model in _PLANNING_REFERENCE + _PLANNING_C
 # admins read (and start the computation of) the centre's patency analytics.
 _FOLLOWUP_PROTOCOL = ("protocol", "protocolvisit")
 _FOLLOWUP_PATENCY = ["view_patencyreport", "add_patencyreport"]
-_FOLLOWUP_VIEW = [f"view_{model}" for model in (
-    "schedule", "visit", "contactattempt", "visitresult", "resultsegment", "escalation",
-    "reintervention", *_FOLLOWUP_PROTOCOL)]
+_FOLLOWUP_VIEW = [
+    f"view_{model}"
+    for model in (
+        "schedule",
+        "visit",
+        "contactattempt",
+        "visitresult",
+        "resultsegment",
+        "escalation",
+        "reintervention",
+        *_FOLLOWUP_PROTOCOL,
+    )
+]
 _FOLLOWUP_NURSE = ("visit", "contactattempt", "visitresult", "resultsegment")
 
 ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     "clinician": {
-        "cases": ["view_patient", "add_patient", "change_patient", "view_case", "add_case",
-                  "change_case"],
-        "guidelines": ["view_rule", "view_decision", "add_decision", "view_cardfeedback",
-                       "add_cardfeedback"],
-        "planning": _PLANNING_VIEW + [
-            f"{verb}_{model}" for model in _PLANNING_CLINICAL for verb in ("add", "change")
-        ] + ["delete_checklistitem", "delete_accesssite", "delete_plannedstent",
-             "delete_implanteddevice"],
-        "followup": [*_FOLLOWUP_VIEW, "acknowledge_escalation", "decide_escalation",
-                     "add_reintervention", "change_reintervention", *_FOLLOWUP_PATENCY],
+        "cases": [
+            "view_patient",
+            "add_patient",
+            "change_patient",
+            "view_case",
+            "add_case",
+            "change_case",
+        ],
+        "guidelines": [
+            "view_rule",
+            "view_decision",
+            "add_decision",
+            "view_cardfeedback",
+            "add_cardfeedback",
+        ],
+        "planning": _PLANNING_VIEW
+        + [f"{verb}_{model}" for model in _PLANNING_CLINICAL for verb in ("add", "change")]
+        + [
+            "delete_checklistitem",
+            "delete_accesssite",
+            "delete_plannedstent",
+            "delete_implanteddevice",
+        ],
+        "followup": [
+            *_FOLLOWUP_VIEW,
+            "acknowledge_escalation",
+            "decide_escalation",
+            "add_reintervention",
+            "change_reintervention",
+            *_FOLLOWUP_PATENCY,
+        ],
     },
     "nurse": {
         "cases": ["view_patient", "view_case"],
         "guidelines": ["view_rule", "view_decision"],
         "planning": _PLANNING_VIEW,
-        "followup": [*_FOLLOWUP_VIEW, *(
-            f"{verb}_{model}" for model in _FOLLOWUP_NURSE for verb in ("add", "change")
-        )],
+        "followup": [
+            *_FOLLOWUP_VIEW,
+            *(f"{verb}_{model}" for model in _FOLLOWUP_NURSE for verb in ("add", "change")),
+        ],
     },
     "guideline_admin": {
         "cases": ["view_patient", "view_case"],
-        "guidelines": ["view_guidelinesource", "add_guidelinesource", "change_guidelinesource",
-                       "view_rule", "add_rule", "change_rule", "view_ruleversion",
-                       "add_ruleversion", "change_ruleversion", "approve_ruleversion",
-                       "view_ruletestcase", "add_ruletestcase", "change_ruletestcase",
-                       "delete_ruletestcase", "view_decision"],
-        "planning": _PLANNING_VIEW + [
-            f"{verb}_{model}" for model in _PLANNING_REFERENCE for verb in ("add", "change")
+        "guidelines": [
+            "view_guidelinesource",
+            "add_guidelinesource",
+            "change_guidelinesource",
+            "view_rule",
+            "add_rule",
+            "change_rule",
+            "view_ruleversion",
+            "add_ruleversion",
+            "change_ruleversion",
+            "approve_ruleversion",
+            "view_ruletestcase",
+            "add_ruletestcase",
+            "change_ruletestcase",
+            "delete_ruletestcase",
+            "view_decision",
         ],
-        "followup": [f"{verb}_{model}" for model in _FOLLOWUP_PROTOCOL
-                     for verb in ("view", "add", "change")] + _FOLLOWUP_PATENCY,
+        "planning": _PLANNING_VIEW
+        + [f"{verb}_{model}" for model in _PLANNING_REFERENCE for verb in ("add", "change")],
+        "followup": [
+            f"{verb}_{model}" for model in _FOLLOWUP_PROTOCOL for verb in ("view", "add", "change")
+        ]
+        + _FOLLOWUP_PATENCY,
     },
 }
 

@@ -7,7 +7,7 @@ from venousapp.accounts.forms import AccountForm
 
 
 def account(request: HttpRequest) -> HttpResponse:
-    """"My account": the user's name and e-mail; password change is linked from here."""
+    """ "My account": the user's name and e-mail; password change is linked from here."""
     form = AccountForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
