@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from cases import ceap, selectors, services
-from cases.models import EVALUATION_FIELDS, Case, Patient, SegmentFinding
+from cases.models import EVALUATION_FIELDS, FINDING_FIELDS, Case, Patient, SegmentFinding
 from cases.thrombolysis import ABSOLUTE, RELATIVE
 
 
@@ -101,18 +101,7 @@ class PatientViewSet(
 class SegmentFindingSerializer(serializers.ModelSerializer):
     class Meta:
         model = SegmentFinding
-        fields = [
-            "id",
-            "segment",
-            "side",
-            "finding",
-            "area_reduction_pct",
-            "diameter_reduction_pct",
-            "reference_diameter_mm",
-            "reference_area_mm2",
-            "lesion_length_mm",
-            "imaging_method",
-        ]
+        fields = ["id", *FINDING_FIELDS]
         read_only_fields = ["id"]
 
 

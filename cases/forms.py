@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import ceap
 from cases.entities import ENTITY_GROUPS, fields_not_applicable
-from cases.models import Case, LesionEntity, Patient, SegmentFinding
+from cases.models import FINDING_FIELDS, Case, LesionEntity, Patient, SegmentFinding
 from cases.thrombolysis import ABSOLUTE, RELATIVE
 from guidelines.presentation import OVERALL_CHOICES
 
@@ -210,21 +210,6 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
     ) -> dict[str, Any]:
         entities = " ".join(sorted(ENTITY_GROUPS[group])) if group else ""
         return {"key": key, "title": title, "fields": fields, "entities": entities}
-
-
-# Kept apart from Meta.fields: the inline formset appends its foreign key ("case") to that
-# list in place, and the unsaved parent of a new case must not reach the service.
-FINDING_FIELDS = (
-    "segment",
-    "side",
-    "finding",
-    "area_reduction_pct",
-    "diameter_reduction_pct",
-    "reference_diameter_mm",
-    "reference_area_mm2",
-    "lesion_length_mm",
-    "imaging_method",
-)
 
 
 class SegmentFindingForm(EmptyChoiceLabelsMixin, forms.ModelForm):

@@ -407,6 +407,22 @@ class Case(models.Model):
         )
 
 
+# What a clinician enters per segment finding: the form and API fields and the data handed to
+# the services (never the unsaved parent case). A tuple: the inline formset appends its
+# foreign key ("case") to a Meta.fields list in place.
+FINDING_FIELDS = (
+    "segment",
+    "side",
+    "finding",
+    "area_reduction_pct",
+    "diameter_reduction_pct",
+    "reference_diameter_mm",
+    "reference_area_mm2",
+    "lesion_length_mm",
+    "imaging_method",
+)
+
+
 class SegmentFinding(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
     segment = models.CharField(_("segment"), max_length=8, choices=Segment.choices)
