@@ -3,6 +3,7 @@ production mode passes `manage.py check --deploy` without a single warning."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -186,3 +187,27 @@ def test_env_list_splits_on_commas(monkeypatch):
     assert env_list("VENOUS_HOSTS", []) == ["a.example.org", "b.example.org"]
     monkeypatch.delenv("VENOUS_HOSTS")
     assert env_list("VENOUS_HOSTS", ["x"]) == ["x"]
+
+
+def test_manage_py_works_in_a_checkout_without_configuration(tmp_path):
+    """`python manage.py evaluate` (the evaluate contract's CLI) needs no variables set; a
+    deployment's SECRET_KEY keeps DEBUG off (test above)."""
+    from guidelines.engine import evaluate
+
+    document = {"lesion_entity": "nivl", "segments_involved": ["CIV"], "ceap": "C3,s"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "evaluate", "-"],
+        cwd=ROOT,
+        env=env,
+        input=json.dumps(document),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(json.dumps(evaluate(document)))
