@@ -5,13 +5,11 @@ clinician at centre B and must never see centre A's patients.
 """
 
 import os
-import subprocess
-import sys
-import time
 
 import pytest
 from django.test import Client
 
+from tests.celery_worker import celery_worker
 from tests.factories import CaseFactory, CentreFactory, PatientFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
@@ -138,46 +136,8 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def celery_worker_proc(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process consuming the real broker, on the test database."""
-    from django.conf import settings
-    from django.db import connection
-
-    from venousapp.celery import app
-
-    if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the worker tests need a real Redis broker")
-    db = connection.settings_dict
-    env = dict(
-        os.environ,
-        DATABASE_URL=(
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        DJANGO_SETTINGS_MODULE="venousapp.settings_test",
-    )
-    log = (tmp_path_factory.mktemp("celery") / "worker.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "venousapp",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "INFO",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while not app.control.ping(timeout=0.5):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("celery worker did not start")
-    yield proc
-    proc.terminate()
-    proc.wait(15)
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    with celery_worker(
+        log_path, settings_module="venousapp.settings_test", worker_args=["--pool=solo"]
+    ) as proc:
+        yield proc

@@ -8,9 +8,7 @@ Times are Europe/Berlin (centre A's zone): ``NOW`` is Monday 16 November 2026, 1
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 import time
 import uuid
 import zoneinfo
@@ -24,6 +22,7 @@ import pytest
 from followup.models import Schedule
 from planning import services as planning_services
 from planning.models import Device, ProcedureRecord
+from tests.celery_worker import celery_worker
 from tests.factories import CaseFactory, PatientFactory
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -128,69 +127,19 @@ class Worker:
 def followup_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worker]:
     """A Celery worker process (prefork, 2 children) on the test database, consuming a queue
     of its own, writing mail to files (tests/followup/mail.py)."""
-    from django.conf import settings
-    from django.db import connection
-
-    from venousapp.celery import app
-
-    if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the worker tests need a real Redis broker")
     base = tmp_path_factory.mktemp("followup-worker")
     mail = base / "mail"
     mail.mkdir()
     queue = f"followup-test-{uuid.uuid4().hex[:8]}"
-    name = f"{queue}@localhost"
-    db = connection.settings_dict
-    env = dict(
-        os.environ,
-        DATABASE_URL=(
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        DJANGO_SETTINGS_MODULE="tests.followup.worker_settings",
-        FOLLOWUP_TEST_QUEUE=queue,
-        FOLLOWUP_MAIL_DIR=str(mail),
-    )
     log_path = base / "worker.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "venousapp",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "-Q",
-            queue,
-            "-n",
-            name,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "INFO",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=settings.BASE_DIR,
-    )
-    deadline = time.monotonic() + 40
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"celery worker did not start:\n{log_path.read_text()}")
-    try:
+    with celery_worker(
+        log_path,
+        settings_module="tests.followup.worker_settings",
+        worker_args=["--pool=prefork", "--concurrency=2", "-Q", queue],
+        env={"FOLLOWUP_TEST_QUEUE": queue, "FOLLOWUP_MAIL_DIR": str(mail)},
+        name=f"{queue}@localhost",
+    ) as proc:
         yield Worker(proc, mail, queue, log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture
