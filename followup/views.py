@@ -519,7 +519,7 @@ def patency_csv(request: HttpRequest) -> HttpResponse:
     endpoints = form.endpoints()
     user = _user(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    day = timezone.localdate(state.computed_at or timezone.now()).isoformat()
+    day = user.centre.today(state.computed_at).isoformat()
     response["Content-Disposition"] = f'attachment; filename="patency-{user.centre.code}-{day}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
