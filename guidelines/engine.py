@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cases import thrombolysis
 from cases.ceap import CeapError, parse_clinical, threshold_classes
 from guidelines import vocabulary as V
 from guidelines.schema import (
@@ -39,6 +40,7 @@ from guidelines.schema import (
 from planning.sizing import plan
 
 __all__ = [
+    "ENGINE_VERSION",
     "EngineOptions",
     "RuleSet",
     "RuleSetError",
@@ -50,6 +52,13 @@ __all__ = [
 ]
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+# The evaluation logic's own version, stored next to the rule-set number with every stored
+# overall status: a deploy that changes how rules are read (not only the rules) makes the
+# stored statuses stale, so they are re-evaluated. Bump it with every change to this module's
+# semantics. 2: the safety revision (brief §2.7: effective contraindication class, pregnancy
+# deferral, asymptomatic NIVL, anticoagulation contraindication).
+ENGINE_VERSION = 2
 
 Value = bool | None  # three-valued truth: True / False / None (unknown)
 Context = dict[str, Any]
@@ -392,13 +401,19 @@ def _context(facts: dict[str, Any], threshold: float) -> Context:
         level = bleeding["level"]
         recorded_class = bleeding["contraindication_class"]
         factors = bleeding["factors"]
-    klass = recorded_class
-    if klass is None and factors is not None:
-        klass = V.contraindication_class_from_factors(factors)
+    # §2.7 S1: the most severe of the recorded class, the ticks' class and "relative" for a
+    # pregnant patient; unknown only when none of the three says anything.
+    klass = thrombolysis.effective_class(
+        recorded=recorded_class, factors=factors, pregnancy=facts["pregnancy"]
+    )
     ctx["bleeding_risk.level"] = level
     ctx["bleeding_risk.contraindication_class"] = recorded_class
     ctx["bleeding_risk.factors"] = None if factors is None else frozenset(factors)
     ctx["contraindication_class"] = klass
+    # §2.7 S4: a ticked item is known; an unticked or unrecorded one is not a contraindication.
+    ctx["anticoagulation_contraindicated"] = (
+        factors is not None and V.ANTICOAGULATION_CONTRAINDICATED in factors
+    )
     # C6: false if level high or class relative/absolute; true if low and none; else unknown.
     ctx["bleeding_ok"] = _and(
         None if level is None else level == "low", None if klass is None else klass == "none"
@@ -430,15 +445,21 @@ class _Node:
     """A compiled expression: ``fn(ctx)`` gives its three-valued result; ``blame`` names the
     case field that makes an unknown result unknown (only computed when it is needed)."""
 
-    __slots__ = ("children", "fields", "fn", "kind")
+    __slots__ = ("children", "fields", "fn", "kind", "shown")
 
     def __init__(
-        self, kind: str, fn: Predicate, children: tuple[_Node, ...], fields: tuple[str, ...]
+        self,
+        kind: str,
+        fn: Predicate,
+        children: tuple[_Node, ...],
+        fields: tuple[str, ...],
+        shown: tuple[str, ...] = (),
     ):
         self.kind = kind
         self.fn = fn
         self.children = children
         self.fields = fields  # leaf: the input's source fields
+        self.shown = shown or fields  # leaf: the fields shown next to its result
 
     def blame(self, ctx: Context, facts: Mapping[str, Any]) -> str:
         """The first unrecorded source field along the path of unknown sub-expressions.
@@ -605,13 +626,14 @@ def _compile(expr: Mapping[str, Any]) -> _Node:
         child = _compile(expr["not"])
         return _Node("not", _not(child.fn), (child,), ())
     spec = V.INPUTS[expr["input"]]
-    return _Node("leaf", _leaf(spec.name, expr["op"], expr.get("value")), (), spec.fields)
+    fn = _leaf(spec.name, expr["op"], expr.get("value"))
+    return _Node("leaf", fn, (), spec.fields, spec.fields + spec.also_shown)
 
 
 def _shown_fields(node: _Node) -> tuple[str, ...]:
     """Case fields a UI shows next to an expression's result, in first-use order."""
     if node.kind == "leaf":
-        return node.fields
+        return node.shown
     seen: dict[str, None] = {}
     for child in node.children:
         seen.update(dict.fromkeys(_shown_fields(child)))
@@ -758,14 +780,21 @@ def _compile_rule(definition: Mapping[str, Any]) -> Step:
 
 _ETR_RULES = V.OUTCOME_DEPENDENCIES["etr_candidate"]
 _DEVICE_RULE = "DEV-IFU-CONTRA"
+_PREGNANCY_RULE = "PRACTICE-PREGNANCY-DEFER"
+_NIVL_ASX = "ESVS-2022-CVD-NIVL-ASX"
+_CIRSE = "CIRSE-2014-ICS"
 _CIVO_05 = "SIR-2023-CIVO-05"
-# stent_pathway_active's indication rules and the values that count as "fired" (§2.5).
-_STENT_INDICATIONS: tuple[tuple[str, frozenset[str]], ...] = (
+# stent_pathway_active's indication rules and the values that count as "fired" (§2.5): the
+# chronic ones (those §2.7 S2 lists) and the stent after thrombus removal.
+_CHRONIC_INDICATIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("SVSAVF-2014-VLU-6.8", frozenset({"recommend"})),
     ("ESVS-2015-CVD-STENT", frozenset({"consider"})),
     ("ESVS-2022-CVD-STENT", frozenset({"consider"})),
-    ("CIRSE-2014-ICS", frozenset({"consider"})),
-    ("SIR-2023-CIVO-05", frozenset({"consider"})),
+    (_CIRSE, frozenset({"consider"})),
+    (_CIVO_05, frozenset({"consider"})),
+)
+_STENT_INDICATIONS = (
+    *_CHRONIC_INDICATIONS,
     ("SVSAVF-2012-ETR-05", frozenset({"recommend", "consider"})),
 )
 _FIRED = frozenset({"recommend", "consider"})
@@ -782,16 +811,40 @@ def _device_contraindicated(values: Mapping[str, str]) -> bool:
     return values.get(_DEVICE_RULE) == "against"
 
 
+def _pregnancy_deferred(values: Mapping[str, str]) -> bool:
+    """§2.7 S2: PRACTICE-PREGNANCY-DEFER = against."""
+    return values.get(_PREGNANCY_RULE) == "against"
+
+
+def _fired(values: Mapping[str, str], indications: tuple[tuple[str, frozenset[str]], ...]) -> bool:
+    """Any of ``indications`` fired. §2.7 S3: while ESVS-2022-CVD-NIVL-ASX (the newer,
+    entity-specific class III) is against, CIRSE-2014-ICS does not count (its card still says
+    consider)."""
+    asymptomatic_nivl = values.get(_NIVL_ASX) == "against"
+    return any(
+        values.get(rule) in fired
+        for rule, fired in indications
+        if not (asymptomatic_nivl and rule == _CIRSE)
+    )
+
+
 def _stent_indication_fired(values: Mapping[str, str]) -> bool:
-    """Any stent indication rule fired, ignoring the device condition (§2.5 overall, 1)."""
-    return any(values.get(rule) in fired for rule, fired in _STENT_INDICATIONS)
+    """Any stent indication rule fired, ignoring the device and pregnancy conditions (§2.5
+    overall, 1)."""
+    return _fired(values, _STENT_INDICATIONS)
 
 
 def _stent_pathway_active(values: Mapping[str, str]) -> bool:
-    """§2.5: (SVSAVF-2014-VLU-6.8 = recommend or ESVS-2015-CVD-STENT = consider or
-    ESVS-2022-CVD-STENT = consider or CIRSE-2014-ICS = consider or SIR-2023-CIVO-05 = consider or
-    SVSAVF-2012-ETR-05 ∈ {recommend, consider}) and DEV-IFU-CONTRA ≠ against."""
-    return _stent_indication_fired(values) and not _device_contraindicated(values)
+    """§2.5 with §2.7 S2/S3: (SVSAVF-2014-VLU-6.8 = recommend or ESVS-2015-CVD-STENT = consider
+    or ESVS-2022-CVD-STENT = consider or CIRSE-2014-ICS = consider unless
+    ESVS-2022-CVD-NIVL-ASX = against, or SIR-2023-CIVO-05 = consider or SVSAVF-2012-ETR-05 ∈
+    {recommend, consider}) and DEV-IFU-CONTRA ≠ against and PRACTICE-PREGNANCY-DEFER ≠
+    against."""
+    return (
+        _stent_indication_fired(values)
+        and not _device_contraindicated(values)
+        and not _pregnancy_deferred(values)
+    )
 
 
 _OUTCOMES: dict[str, Callable[[Mapping[str, str]], bool]] = {
@@ -813,24 +866,29 @@ def _outcome_step(name: str) -> Step:
 
 
 def _overall(values: Mapping[str, str], ctx: Context, insufficient: bool) -> str:
-    """Overall case status, first match wins (§2.5 "Overall case status", §2.6 C15).
+    """Overall case status, first match wins (§2.5 "Overall case status", §2.6 C15, §2.7).
 
     1. contraindicated_defer: DEV-IFU-CONTRA = against and an indication fired (a stent
        indication rule, ignoring the device condition, or etr_candidate);
+    1b. contraindicated_defer: PRACTICE-PREGNANCY-DEFER = against and a chronic stent
+       indication fired (S2; CIRSE not while an asymptomatic NIVL, S3);
     2. insufficient_data: any scored rule returned insufficient_data:<field>;
-    3. etr_candidate; 4. stent_conflict: stent pathway active and SIR-2023-CIVO-05 = against;
-    5. stent_indicated; 6. anticoagulation_only: acute thrombotic without ETR;
-    7. conservative.
+    3. etr_candidate; 4. stent_conflict: stent pathway active and SIR-2023-CIVO-05 = against
+       or ESVS-2022-CVD-NIVL-ASX = against (S3); 5. stent_indicated;
+    6. anticoagulation_only: acute thrombotic without ETR; 7. conservative.
     """
     etr = ctx["etr_candidate"]
     if ctx["device_contraindicated"] and (etr or _stent_indication_fired(values)):
+        return "contraindicated_defer"
+    if _pregnancy_deferred(values) and _fired(values, _CHRONIC_INDICATIONS):
         return "contraindicated_defer"
     if insufficient:
         return "insufficient_data"
     if etr:
         return "etr_candidate"
     if ctx["stent_pathway_active"]:
-        return "stent_conflict" if values.get(_CIVO_05) == "against" else "stent_indicated"
+        against = values.get(_CIVO_05) == "against" or values.get(_NIVL_ASX) == "against"
+        return "stent_conflict" if against else "stent_indicated"
     if ctx["acute"] is True:
         return "anticoagulation_only"
     return "conservative"
@@ -1004,6 +1062,8 @@ def evaluate(
             "clinically_relevant": ctx["clinically_relevant"],
             "significant_obstruction": ctx["significant_obstruction"],
             "bleeding_ok": ctx["bleeding_ok"],
+            "contraindication_class": klass,
+            "anticoagulation_contraindicated": ctx["anticoagulation_contraindicated"],
             "stent_thrombosis_risk": ctx["stent_thrombosis_risk"],
             "etr_candidate": ctx["etr_candidate"],
             "stent_pathway_active": ctx["stent_pathway_active"],

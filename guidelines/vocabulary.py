@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cases import thrombolysis
 from cases.ceap import SEGMENTS
 
 # ---------------------------------------------------------------------------------------------
@@ -38,7 +39,7 @@ QOL_LEVELS = ("none", "mild", "moderate", "severe")
 SEVERITIES = ("mild", "moderate", "severe")
 INFLOW_STATES = ("good", "poor")
 RISK_LEVELS = ("low", "high")
-CONTRAINDICATION_CLASSES = ("none", "relative", "absolute")
+CONTRAINDICATION_CLASSES = thrombolysis.CLASSES
 OBSTRUCTION_TYPES = ("occlusion", "stenosis")
 DVT_PHASES = ("acute", "subacute", "chronic")
 
@@ -57,79 +58,13 @@ CEAP_CLASSES = ("C0", "C1", "C2", "C2r", "C3", "C4", "C4a", "C4b", "C4c", "C5", 
 CEAP_C3_OR_WORSE = frozenset({"C3", "C4", "C4a", "C4b", "C4c", "C5", "C6"})
 
 # ---------------------------------------------------------------------------------------------
-# §4.5 Bleeding-risk contraindications to catheter-directed thrombolysis (SIR QI guideline,
-# Vedantham et al., JVIR 2014;25:1317-1325, as tabulated in Korean J Radiol 2021, PMC8154777).
-# (code, label) pairs; the cases app uses them as its checklist choices, and the engine derives
-# `contraindication_class` from them when the class itself is not recorded.
+# §4.5 Bleeding-risk contraindications to catheter-directed thrombolysis: the checklist codes
+# and the effective class (§2.7 S1) live with the case data in ``cases/thrombolysis.py``.
 
-ABSOLUTE: tuple[tuple[str, str], ...] = (
-    (
-        "active_bleeding_or_dic",
-        "Active internal bleeding or disseminated intravascular coagulation",
-    ),
-    (
-        "cerebrovascular_event_3m",
-        "Cerebrovascular event (including TIA) within 3 months",
-    ),
-    (
-        "neurosurgery_or_intracranial_trauma_3m",
-        "Intracranial or spinal neurosurgery, or intracranial trauma, within 3 months",
-    ),
-    ("anticoagulation_contraindicated", "Absolute contraindication to anticoagulation"),
-)
-RELATIVE: tuple[tuple[str, str], ...] = (
-    (
-        "major_event_10d",
-        "Major event within 7-10 days (CPR, major surgery, cataract surgery, obstetric "
-        "delivery, organ biopsy, major trauma)",
-    ),
-    ("intracranial_lesion_or_seizure", "Intracranial lesion (incl. tumour) or seizure disorder"),
-    (
-        "uncontrolled_hypertension",
-        "Uncontrolled hypertension (systolic >180 or diastolic >110 mm Hg)",
-    ),
-    (
-        "gi_bleeding_or_eye_surgery_3m",
-        "Major gastrointestinal bleeding or internal eye surgery within 3 months",
-    ),
-    (
-        "serious_reaction",
-        "Serious allergic or other reaction to thrombolytic, anticoagulant or contrast agent "
-        "not controlled by premedication",
-    ),
-    ("severe_thrombocytopenia", "Severe thrombocytopenia"),
-    (
-        "shunt_or_left_heart_thrombus",
-        "Known right-to-left cardiac or pulmonary shunt, or left-heart thrombus",
-    ),
-    (
-        "severe_dyspnoea_or_acute_illness",
-        "Severe dyspnoea or acute illness precluding safe performance of the procedure",
-    ),
-    ("infected_thrombus", "Suspected infected thrombus"),
-    ("renal_failure", "Renal failure (eGFR <60 mL/min)"),
-    ("pregnancy_or_lactation", "Pregnancy or lactation"),
-    ("severe_hepatic_dysfunction", "Severe hepatic dysfunction"),
-    ("bacterial_endocarditis", "Bacterial endocarditis"),
-    ("diabetic_haemorrhagic_retinopathy", "Diabetic haemorrhagic retinopathy"),
-)
-ABSOLUTE_CODES = frozenset(code for code, _ in ABSOLUTE)
-RELATIVE_CODES = frozenset(code for code, _ in RELATIVE)
-CONTRAINDICATION_FACTORS = tuple(code for code, _ in ABSOLUTE + RELATIVE)
-
-
-def contraindication_class_from_factors(factors: object) -> str | None:
-    """§4.5 class implied by checklist codes: any absolute item -> "absolute", else any
-    relative item -> "relative"; None when no known code is given (an empty checklist does not
-    say "none": only an explicitly recorded class does)."""
-    if not isinstance(factors, list | tuple | set | frozenset):
-        return None
-    codes = {f for f in factors if isinstance(f, str)}
-    if codes & ABSOLUTE_CODES:
-        return "absolute"
-    if codes & RELATIVE_CODES:
-        return "relative"
-    return None
+ABSOLUTE_CODES = thrombolysis.ABSOLUTE_CODES
+RELATIVE_CODES = thrombolysis.RELATIVE_CODES
+CONTRAINDICATION_FACTORS = thrombolysis.FACTOR_CODES
+ANTICOAGULATION_CONTRAINDICATED = "anticoagulation_contraindicated"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,7 +91,7 @@ TOPICS = {
     "acute_dvt": "Acute iliofemoral DVT: thrombus removal and related",
     "chronic_obstruction": "Chronic obstruction (PTO, NIVL, IVC occlusion, atresia)",
     "stent_pathway": "Peri- and post-stenting care",
-    "device": "Device contraindications",
+    "device": "Contraindications to stenting (device, pregnancy)",
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -245,6 +180,7 @@ class InputSpec:
     values: tuple[str, ...] = ()
     origin: str = "fact"
     description: str = ""
+    also_shown: tuple[str, ...] = ()  # shown next to the value, never named as missing
 
 
 def _fact_inputs() -> dict[str, InputSpec]:
@@ -328,7 +264,8 @@ DERIVED_INPUTS: dict[str, InputSpec] = {
             "bool",
             ("bleeding_risk",),
             origin="derived",
-            description="bleeding risk low and no thrombolysis contraindication",
+            description="bleeding risk low and the effective contraindication class none",
+            also_shown=("pregnancy",),
         ),
         InputSpec(
             "contraindication_class",
@@ -336,7 +273,17 @@ DERIVED_INPUTS: dict[str, InputSpec] = {
             ("bleeding_risk",),
             CONTRAINDICATION_CLASSES,
             "derived",
-            "recorded class, else derived from the §4.5 checklist",
+            "effective class: the most severe of the recorded class, the ticked checklist "
+            "items and relative for a pregnancy",
+            also_shown=("pregnancy",),
+        ),
+        InputSpec(
+            "anticoagulation_contraindicated",
+            "bool",
+            ("bleeding_risk",),
+            origin="derived",
+            description="the checklist item 'absolute contraindication to anticoagulation' is "
+            "ticked (false when it is not)",
         ),
         InputSpec(
             "stent_thrombosis_risk",
@@ -376,6 +323,8 @@ OUTCOME_DEPENDENCIES: dict[str, tuple[str, ...]] = {
         "SIR-2023-CIVO-05",
         "SVSAVF-2012-ETR-05",
         "DEV-IFU-CONTRA",
+        "ESVS-2022-CVD-NIVL-ASX",
+        "PRACTICE-PREGNANCY-DEFER",
     ),
 }
 OUTCOME_INPUTS: dict[str, InputSpec] = {

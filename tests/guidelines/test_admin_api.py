@@ -100,7 +100,7 @@ def test_every_endpoint_for_every_persona(client_for, drafts, persona, endpoint)
 
 def test_reading_rules(client_for):
     rules = client_for("nurse").get("/api/v1/rules/", {"topic": "device"}).json()
-    assert [r["rule_id"] for r in rules] == ["DEV-IFU-CONTRA"]
+    assert [r["rule_id"] for r in rules] == ["DEV-IFU-CONTRA", "PRACTICE-PREGNANCY-DEFER"]
     assert rules[0]["active_version"] == 1
     detail = client_for("clinician").get(f"/api/v1/rules/{ETR03}/").json()
     assert detail["definition"]["criteria"][0]["test"]["value"] == 14

@@ -179,8 +179,9 @@ class TestRuleList:
     def test_filters_by_topic_and_status(self, client_for, guideline_admin, draft):
         client = client_for("guideline_admin")
         html = client.get(reverse("guidelines:rule-list"), {"topic": "device"}).content.decode()
-        assert html.count('<tr id="rule-') == 1
+        assert html.count('<tr id="rule-') == 2
         assert "DEV-IFU-CONTRA" in html
+        assert "PRACTICE-PREGNANCY-DEFER" in html
         html = client.get(reverse("guidelines:rule-list"), {"status": "open"}).content.decode()
         assert html.count('<tr id="rule-') == 1
         assert "1 open draft" in html

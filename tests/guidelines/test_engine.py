@@ -42,6 +42,7 @@ SCORED = {
     "SIR-2023-CIVO-04",
     "SIR-2023-CIVO-05",
     "DEV-IFU-CONTRA",
+    "PRACTICE-PREGNANCY-DEFER",
 }
 HIGH_BLEEDING = {"level": "high", "contraindication_class": "none"}
 RELATIVE = {"level": "low", "contraindication_class": "relative"}
@@ -57,6 +58,7 @@ def test_rules_holds_every_scored_rule_and_no_info_rule():
     result = evaluate(acute_if())
     assert set(result["rules"]) == SCORED
     assert set(default_ruleset().scored_ids) == SCORED
+    assert len(SCORED) == 23  # brief §2.7: the 22 of §2.6 and PRACTICE-PREGNANCY-DEFER
 
 
 def test_every_rule_explains_population_first():
@@ -247,10 +249,11 @@ QI = "SIR-2014-QI-CONTRA"
         ({"level": "high"}, "insufficient_data:bleeding_risk", "unknown"),
         ({"factors": ["renal_failure"]}, "against", "relative"),
         ({"factors": ["renal_failure", "active_bleeding_or_dic"]}, "against", "absolute"),
+        # §2.7 S1: the recorded class never hides a ticked item.
         (
             {"contraindication_class": "none", "factors": ["renal_failure"]},
-            "not_applicable",
-            "none",
+            "against",
+            "relative",
         ),
         ({"factors": ["not-a-code"]}, "insufficient_data:bleeding_risk", "unknown"),
     ],
@@ -774,6 +777,8 @@ def test_derived_block_keys_and_values():
         "clinically_relevant": True,
         "significant_obstruction": None,
         "bleeding_ok": True,
+        "contraindication_class": "none",
+        "anticoagulation_contraindicated": False,
         "stent_thrombosis_risk": "high",
         "etr_candidate": True,
         "stent_pathway_active": True,
@@ -810,7 +815,7 @@ def test_default_ruleset_is_compiled_once_and_immutable():
     assert default_ruleset() is ruleset
     assert isinstance(ruleset, RuleSet)
     assert ruleset.version.startswith("files:")
-    assert len(ruleset.definitions) == 37
+    assert len(ruleset.definitions) == 38
     with pytest.raises(AttributeError):
         ruleset.version = "x"
 
@@ -831,7 +836,7 @@ def test_compile_ruleset_rejects_invalid_definitions():
     bad = [*load_rule_files(), {"id": "X"}]
     with pytest.raises(RuleSetError) as caught:
         compile_ruleset(bad)
-    assert any(problem.startswith("rules[37] (X): ") for problem in caught.value.problems)
+    assert any(problem.startswith("rules[38] (X): ") for problem in caught.value.problems)
 
 
 def _definition(rule_id):
@@ -881,7 +886,11 @@ def test_outcome_dependencies_match_the_engine_code():
     from guidelines import engine
     from guidelines.vocabulary import OUTCOME_DEPENDENCIES
 
-    stent_rules = {rule for rule, _ in engine._STENT_INDICATIONS} | {engine._DEVICE_RULE}
+    stent_rules = {rule for rule, _ in engine._STENT_INDICATIONS} | {
+        engine._DEVICE_RULE,
+        engine._PREGNANCY_RULE,
+        engine._NIVL_ASX,
+    }
     assert set(OUTCOME_DEPENDENCIES["stent_pathway_active"]) == stent_rules
     assert OUTCOME_DEPENDENCIES["device_contraindicated"] == (engine._DEVICE_RULE,)
     assert set(OUTCOME_DEPENDENCIES["etr_candidate"]) == set(engine._ETR_RULES)
