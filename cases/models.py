@@ -182,7 +182,7 @@ _VIL = {item.key: item for item in scores.VILLALTA_ITEMS}
 
 
 # Derived columns of Case written by cases.services.case_evaluations_store only.
-EVALUATION_FIELDS = ["overall_status", "evaluated_ruleset", "evaluated_at"]
+EVALUATION_FIELDS = ["overall_status", "evaluated_ruleset", "evaluated_engine", "evaluated_at"]
 
 
 class Case(models.Model):
@@ -341,6 +341,11 @@ class Case(models.Model):
     evaluated_ruleset = models.PositiveIntegerField(
         _("evaluated with rule set"), null=True, blank=True, editable=False
     )
+    # The engine's own version (guidelines.engine.ENGINE_VERSION): a deploy that changes how
+    # the rules are read makes the stored statuses stale as a publish does.
+    evaluated_engine = models.PositiveSmallIntegerField(
+        _("evaluated with engine version"), null=True, blank=True, editable=False
+    )
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=EVALUATION_FIELDS)
 
@@ -357,11 +362,13 @@ class Case(models.Model):
                 condition=models.Q(
                     overall_status__isnull=True,
                     evaluated_ruleset__isnull=True,
+                    evaluated_engine__isnull=True,
                     evaluated_at__isnull=True,
                 )
                 | models.Q(
                     overall_status__in=[code for code, _label in OVERALL_CHOICES],
                     evaluated_ruleset__isnull=False,
+                    evaluated_engine__isnull=False,
                     evaluated_at__isnull=False,
                 ),
                 name="case_evaluation_complete_or_absent",

@@ -91,10 +91,14 @@ def _replace_findings(case: Case, findings: Sequence[dict[str, Any]]) -> None:
 
 @transaction.atomic
 def case_evaluations_store(
-    *, evaluations: Sequence[tuple[Case, str]], ruleset: int, now: dt.datetime | None = None
+    *,
+    evaluations: Sequence[tuple[Case, str]],
+    ruleset: int,
+    engine: int,
+    now: dt.datetime | None = None,
 ) -> int:
-    """Store each case's overall status, computed with rule set number ``ruleset``; returns
-    how many were written.
+    """Store each case's overall status, computed with rule set number ``ruleset`` by engine
+    version ``engine``; returns how many were written.
 
     A case changed since it was read (another ``updated_at``) is skipped: its status was
     computed from facts that are no longer its own, and the change stored a fresh one. The
@@ -121,11 +125,15 @@ def case_evaluations_store(
     when = now or timezone.now()
     for code, pks in by_code.items():
         Case.objects.filter(pk__in=pks).update(
-            overall_status=code, evaluated_ruleset=ruleset, evaluated_at=when
+            overall_status=code,
+            evaluated_ruleset=ruleset,
+            evaluated_engine=engine,
+            evaluated_at=when,
         )
     for case, code in evaluations:
         if case.pk in keep:
-            case.overall_status, case.evaluated_ruleset, case.evaluated_at = code, ruleset, when
+            case.overall_status, case.evaluated_at = code, when
+            case.evaluated_ruleset, case.evaluated_engine = ruleset, engine
     return len(keep)
 
 
@@ -137,10 +145,11 @@ def _evaluation_store(case: Case) -> None:
         .prefetch_related(Prefetch("findings", queryset=SegmentFinding.objects.order_by("id")))
         .get(pk=case.pk)
     )
-    code, ruleset = overall_evaluate(facts=case_facts(stored))
-    case_evaluations_store(evaluations=[(stored, code)], ruleset=ruleset)
+    code, ruleset, engine = overall_evaluate(facts=case_facts(stored))
+    case_evaluations_store(evaluations=[(stored, code)], ruleset=ruleset, engine=engine)
     case.overall_status = stored.overall_status
     case.evaluated_ruleset = stored.evaluated_ruleset
+    case.evaluated_engine = stored.evaluated_engine
     case.evaluated_at = stored.evaluated_at
 
 

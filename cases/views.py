@@ -49,6 +49,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             overall_status(
                 stored=case.overall_status,
                 evaluated_ruleset=case.evaluated_ruleset,
+                evaluated_engine=case.evaluated_engine,
                 facts=partial(case_facts, case),
             ),
         )

@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _reevaluate_after_migrate(**kwargs: Any) -> None:
+    """A deploy runs ``migrate``: stored overall statuses that a rule or engine change made
+    stale are re-evaluated then, without anyone having to remember a command."""
+    from guidelines.services import reevaluation_after_migrate
+
+    reevaluation_after_migrate()
 
 
 class GuidelinesConfig(AppConfig):
@@ -9,3 +20,10 @@ class GuidelinesConfig(AppConfig):
         # Registers the rule-set system checks (guidelines.E001...) and connects the
         # per-request rule-set cache to the request signals.
         from guidelines import checks, ruleset  # noqa: F401
+
+        # post_migrate is sent per app once every migration has run; this app's is enough.
+        post_migrate.connect(
+            _reevaluate_after_migrate,
+            sender=self,
+            dispatch_uid="guidelines.reevaluate_after_migrate",
+        )

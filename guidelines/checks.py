@@ -8,7 +8,9 @@ guideline tables exist.
   and every problem are named). Such a version cannot be compiled, so no case could be
   evaluated.
 * ``guidelines.E002``: a scored rule the engine requires (a scored rule of the shipped rule
-  files) has no active version and was not retired on purpose.
+  files) has no active version and was not retired on purpose. Not reported while migrations
+  of this app are pending: a data migration may be what loads the rule (``migrate`` runs these
+  checks first, and must not be blocked by what it is about to fix).
 * ``guidelines.E003``: the active versions do not form a valid rule set together (e.g. a
   dependency cycle between rule outcomes).
 * ``guidelines.W001``: a required scored rule was retired by a guideline admin: allowed, but
@@ -22,6 +24,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError, connections
+from django.db.migrations.loader import MigrationLoader
 
 from guidelines.engine import load_rule_files
 from guidelines.schema import RuleSetError, validate_definition, validate_ruleset
@@ -37,6 +40,15 @@ def _tables_exist(alias: str) -> bool:
 
     tables = set(connections[alias].introspection.table_names())
     return {Rule._meta.db_table, RuleVersion._meta.db_table} <= tables
+
+
+def _migrations_pending(alias: str) -> bool:
+    """Whether a migration of the guidelines app is not applied to this database yet."""
+    loader = MigrationLoader(connections[alias], ignore_no_migrations=True)
+    return any(
+        key[0] == "guidelines" and key not in loader.applied_migrations
+        for key in loader.graph.nodes
+    )
 
 
 def check_alias(alias: str) -> list[CheckMessage]:
@@ -76,10 +88,11 @@ def check_alias(alias: str) -> list[CheckMessage]:
                 )
             )
     with_active = {rule_id for rule_id, _number, _definition in active}
+    missing = [rule_id for rule_id in required_scored_ids() if rule_id not in with_active]
+    if missing and _migrations_pending(alias):
+        return messages
     rules = dict(Rule.objects.using(alias).values_list("rule_id", "retired_at"))
-    for rule_id in required_scored_ids():
-        if rule_id in with_active:
-            continue
+    for rule_id in missing:
         if rules.get(rule_id) is not None:
             messages.append(
                 Warning(

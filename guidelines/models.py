@@ -276,6 +276,7 @@ class ReEvaluationTrigger(models.TextChoices):
     RULESET_CHANGE = "ruleset_change", _("Rule set changed (publish, retire, restore, load)")
     MANUAL = "manual", _("Started by a guideline admin")
     COMMAND = "command", _("Management command")
+    DEPLOY = "deploy", _("Update of the application (rules or evaluation logic changed)")
 
 
 class ReEvaluation(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from cases.models import Case
-from guidelines.engine import RuleSet, evaluate
+from guidelines.engine import ENGINE_VERSION, RuleSet, evaluate
 from guidelines.models import JobStatus, ReEvaluation
 from guidelines.presentation import OVERALL_LABELS, Panel, panel
 from guidelines.ruleset import current_ruleset, current_ruleset_numbered
@@ -33,11 +33,17 @@ def recommendations_panel(*, facts: dict[str, Any], ruleset: RuleSet | None = No
     return panel(result, ruleset)
 
 
-def overall_evaluate(*, facts: dict[str, Any]) -> tuple[str, int]:
-    """The overall status code of ``facts`` under the published rule set, and that rule
-    set's number, to be stored with it (read afresh, not as the request first saw it)."""
+def overall_evaluate(*, facts: dict[str, Any]) -> tuple[str, int, int]:
+    """The overall status code of ``facts`` under the published rule set, that rule set's
+    number (read afresh, not as the request first saw it) and the engine version, to be
+    stored with it."""
     ruleset, number = current_ruleset_numbered(fresh=True)
-    return evaluate(facts, ruleset)["overall"], number
+    return evaluate(facts, ruleset)["overall"], number, ENGINE_VERSION
+
+
+def up_to_date_q(number: int) -> Q:
+    """Cases whose stored status was computed with rule set ``number`` by this engine."""
+    return Q(evaluated_ruleset=number, evaluated_engine=ENGINE_VERSION)
 
 
 @dataclass(frozen=True)
@@ -55,13 +61,14 @@ def overall_status(
     *,
     stored: str | None,
     evaluated_ruleset: int | None,
+    evaluated_engine: int | None,
     facts: Callable[[], dict[str, Any]],
 ) -> OverallStatus:
     """A case's overall status for a list: the stored one while its rule set is the
-    published one, else evaluated now (``facts`` is only called then). Inside a request the
-    rule set is looked up once, however many cases are shown."""
+    published one and its engine this one, else evaluated now (``facts`` is only called
+    then). Inside a request the rule set is looked up once, however many cases are shown."""
     ruleset, number = current_ruleset_numbered()
-    if stored is not None and evaluated_ruleset == number:
+    if stored is not None and evaluated_ruleset == number and evaluated_engine == ENGINE_VERSION:
         return OverallStatus(stored, overall_label(stored), live=False)
     code = evaluate(facts(), ruleset)["overall"]
     return OverallStatus(code, overall_label(code), live=True)
@@ -94,7 +101,7 @@ def stored_evaluations(*, now: dt.datetime | None = None) -> StoredEvaluations:
     progress (a partial index) and the latest job."""
     _ruleset, number = current_ruleset_numbered()
     counts = Case.objects.aggregate(
-        total=Count("pk"), up_to_date=Count("pk", filter=Q(evaluated_ruleset=number))
+        total=Count("pk"), up_to_date=Count("pk", filter=up_to_date_q(number))
     )
     return StoredEvaluations(
         ruleset=number,

@@ -19,13 +19,14 @@ outside the session would otherwise be anonymous in the trail).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import F, Max
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -35,7 +36,7 @@ from cases.models import Case
 from cases.services import case_evaluations_store
 from guidelines import impact, vocabulary
 from guidelines.definitions import EXPECTED_VALUES, normalise_definition
-from guidelines.engine import evaluate, evaluate_rule
+from guidelines.engine import ENGINE_VERSION, evaluate, evaluate_rule
 from guidelines.models import (
     EngineKind,
     GuidelineSource,
@@ -51,7 +52,10 @@ from guidelines.models import (
 )
 from guidelines.ruleset import current_ruleset, current_ruleset_numbered, ruleset_with
 from guidelines.schema import RuleSetError, Source, validate_ruleset, validate_sources
+from guidelines.selectors import reevaluation_in_progress, up_to_date_q
 from venousapp.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "venousapp-ruleset"
 EXPORT_FORMAT_VERSION = 1
@@ -820,8 +824,9 @@ def _reevaluation_inline_max() -> int:
 
 
 def _stale_cases(ruleset: int) -> models.QuerySet[Case]:
-    """Stored cases whose status was computed with another rule set, or never (NULL)."""
-    return impact.stored_cases().exclude(evaluated_ruleset=ruleset)
+    """Stored cases whose status was computed with another rule set or engine version, or
+    never (NULL)."""
+    return impact.stored_cases().exclude(up_to_date_q(ruleset))
 
 
 def reevaluation_start(
@@ -829,21 +834,24 @@ def reevaluation_start(
     trigger: str,
     user: User | None = None,
     inline: bool | None = None,
+    everything: bool = False,
 ) -> ReEvaluation:
     """Start a re-evaluation of the stored cases that are not up to date: inline when they are
-    few (or ``inline``), else as a Celery task enqueued after commit.
+    few (or ``inline``), else as a Celery task enqueued after commit. ``everything``
+    re-evaluates every stored case, up to date or not, in this process.
 
     Deliberately not one transaction, like the impact preview: the job row and its progress
     must be visible to the polling page while the cases are evaluated."""
     if user is not None:
         _require_perm(user, "guidelines.approve_ruleversion")
     _ruleset, number = current_ruleset_numbered(fresh=True)
-    stale = _stale_cases(number).count()
+    due = impact.stored_cases() if everything else _stale_cases(number)
+    stale = due.count()
     job = ReEvaluation.objects.create(
         trigger=trigger, requested_by=user, ruleset=number, total=stale
     )
-    if inline if inline is not None else stale <= _reevaluation_inline_max():
-        reevaluation_run(job_id=job.pk)
+    if everything or (inline if inline is not None else stale <= _reevaluation_inline_max()):
+        reevaluation_run(job_id=job.pk, everything=everything)
         job.refresh_from_db()
     else:
         from guidelines.tasks import reevaluation_task
@@ -857,6 +865,7 @@ def reevaluation_run(
     job_id: int,
     chunk_size: int = impact.CHUNK_SIZE,
     now: Callable[[], dt.datetime] = timezone.now,
+    everything: bool = False,
 ) -> bool:
     """Run one queued re-evaluation (claimed with a conditional UPDATE, so a redelivered task
     does not run it twice); returns False when it was not claimable.
@@ -866,6 +875,7 @@ def reevaluation_run(
     chunk is evaluated with the rule set published when it is read, and passes repeat until
     no case is stale: after a publish during the run, the chunks already stored are taken
     again with the newer rule set (and the job that publish started finds nothing left).
+    ``everything``: the first pass takes every stored case, up to date or not.
     """
     claimed = ReEvaluation.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=now()
@@ -874,9 +884,9 @@ def reevaluation_run(
         return False
     jobs = ReEvaluation.objects.filter(pk=job_id)
     try:
-        for _pass in range(REEVALUATION_MAX_PASSES):
+        for index in range(REEVALUATION_MAX_PASSES):
             _ruleset, number = current_ruleset_numbered(fresh=True)
-            stale = _stale_cases(number)
+            stale = impact.stored_cases() if everything and index == 0 else _stale_cases(number)
             count = stale.count()
             if not count:
                 break
@@ -889,7 +899,9 @@ def reevaluation_run(
                 changed = sum(
                     1 for case, code in evaluations if case.overall_status not in (None, code)
                 )
-                case_evaluations_store(evaluations=evaluations, ruleset=number, now=now())
+                case_evaluations_store(
+                    evaluations=evaluations, ruleset=number, engine=ENGINE_VERSION, now=now()
+                )
                 # A case added during the pass may join the stream: total grows with done.
                 jobs.update(
                     ruleset=number,
@@ -902,3 +914,28 @@ def reevaluation_run(
         raise
     jobs.update(status=JobStatus.DONE, finished_at=now())
     return True
+
+
+def reevaluation_after_migrate() -> ReEvaluation | None:
+    """Start the re-evaluation a deploy calls for, after ``migrate``: when stored overall
+    statuses were computed with another rule set or engine version (a data migration loaded
+    changed rules, or the evaluation logic changed), and no re-evaluation is under way.
+
+    Never fails the migration: a broken broker or database problem is logged and recorded on
+    the job; the lists evaluate stale cases live meanwhile and ``manage.py reevaluate_cases``
+    finishes the work by hand."""
+    try:
+        _ruleset, number = current_ruleset_numbered(fresh=True)
+        if not _stale_cases(number).exists() or reevaluation_in_progress() is not None:
+            return None
+    except DatabaseError:  # an app migrated back or a partial migrate: nothing to do yet
+        logger.warning("Stored overall statuses not checked after migrate", exc_info=True)
+        return None
+    try:
+        return reevaluation_start(trigger=ReEvaluationTrigger.DEPLOY)
+    except Exception as error:
+        logger.exception("The re-evaluation after migrate could not be started")
+        ReEvaluation.objects.filter(
+            trigger=ReEvaluationTrigger.DEPLOY, status=JobStatus.QUEUED
+        ).update(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+        return None

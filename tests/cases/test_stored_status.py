@@ -17,7 +17,7 @@ from django.urls import reverse
 from cases import demo, services
 from cases.facts import case_facts
 from cases.models import EVALUATION_FIELDS, Case, Inflow, LesionEntity
-from guidelines.engine import evaluate
+from guidelines.engine import ENGINE_VERSION, evaluate
 from guidelines.models import RuleSetState
 from guidelines.ruleset import current_ruleset
 from guidelines.selectors import stored_evaluations
@@ -124,7 +124,9 @@ def test_a_case_changed_since_it_was_read_keeps_its_own_status(centre_a, clinici
     read_before_the_edit = Case.objects.get(pk=case.pk)
     services.case_update(case=case, data={"inflow": "poor"})
     written = services.case_evaluations_store(
-        evaluations=[(read_before_the_edit, "stent_indicated")], ruleset=ruleset_number()
+        evaluations=[(read_before_the_edit, "stent_indicated")],
+        ruleset=ruleset_number(),
+        engine=ENGINE_VERSION,
     )
     assert written == 0
     assert stored(case)[0] == "stent_conflict"
@@ -214,6 +216,8 @@ def test_seed_demo_leaves_every_case_with_a_current_status(monkeypatch):
     assert "Stored the overall status of 5 case(s)" in out.getvalue()  # the synthetic ones
     assert stored_evaluations().stale == 0
     # a demo database from before statuses were stored: `make run` (--once) fills them in
-    Case.objects.update(overall_status=None, evaluated_ruleset=None, evaluated_at=None)
+    Case.objects.update(
+        overall_status=None, evaluated_ruleset=None, evaluated_engine=None, evaluated_at=None
+    )
     call_command("seed_demo", "--once", stdout=StringIO(), stderr=StringIO())
     assert stored_evaluations().stale == 0

@@ -186,7 +186,9 @@ def test_a_second_publish_during_the_run_leaves_every_case_current(
 def test_a_claimed_job_is_not_run_again(cohort):
     job = queued_job(total=4)
     assert services.reevaluation_run(job_id=job.pk) is True
-    Case.objects.update(overall_status=None, evaluated_ruleset=None, evaluated_at=None)
+    Case.objects.update(
+        overall_status=None, evaluated_ruleset=None, evaluated_engine=None, evaluated_at=None
+    )
     # a redelivered message of the same job: the task finds it claimed and does nothing
     assert reevaluation_task.run(job.pk) is False
     assert set(Case.objects.values_list("evaluated_ruleset", flat=True)) == {None}

@@ -1,11 +1,12 @@
 """``manage.py reevaluate_cases``: bring every stored case's overall status to the published rule
-set now, in this process (the job a publish starts, run by hand: after a deploy, a bulk
-import, or a failed job)."""
+set and the current engine now, in this process (the job a publish or a deploy starts, run by
+hand: after a bulk import or a failed job). ``--all`` re-evaluates every case, up to date or
+not."""
 
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from guidelines import services
 from guidelines.models import ReEvaluationTrigger
@@ -15,8 +16,17 @@ from guidelines.selectors import stored_evaluations
 class Command(BaseCommand):
     help = (
         "Re-evaluate the stored cases whose overall status was computed with another rule set "
-        "than the published one (or never), in this process, and print counts and time."
+        "or engine version than the current ones (or never), in this process, and print "
+        "counts and time."
     )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="everything",
+            help="Re-evaluate every stored case, also those already up to date.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         before = stored_evaluations()
@@ -25,7 +35,9 @@ class Command(BaseCommand):
             f"{before.stale:,} to re-evaluate."
         )
         started = time.perf_counter()
-        job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
+        job = services.reevaluation_start(
+            trigger=ReEvaluationTrigger.COMMAND, inline=True, everything=options["everything"]
+        )
         elapsed = time.perf_counter() - started
         rate = job.done / elapsed if elapsed else 0
         self.stdout.write(
