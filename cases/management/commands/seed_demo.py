@@ -69,11 +69,17 @@ class Command(BaseCommand):
             progress=self._progress(options["cases"]),
         )
         try:
-            result = demo.demo_seed(seed_options)
+            demo.demo_password_validate(seed_options.password)
         except ValidationError as exc:
             raise CommandError(
                 f"The demo password is not acceptable ({demo.PASSWORD_ENV}): "
                 + " ".join(exc.messages)
+            ) from None
+        try:
+            result = demo.demo_seed(seed_options)
+        except ValidationError as exc:
+            raise CommandError(
+                "The demo data does not validate: " + " ".join(exc.messages)
             ) from None
         except ValueError as exc:
             raise CommandError(str(exc)) from None
