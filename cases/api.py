@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from cases import ceap, selectors, services
 from cases.models import EVALUATION_FIELDS, FINDING_FIELDS, Case, Patient, SegmentFinding
-from cases.thrombolysis import ABSOLUTE, RELATIVE
+from cases.plausibility import case_plausibility_errors
+from cases.thrombolysis import FACTOR_CODES
 
 
 class RolePermission(permissions.BasePermission):
@@ -109,7 +110,7 @@ class CaseSerializer(serializers.ModelSerializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     findings = SegmentFindingSerializer(many=True)
     thrombolysis_contraindications = serializers.ListField(
-        child=serializers.ChoiceField(choices=[c for c, _ in ABSOLUTE + RELATIVE]), required=False
+        child=serializers.ChoiceField(choices=list(FACTOR_CODES)), required=False
     )
     symptom_onset_days = serializers.IntegerField(read_only=True, allow_null=True)
     vcss_total = serializers.IntegerField(read_only=True, allow_null=True)
@@ -162,6 +163,19 @@ class CaseSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"symptom_onset_date": "Symptom onset cannot be after the case date."}
             )
+
+        def current(name: str) -> Any:
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        patient = attrs.get("patient") or getattr(self.instance, "patient", None)
+        problems = case_plausibility_errors(
+            sex=patient.sex if patient is not None else None,
+            pregnancy=current("pregnancy"),
+            ceap=current("ceap"),
+            ulcer=current("ulcer"),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
         if attrs.get("thrombolysis_contraindications"):
             attrs["contraindications_assessed"] = True
         return attrs

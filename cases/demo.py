@@ -472,7 +472,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
             "side": Side.BILATERAL,
             "lesion_entity": LesionEntity.IVC_OCCLUSION,
             "ivc_filter_related": False,
-            "ceap": canonical_ceap("C3,4a,s Esi Ad Po (IVC,CIV,EIV)"),
+            "ceap": canonical_ceap("C3,4a,5,s Esi Ad Po (IVC,CIV,EIV)"),
             "ulcer": Ulcer.HEALED,
             "venous_claudication": True,
             "qol_impairment": QolImpairment.SEVERE,

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cases import ceap
+from cases import ceap, thrombolysis
 from cases.entities import ENTITY_GROUPS, fields_not_applicable
 from cases.models import FINDING_FIELDS, Case, LesionEntity, Patient, SegmentFinding
-from cases.thrombolysis import ABSOLUTE, RELATIVE
+from cases.plausibility import case_plausibility_errors
 from guidelines.presentation import OVERALL_CHOICES
 
 
@@ -116,13 +116,39 @@ VCSS_SECTION = ("vcss", _("Revised Venous Clinical Severity Score (rVCSS)"), "ch
 VILLALTA_SECTION = ("villalta", _("Villalta scale"), None)
 
 
+def _translated(items: tuple[tuple[str, str], ...]) -> list[tuple[str, str | Promise]]:
+    return [(code, _(label)) for code, label in items]
+
+
+class ContraindicationChecklist(forms.CheckboxSelectMultiple):
+    """The thrombolysis checklist. While pregnancy is recorded, "pregnancy or lactation" is
+    ticked and marked as locked (app.js keeps it ticked; the form and the services add it
+    whatever was posted)."""
+
+    locked: frozenset[str] = frozenset()
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if value == thrombolysis.PREGNANCY_CODE:
+            option["attrs"]["data-pregnancy-tick"] = "true"
+            if value in self.locked:
+                option["selected"] = True
+                option["attrs"]["checked"] = True
+                option["attrs"]["aria-disabled"] = "true"
+        return option
+
+
 class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
     prefix = "case"
     thrombolysis_contraindications = forms.MultipleChoiceField(
         label=_("Contraindications present"),
-        choices=[(_("Absolute"), ABSOLUTE), (_("Relative"), RELATIVE)],
-        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (_("Absolute"), _translated(thrombolysis.ABSOLUTE)),
+            (_("Relative"), _translated(thrombolysis.RELATIVE)),
+        ],
+        widget=ContraindicationChecklist,
         required=False,
+        help_text=_("“Pregnancy or lactation” is ticked and locked while pregnancy is “Yes”."),
     )
 
     class Meta:
@@ -144,13 +170,30 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, patient_form: forms.BaseForm | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.patient_form = patient_form
         for field in self.fields.values():
             if isinstance(field, forms.NullBooleanField):
                 field.widget = NotRecordedBooleanSelect()
         self.fields["case_date"].required = True
         self.fields["ceap"].widget.attrs["hx-get"] = reverse("cases:ceap-preview")
+        pregnant = (
+            self.data.get(self.add_prefix("pregnancy")) == "true"
+            if self.is_bound
+            else self.initial.get("pregnancy") is True
+        )
+        checklist = self.fields["thrombolysis_contraindications"].widget
+        checklist.locked = frozenset({thrombolysis.PREGNANCY_CODE} if pregnant else ())
+
+    def _patient_sex(self) -> str | None:
+        """The sex the patient will have: the patient form's (new case, or changed on the
+        edit page), else the stored patient's."""
+        if self.patient_form is not None and self.patient_form.is_valid():
+            return cast(str | None, self.patient_form.cleaned_data.get("sex"))
+        if self.instance.patient_id:
+            return self.instance.patient.sex
+        return None
 
     def clean_ceap(self) -> str:
         text: str = self.cleaned_data.get("ceap", "")
@@ -172,6 +215,19 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
         onset, day = data.get("symptom_onset_date"), data.get("case_date")
         if onset and day and onset > day:
             self.add_error("symptom_onset_date", _("Symptom onset cannot be after the case date."))
+        problems = case_plausibility_errors(
+            sex=self._patient_sex(),
+            pregnancy=data.get("pregnancy"),
+            ceap=data.get("ceap"),
+            ulcer=data.get("ulcer"),
+        )
+        for name, messages in problems.items():
+            if name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
+        ticks = list(data.get("thrombolysis_contraindications") or [])
+        if data.get("pregnancy") is True and thrombolysis.PREGNANCY_CODE not in ticks:
+            data["thrombolysis_contraindications"] = [*ticks, thrombolysis.PREGNANCY_CODE]
         if data.get("thrombolysis_contraindications") and not data.get(
             "contraindications_assessed"
         ):

@@ -12,9 +12,11 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import thrombolysis
 from cases.entities import fields_not_applicable
 from cases.facts import case_facts
 from cases.models import Case, Patient, SegmentFinding
+from cases.plausibility import case_plausibility_errors
 from guidelines.selectors import overall_evaluate
 from venousapp.accounts.models import Centre, User
 
@@ -70,6 +72,21 @@ def _clear_not_applicable(case: Case) -> None:
     for name in fields_not_applicable(case.lesion_entity):
         field = Case._meta.get_field(name)
         setattr(case, name, None if field.null else "")
+
+
+def _check_and_complete(case: Case, sex: str) -> None:
+    """Refuse contradicting values (``cases.plausibility``) and tick "pregnancy or lactation"
+    on the thrombolysis checklist of a pregnant patient: pregnancy is a relative
+    contraindication whatever else was ticked, so the stored checklist says so too."""
+    errors = case_plausibility_errors(
+        sex=sex, pregnancy=case.pregnancy, ceap=case.ceap, ulcer=case.ulcer
+    )
+    if errors:
+        raise ValidationError(errors)
+    ticks = list(case.thrombolysis_contraindications or [])
+    if case.pregnancy is True and thrombolysis.PREGNANCY_CODE not in ticks:
+        case.thrombolysis_contraindications = [*ticks, thrombolysis.PREGNANCY_CODE]
+        case.contraindications_assessed = True
 
 
 def _replace_findings(case: Case, findings: Sequence[dict[str, Any]]) -> None:
@@ -159,6 +176,7 @@ def case_create(
 ) -> Case:
     case = Case(patient=patient, author=author, **data)
     _clear_not_applicable(case)
+    _check_and_complete(case, patient.sex)
     case.full_clean()
     case.save()
     _replace_findings(case, findings)
@@ -173,6 +191,7 @@ def case_update(
     for name, value in data.items():
         setattr(case, name, value)
     _clear_not_applicable(case)
+    _check_and_complete(case, case.patient.sex)
     case.full_clean()
     case.save()
     if findings is not None:

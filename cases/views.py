@@ -8,9 +8,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from cases import ceap, selectors, services
+from cases import ceap, selectors, services, thrombolysis
 from cases.access import case_for_request, require_perm
 from cases.facts import case_facts
 from cases.forms import (
@@ -84,7 +85,7 @@ def _patient_initial(request: HttpRequest) -> dict[str, Any]:
 def case_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, "cases.add_case")
     patient_form = PatientForm(request.POST or None, initial=_patient_initial(request))
-    case_form = CaseForm(request.POST or None)
+    case_form = CaseForm(request.POST or None, patient_form=patient_form)
     findings = cast(
         BaseFindingFormSet,
         FindingFormSet(request.POST or None, instance=Case(), prefix="findings"),
@@ -138,7 +139,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
             sex=case.patient.sex,
         ),
     )
-    case_form = CaseForm(request.POST or None, instance=case)
+    case_form = CaseForm(request.POST or None, instance=case, patient_form=patient_form)
     findings = cast(
         BaseFindingFormSet,
         FindingFormSet(request.POST or None, instance=case, prefix="findings"),
@@ -169,6 +170,30 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+CLASS_LABELS = {
+    "none": gettext_lazy("none"),
+    "relative": gettext_lazy("relative"),
+    "absolute": gettext_lazy("absolute"),
+}
+
+
+def contraindication_context(facts: dict[str, Any]) -> dict[str, Any]:
+    """The effective thrombolysis contraindication of a case and where it comes from."""
+    bleeding = facts.get("bleeding_risk") or {}
+    reading = thrombolysis.read(
+        recorded=bleeding.get("contraindication_class"),
+        factors=bleeding.get("factors"),
+        pregnancy=facts.get("pregnancy"),
+    )
+    return {
+        "code": reading.effective,
+        "label": CLASS_LABELS.get(reading.effective or "", ""),
+        "recorded": CLASS_LABELS.get(reading.recorded or "", ""),
+        "sources": [_(label) for label in reading.labels],
+        "understated": reading.understated,
+    }
+
+
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk)
     findings = list(case.findings.all())
@@ -187,6 +212,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "findings": findings,
             "facts": facts,
             "ceap": parsed,
+            "contraindication": contraindication_context(facts),
             **recommendations_context(request, case=case, facts=facts),
         },
     )

@@ -107,6 +107,7 @@ def test_api_case_create_computes_the_read_only_fields(api, patient_a):
         villalta_category="none",
         symptom_onset_days=-5,
         author="mallory",
+        ceap="C4b,6,s Esi Ad Po (CIV,EIV)",
         ulcer="active",
     )
     answer = api("post", CASES, body).json()

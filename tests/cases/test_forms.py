@@ -249,7 +249,8 @@ def test_case_create_then_detail_page_shows_the_case(alice):
     ],
 )
 def test_case_create_stores_the_canonical_ceap(alice, typed, stored):
-    response = alice.post(CREATE, entries.post_data(case={"ceap": typed}))
+    ulcer = "active" if "6" in typed else "none"
+    response = alice.post(CREATE, entries.post_data(case={"ceap": typed, "ulcer": ulcer}))
     assert response.status_code == 302
     assert Case.objects.get().ceap == stored
 
@@ -328,7 +329,7 @@ def full_case(clinician, patient_a):
         phlegmasia=False,
         underlying_iliac_lesion="true",
         ceap="C3,s Esi Ad Po",
-        ulcer="healed",
+        ulcer="none",
         venous_claudication=True,
         qol_impairment="mild",
         conservative_therapy_months=3,
