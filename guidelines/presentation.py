@@ -15,8 +15,10 @@ from typing import Any, Protocol
 from urllib.parse import quote_plus
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cases import thrombolysis
 from guidelines.vocabulary import FACT_FIELDS, OVERALL_STATUSES
 
 OVERALL_LABELS = {
@@ -33,16 +35,16 @@ OVERALL_CHOICES = [(code, OVERALL_LABELS[code]) for code in OVERALL_STATUSES]
 # One line under the status: what it means for the clinician (brief §2.5 overall status, §9).
 OVERALL_HELP = {
     "contraindicated_defer": _(
-        "An indication fired, but the device instructions advise against a stent: defer or "
-        "choose an alternative."
+        "An indication fired, but a contraindication advises against the procedure now: defer "
+        "or choose an alternative."
     ),
     "insufficient_data": _(
         "At least one recommendation cannot be decided; record the missing inputs below."
     ),
     "etr_candidate": _("At least one guideline supports early thrombus removal for this patient."),
     "stent_conflict": _(
-        "Stenting is supported, but SIR 2023 advises against it for this patient; both sides "
-        "are shown below."
+        "Stenting is supported, but another guideline advises against it for this patient; "
+        "both sides are shown below. A plan needs a recorded reason."
     ),
     "stent_indicated": _("Endovenous stenting is supported by at least one guideline."),
     "anticoagulation_only": _(
@@ -50,6 +52,16 @@ OVERALL_HELP = {
     ),
     "conservative": _(
         "No interventional indication: compression, superficial treatment or surveillance."
+    ),
+}
+# Why a case is deferred (overall contraindicated_defer), by the rule that defers it.
+DEFER_REASONS = {
+    "DEV-IFU-CONTRA": _(
+        "The stent maker's instructions advise against a stent (tortuosity, diameter mismatch, "
+        "local infection or a general contraindication to endovascular procedures)."
+    ),
+    "PRACTICE-PREGNANCY-DEFER": _(
+        "Elective stenting is deferred during pregnancy; reassess after delivery."
     ),
 }
 VALUE_LABELS = {
@@ -115,6 +127,7 @@ QUESTION_OF_RULE = {
     "SIR-2023-CIVO-05": "stent",
     "ESVS-2022-CVD-NIVL-ASX": "stent",
     "DEV-IFU-CONTRA": "stent",
+    "PRACTICE-PREGNANCY-DEFER": "stent",
     "ESVS-2021-VT-AC": "care",
     "ESVS-2022-CVD-IVUS": "care",
     "ESVS-2022-CVD-AT": "care",
@@ -216,6 +229,8 @@ class Card:
     missing_field: str | None = None
     missing_label: str | None = None
     missing_anchor: str | None = None
+    # What the clinician must know about this card in this case (plain words).
+    notes: list[str] = field(default_factory=list)
     # Filled by the views: the row of the decision form (case page) or the stored
     # feedback (signed decision).
     form: Any = None
@@ -262,12 +277,22 @@ class Panel:
     overall: str
     overall_label: str
     overall_help: str
+    overall_reasons: list[str]
     cards: list[Card]
     groups: list[Group]
     missing: list[dict[str, str]]
     cdt_contraindication: str | None
     planning: dict[str, Any] | None
     follow_up_entity: str | None
+
+    @property
+    def any_provisional(self) -> bool:
+        return any(card.provisional for card in self.cards)
+
+    @property
+    def against_cards(self) -> list[Card]:
+        """Every card advising against (a plan over them needs a recorded reason)."""
+        return [card for card in self.cards if card.value == "against"]
 
     @property
     def conflicts(self) -> list[Card]:
@@ -369,7 +394,11 @@ def format_value(name: str, value: Any) -> str:
                 "klass": klass,
             }
             if value.get("factors"):
-                text += " (" + ", ".join(str(f) for f in value["factors"]) + ")"
+                ticked = [
+                    gettext(thrombolysis.LABELS[code]) if code in thrombolysis.LABELS else code
+                    for code in value["factors"]
+                ]
+                text += "; " + str(_("ticked: %(items)s")) % {"items": "; ".join(ticked)}
             return text
         return "; ".join(f"{k.replace('_', ' ')} {format_value(k, v)}" for k, v in value.items())
     return str(value)
@@ -463,6 +492,33 @@ def _card(
     )
 
 
+def _notes(cards: list[Card], result: Mapping[str, Any]) -> None:
+    """Card notes that depend on the rest of the result (brief §2.7 S3, S4)."""
+    derived = result.get("derived") or {}
+    values = {rule_id: r["value"] for rule_id, r in result["rules"].items()}
+    for card in cards:
+        if card.rule_id == "SVSAVF-2012-ETR-04" and derived.get("anticoagulation_contraindicated"):
+            card.notes.append(
+                str(
+                    _(
+                        "Anticoagulation is contraindicated in this patient: thrombus removal "
+                        "then means mechanical or surgical removal without thrombolysis, and "
+                        "no anticoagulation advice is given."
+                    )
+                )
+            )
+        if card.rule_id == "CIRSE-2014-ICS" and values.get("ESVS-2022-CVD-NIVL-ASX") == "against":
+            card.notes.append(
+                str(
+                    _(
+                        "Does not count toward stenting here: for an asymptomatic non-thrombotic "
+                        "iliac vein lesion the newer ESVS 2022 recommendation against stenting "
+                        "prevails."
+                    )
+                )
+            )
+
+
 def panel(result: Mapping[str, Any], catalogue: Catalogue) -> Panel:
     """The recommendations panel for one evaluation result: the cards of the applicable
     rules (value ≠ not_applicable), grouped by clinical question, supporting before
@@ -474,6 +530,7 @@ def panel(result: Mapping[str, Any], catalogue: Catalogue) -> Panel:
         if r["value"] != "not_applicable"
     ]
     cards.sort(key=lambda c: (_VALUE_ORDER.get(c.value, 9), c.rule_id))
+    _notes(cards, result)
     groups = []
     for key, title in QUESTIONS.items():
         mine = [c for c in cards if c.question == key]
@@ -494,10 +551,18 @@ def panel(result: Mapping[str, Any], catalogue: Catalogue) -> Panel:
         for name in result.get("missing", [])
     ]
     overall = result["overall"]
+    reasons = []
+    if overall == "contraindicated_defer":
+        reasons = [
+            str(text)
+            for rule_id, text in DEFER_REASONS.items()
+            if result["rules"].get(rule_id, {}).get("value") == "against"
+        ]
     return Panel(
         overall=overall,
         overall_label=str(OVERALL_LABELS.get(overall, overall)),
         overall_help=str(OVERALL_HELP.get(overall, "")),
+        overall_reasons=reasons,
         cards=[card for group in groups for card in group.cards],
         groups=groups,
         missing=missing,
