@@ -375,6 +375,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "antithrombotic_regimen",
             "follow_up_entity",
             "contraindication_override_reason",
+            "indication_override_reason",
             "notes",
             "signed_at",
             "signed_by",
@@ -392,6 +393,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "status",
             "guideline_status",
             "contraindication_override_reason",
+            "indication_override_reason",
             "signed_at",
             "signed_by",
             "created_at",
@@ -409,6 +411,14 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class PlanCreateSerializer(serializers.Serializer):
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.none())
+    indication_override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=4000,
+        help_text="Why the procedure is planned although a guideline advises against it or the "
+        "guidelines disagree on stenting; required then (400 naming this field otherwise).",
+    )
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
@@ -487,6 +497,7 @@ class PlanViewSet(
         plan = services.plan_create(
             case=incoming.validated_data["case"],
             author=request.user,  # type: ignore[arg-type]
+            indication_override_reason=incoming.validated_data["indication_override_reason"],
         )
         plan = self.get_queryset().get(pk=plan.pk)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)

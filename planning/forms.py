@@ -169,6 +169,18 @@ class ChecklistItemTextForm(forms.ModelForm):
         fields = ["text"]
 
 
+class PlanCreateForm(forms.Form):
+    """Creating a plan: the reason is required (by the service) when a guideline advises
+    against the procedure or the guidelines disagree on stenting."""
+
+    indication_override_reason = forms.CharField(
+        label=_("Why the procedure is planned although a guideline advises against it"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class SignForm(forms.Form):
     override_reason = forms.CharField(
         label=_("Why the procedure goes ahead despite the open contraindication"),

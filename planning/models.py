@@ -384,6 +384,12 @@ class ProcedurePlan(models.Model):
     contraindication_override_reason = models.TextField(
         _("why proceed despite the contraindication"), blank=True
     )
+    # Recorded when the plan was created over guideline advice against it (a "stenting
+    # indicated, but guidelines disagree" case, or any recommendation advising against);
+    # ``guideline_snapshot["against"]`` names those recommendations.
+    indication_override_reason = models.TextField(
+        _("why plan despite guideline advice against"), blank=True
+    )
     notes = models.TextField(_("notes"), blank=True)
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
     signed_by = models.ForeignKey(

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from cases.models import Case, SegmentFinding
+from guidelines.engine import RuleSet
 from planning import diagram, sizing
 from planning.models import (
     ChecklistItem,
@@ -28,6 +29,27 @@ from planning.models import (
 )
 from planning.proposal import Equipment, EquipmentSize, PlanDefaults, open_contraindications
 from venousapp.accounts.models import User
+
+
+def advice_against(result: dict[str, Any], ruleset: RuleSet) -> list[dict[str, str]]:
+    """The recommendations of an evaluation that advise against (value ``against``), each as
+    {rule_id, label ("Society year"), text}, in the evaluation's order: what a plan over them
+    must answer with a recorded reason."""
+    sources = ruleset.sources
+    out = []
+    for rule_id, entry in result["rules"].items():
+        if entry["value"] != "against":
+            continue
+        try:
+            definition = ruleset.definition(rule_id)
+        except KeyError:
+            definition = {}
+        source = sources.get(definition.get("source", ""), {})
+        label = " ".join(str(part) for part in (source.get("society"), source.get("year")) if part)
+        out.append(
+            {"rule_id": rule_id, "label": label or rule_id, "text": definition.get("text", "")}
+        )
+    return out
 
 
 def plan_defaults() -> PlanDefaults:

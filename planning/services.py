@@ -96,12 +96,33 @@ def _stent_values(row: sizing.StentRow) -> dict[str, Any]:
     }
 
 
+def _override_refusal(against: Sequence[dict[str, str]]) -> ValidationError:
+    names = "; ".join(f"{advice['label']} ({advice['rule_id']})" for advice in against)
+    message = _(
+        "Guidelines advise against this for the case: %(rules)s. Record why the procedure is "
+        "planned nonetheless."
+    ) % {"rules": names or _("the guidelines disagree on stenting")}
+    return ValidationError(
+        {"indication_override_reason": ValidationError(message, code="reason_required")}
+    )
+
+
 @transaction.atomic
-def plan_create(*, case: Case, author: User, now: dt.datetime | None = None) -> ProcedurePlan:
+def plan_create(
+    *,
+    case: Case,
+    author: User,
+    indication_override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> ProcedurePlan:
     """A plan pre-filled from the case and today's guideline result (brief §5, §8.2, §8.4).
 
     Refused (ValidationError, code ``not_plannable``) unless the overall status is
-    etr_candidate, stent_indicated or stent_conflict.
+    etr_candidate, stent_indicated or stent_conflict; so never from contraindicated_defer.
+    A stent_conflict, or any recommendation advising against (ACCP 2016 against thrombolysis,
+    SIR 2023 against a stent, ...), needs ``indication_override_reason`` (code
+    ``reason_required``): it is stored with the recommendations it answers, audited, and
+    printed on the plan and its PDF.
     """
     # Read the stored case: coded values exactly as the engine's vocabulary has them.
     case = Case.objects.select_related("patient").get(pk=case.pk)
@@ -123,6 +144,11 @@ def plan_create(*, case: Case, author: User, now: dt.datetime | None = None) -> 
         )
     except PlanRefused:
         raise _refusal(result["overall"]) from None
+    against = selectors.advice_against(result, ruleset)
+    needs_reason = bool(against) or result["overall"] == "stent_conflict"
+    reason = indication_override_reason.strip() if needs_reason else ""
+    if needs_reason and not reason:
+        raise _override_refusal(against)
     template = selectors.checklist_template_for(draft.scenario)
     plan = ProcedurePlan(
         case=case,
@@ -136,7 +162,9 @@ def plan_create(*, case: Case, author: User, now: dt.datetime | None = None) -> 
             "follow_up_entity": result["follow_up_entity"],
             "ruleset_version": str(ruleset.version),
             "as_of": (now or timezone.now()).isoformat(),
+            "against": against,
         },
+        indication_override_reason=reason,
         positioning=draft.positioning,
         anaesthesia=draft.anaesthesia,
         anaesthesia_reason=draft.anaesthesia_reason,

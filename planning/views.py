@@ -136,21 +136,30 @@ def plan_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     require_perm(request, "planning.add_procedureplan")
     findings = list(case.findings.all())
     facts = case_facts(case, findings)
-    result, _ruleset = recommendations_evaluate(facts=facts)
-    if request.method == "POST":
+    result, ruleset = recommendations_evaluate(facts=facts)
+    form = forms.PlanCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            plan = services.plan_create(case=case, author=request.user)  # type: ignore[arg-type]
+            plan = services.plan_create(
+                case=case,
+                author=request.user,  # type: ignore[arg-type]
+                indication_override_reason=form.cleaned_data["indication_override_reason"],
+            )
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
-            return redirect("planning:plan-create", case_pk=case.pk)
-        messages.success(request, _("Plan %(id)s was created from the case.") % {"id": plan.pk})
-        return redirect("planning:plan-detail", pk=plan.pk)
+            _apply_errors(exc, form)  # the page again, with what was typed
+        else:
+            messages.success(request, _("Plan %(id)s was created from the case.") % {"id": plan.pk})
+            return redirect("planning:plan-detail", pk=plan.pk)
+    against = selectors.advice_against(result, ruleset)
     return render(
         request,
         "planning/plan_create.html",
         {
             "case": case,
             "result": result,
+            "form": form,
+            "against": against,
+            "needs_reason": bool(against) or result["overall"] == "stent_conflict",
             "overall_label": OVERALL_LABELS.get(result["overall"], result["overall"]),
             "plannable": result["overall"] in PLANNING_STATUSES,
             "plans": list(selectors.plan_list(user=request.user, case=case)),  # type: ignore[arg-type]

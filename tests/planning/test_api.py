@@ -65,7 +65,9 @@ def test_patch_plan_validates_fields(client_for, nivl_plan):
 def test_sign_with_open_contraindication_names_the_reason_field(client_for, make_case, clinician):
     from planning import services
 
-    plan = services.plan_create(case=make_case("poor_inflow"), author=clinician)
+    plan = services.plan_create(
+        case=make_case("poor_inflow"), author=clinician, indication_override_reason="Agreed."
+    )
     client = client_for("clinician")
     response = post(client, f"{BASE}/plans/{plan.pk}/sign/")
     assert response.status_code == 400

@@ -63,10 +63,17 @@ def test_plan_pdf_shows_patient_access_stents_and_checklist_state(
 
 
 def test_plan_pdf_lists_the_warnings(client_for, make_case, clinician, tmp_path):
-    plan = services.plan_create(case=make_case("poor_inflow"), author=clinician)
+    plan = services.plan_create(
+        case=make_case("poor_inflow"),
+        author=clinician,
+        indication_override_reason="Inflow to be restored by endophlebectomy in the same session.",
+    )
     response = client_for("clinician").get(reverse("planning:plan-pdf", args=[plan.pk]))
     path = tmp_path / "plan.pdf"
     path.write_bytes(response.content)
     flat = " ".join(pdf_text(path).split())
     assert "Points to check" in flat
     assert "Open contraindication: No good inflow" in flat
+    assert "Planned although a guideline advises against it" in flat
+    assert "Inflow to be restored by endophlebectomy in the same session." in flat
+    assert "SIR-2023-CIVO-05" in flat

@@ -89,7 +89,11 @@ def test_unilateral_nivl_plans_femoral_access_without_bilateral_extension(nivl_p
 
 
 def test_acute_iliofemoral_thrombus_removal_is_planned_prone(make_case, clinician):
-    plan = services.plan_create(case=make_case("acute"), author=clinician)
+    plan = services.plan_create(
+        case=make_case("acute"),
+        author=clinician,
+        indication_override_reason="Severe iliofemoral DVT, low bleeding risk: ETR agreed.",
+    )
     assert plan.scenario == "acute_thrombus_removal"
     assert plan.guideline_status == "etr_candidate"
     assert plan.positioning == "prone"
@@ -269,14 +273,21 @@ def test_stents_are_sized_again_from_new_measurements(nivl_plan, clinician):
     case_services.case_update(case=case, data={}, findings=findings)
     services.plan_stents_propose(plan=nivl_plan, user=clinician)
     ((_site, (name, diameter, length)),) = stents(nivl_plan).items()
-    # 16.5 + 1 = 17.5 mm: Zilver Vena (14/16 mm) has no size near it.
-    assert (name, diameter) == ("sinus-XL", Decimal("18.0"))  # dedicated, verified 18 mm
+    # 16.5 + 1 = 17.5 mm: Zilver Vena (14/16 mm, the one verified matrix) has no size near
+    # it; no 18 mm size of a dedicated stent is verified, so the first in the catalogue.
+    assert (name, diameter) == ("Venovo", Decimal("18.0"))
     assert length >= 90
+    (unverified,) = [
+        w for w in selectors.plan_warnings(nivl_plan, {}) if w.code == "unverified_size"
+    ]
+    assert "size not verified in the maker's matrix" in unverified.message
 
 
 def test_sign_needs_a_reason_while_a_contraindication_is_open(make_case, clinician):
     case = make_case("poor_inflow")  # stent_conflict: inflow poor (SIR-2023-CIVO-05(c))
-    plan = services.plan_create(case=case, author=clinician)
+    plan = services.plan_create(
+        case=case, author=clinician, indication_override_reason="Inflow restored first."
+    )
     with pytest.raises(ValidationError) as excinfo:
         services.plan_sign(plan=plan, user=clinician)
     assert "contraindication_override_reason" in excinfo.value.message_dict
