@@ -195,7 +195,10 @@ class DeviceSize(models.Model):
     verified = models.BooleanField(
         _("verified"),
         default=False,
-        help_text=_("Checked against the manufacturer's IFU. The planner warns about others."),
+        help_text=_(
+            "This exact diameter × length is confirmed in the maker's published size matrix "
+            "(a verified range is not enough). The planner warns about the others."
+        ),
     )
     notes = models.CharField(_("notes"), max_length=200, blank=True)
     retired_at = models.DateTimeField(_("retired"), null=True, blank=True)

@@ -471,7 +471,8 @@ def stent_warnings(
 
     - ``no_device``/``no_size``: nothing in the catalogue fits, or the row has no catalogue
       size (never propose a size not present in the catalogue without a warning, §6);
-    - ``unverified_size``: the catalogue size is not verified against the IFU (§6);
+    - ``unverified_size``: this exact size is not confirmed in the maker's published size
+      matrix (§6, §2.7 S5: a verified range does not verify every size in it);
     - ``too_short``: the longest catalogue length is shorter than the lesion needs;
     - ``out_of_range``: the diameter lies outside the §5.5 range for the segment;
     - ``non_dedicated``: a non-dedicated (arterial/braided) stent such as Wallstent (§6);
@@ -501,8 +502,8 @@ def stent_warnings(
         elif not row.size.verified:
             warn(
                 "unverified_size",
-                f"{where}: {row.device.name} {row.size.label} is not verified against the "
-                "manufacturer's IFU; check availability and size before ordering.",
+                f"{where}: {row.device.name} {row.size.label}: size not verified in the maker's "
+                "matrix; check availability and the size before ordering.",
             )
         if row.required_length_mm and row.length_mm < row.required_length_mm:
             warn(

@@ -39,9 +39,17 @@ def test_dedicated_venous_stents_and_wallstent_reference_are_seeded():
     assert stents["sinus-xl"].segments == ["IVC", "CIV"]
 
 
-def test_only_sizes_the_brief_tags_verified_are_verified():
+def test_only_sizes_confirmed_in_a_makers_matrix_are_verified():
+    """Brief §2.7 S5: Zilver Vena's matrix was read; sinus-XL and Wallstent only as ranges."""
     verified = set(DeviceSize.objects.filter(verified=True).values_list("device__code", flat=True))
-    assert verified == {"zilver-vena", "sinus-xl", "wallstent"}
+    assert verified == {"zilver-vena"}
+    for code in ("sinus-xl", "wallstent"):
+        sizes = DeviceSize.objects.filter(device__code=code)
+        assert sizes.exists()
+        assert not sizes.filter(verified=True).exists()
+    assert DeviceSize.history.filter(
+        device__code="sinus-xl", verified=False, history_type="~"
+    ).exists()
     zilver = DeviceSize.objects.filter(device__code="zilver-vena")
     assert sorted({(float(s.diameter_mm), s.length_mm) for s in zilver}) == [
         (14, 60),
@@ -81,7 +89,7 @@ def test_seed_equipment_list_is_in_the_catalogue():
 
 def test_seeded_rows_have_their_created_history():
     assert Device.history.filter(history_type="+").count() == Device.objects.count()
-    assert DeviceSize.history.count() == DeviceSize.objects.count()
+    assert DeviceSize.history.filter(history_type="+").count() == DeviceSize.objects.count()
 
 
 def test_one_active_template_per_scenario_with_all_who_phases():
