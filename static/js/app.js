@@ -26,14 +26,39 @@
     if (first) first.focus();
   }
 
+  // Pregnancy is a relative contraindication to thrombolysis: while pregnancy is "Yes" the
+  // checklist item "pregnancy or lactation" is ticked and cannot be unticked (the server adds
+  // it anyway). Going back to "No" unticks it only if this script ticked it.
+  function applyPregnancy(form) {
+    const select = form.querySelector("[name='case-pregnancy']");
+    const tick = form.querySelector("[data-pregnancy-tick]");
+    if (!select || !tick) return;
+    const pregnant = select.value === "true";
+    if (pregnant && !tick.checked) {
+      tick.checked = true;
+      tick.dataset.tickedByPregnancy = "true";
+    } else if (!pregnant && tick.dataset.tickedByPregnancy === "true") {
+      tick.checked = false;
+      delete tick.dataset.tickedByPregnancy;
+    }
+    if (pregnant) tick.setAttribute("aria-disabled", "true");
+    else tick.removeAttribute("aria-disabled");
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     const form = document.getElementById("case-form");
     const summary = document.getElementById("error-summary");
     if (summary) summary.focus();
     if (!form) return;
     applyEntity(form);
+    applyPregnancy(form);
     form.addEventListener("change", function (event) {
       if (event.target.name === "case-lesion_entity") applyEntity(form);
+      if (event.target.name === "case-pregnancy") applyPregnancy(form);
+    });
+    form.addEventListener("click", function (event) {
+      const tick = event.target.closest ? event.target.closest("[data-pregnancy-tick]") : null;
+      if (tick && tick.getAttribute("aria-disabled") === "true") event.preventDefault();
     });
     const add = document.getElementById("add-finding");
     if (add) add.addEventListener("click", function () { addFinding(form); });
