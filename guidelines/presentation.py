@@ -12,7 +12,6 @@ definitions stored with the decision.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import quote_plus
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -428,13 +427,12 @@ def strength_text(strength: Mapping[str, Any]) -> str:
 
 
 def _link(source: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The DOI, else the source's own address; none for a source without either (practice
+    consensus has no publication to link to)."""
     if source.get("doi"):
         return f"https://doi.org/{source['doi']}", f"doi:{source['doi']}"
     if source.get("url"):
         return str(source["url"]), str(_("source"))
-    if source.get("citation"):
-        query = quote_plus(str(source["citation"]))
-        return f"https://pubmed.ncbi.nlm.nih.gov/?term={query}", str(_("find on PubMed"))
     return None, ""
 
 

@@ -24,7 +24,7 @@ from guidelines.presentation import (
 )
 from guidelines.vocabulary import FACT_NAMES
 from tests.factories import CaseFactory, PatientFactory
-from tests.guidelines.builders import acute_if, chronic_pto
+from tests.guidelines.builders import acute_if, chronic_pto, nivl
 from tests.guidelines.test_decisions import etr_case, stent_case
 
 
@@ -331,3 +331,52 @@ def test_planning_outline_is_written_in_words():
     assert rows["Follow-up protocol"] == "acute thrombotic"
     assert rows["Bilateral access"] == "no"
     assert make_panel({"age": 50}).planning_rows == []  # conservative: no planning
+
+
+# =============================================================================================
+# The safety revision on the panel (brief §2.7)
+
+
+def test_pregnancy_deferral_card_and_reason():
+    p = make_panel(nivl(pregnancy=True))
+    card = next(c for c in p.cards if c.rule_id == "PRACTICE-PREGNANCY-DEFER")
+    assert card.value == "against"
+    assert card.provisional
+    assert card.society.startswith("Practice consensus")
+    assert card.link is None  # no publication to link to
+    assert p.any_provisional
+    assert p.overall == "contraindicated_defer"
+    assert p.overall_reasons == [
+        "Elective stenting is deferred during pregnancy; reassess after delivery."
+    ]
+
+
+def test_phlegmasia_card_explains_removal_without_anticoagulation():
+    p = make_panel(
+        acute_if(
+            phlegmasia=True,
+            bleeding_risk={"level": "high", "factors": ["anticoagulation_contraindicated"]},
+        )
+    )
+    card = next(c for c in p.cards if c.rule_id == "SVSAVF-2012-ETR-04")
+    assert any("mechanical or surgical" in note for note in card.notes)
+    assert "ESVS-2021-VT-AC" not in {c.rule_id for c in p.cards}
+
+
+def test_asymptomatic_nivl_cirse_card_says_it_does_not_count():
+    p = make_panel(nivl(ceap="C3,a", venous_claudication=False, qol_impairment="none"))
+    cirse = next(c for c in p.cards if c.rule_id == "CIRSE-2014-ICS")
+    assert cirse.value == "consider"
+    assert any("Does not count toward stenting" in note for note in cirse.notes)
+    asx = next(c for c in p.cards if c.rule_id == "ESVS-2022-CVD-NIVL-ASX")
+    assert asx.value == "against"
+    assert p.overall == "conservative"
+
+
+def test_ticked_items_are_named_not_coded():
+    text = format_value(
+        "bleeding_risk",
+        {"level": "low", "contraindication_class": "none", "factors": ["cerebrovascular_event_3m"]},
+    )
+    assert "Cerebrovascular event (including TIA) within 3 months" in text
+    assert "cerebrovascular_event_3m" not in text

@@ -13,6 +13,7 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
+from django.urls import reverse
 
 from cases.models import Case
 from guidelines import checks, services
@@ -25,7 +26,7 @@ from guidelines.models import (
     RuleVersion,
 )
 from guidelines.selectors import stored_evaluations
-from tests.guidelines.rule_admin import acute_iliofemoral_case
+from tests.guidelines.rule_admin import acute_iliofemoral_case, publish, second_admin
 
 PREG = "PRACTICE-PREGNANCY-DEFER"
 VT_AC = "ESVS-2021-VT-AC"
@@ -154,3 +155,25 @@ def test_reevaluate_cases_all_takes_every_case(stored_cases):
     out = StringIO()
     call_command("reevaluate_cases", stdout=out)
     assert "Re-evaluated 0 case(s)" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_pregnancy_rule_is_edited_like_any_other(client_for, guideline_admin, centre_a):
+
+    client = client_for("guideline_admin")
+    page = client.get(reverse("guidelines:rule", args=[PREG])).content.decode()
+    assert "Defer elective venous stenting during pregnancy" in page
+    rule = Rule.objects.get(rule_id=PREG)
+    draft = services.rule_version_create_draft(rule=rule, author=guideline_admin)
+    draft = services.rule_version_update(
+        version=draft,
+        user=guideline_admin,
+        definition={**draft.definition, "text": draft.definition["text"] + " (reviewed)"},
+        change_note="Wording reviewed",
+    )
+    runs = services.rule_version_run_tests(version=draft, user=guideline_admin)
+    assert runs
+    assert all(run.passed for run in runs)
+    published = publish(draft, author=guideline_admin, approver=second_admin(centre_a))
+    assert published.status == "active"
+    assert published.number == 2
