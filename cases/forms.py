@@ -170,7 +170,9 @@ class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args: Any, patient_form: forms.BaseForm | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, patient_form: forms.BaseForm | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.patient_form = patient_form
         for field in self.fields.values():
