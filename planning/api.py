@@ -607,7 +607,12 @@ class ProcedureRecordSerializer(serializers.ModelSerializer):
     plan = serializers.PrimaryKeyRelatedField(
         queryset=ProcedurePlan.objects.none(), required=False, allow_null=True
     )
-    implants = ImplantSerializer(many=True, required=False)
+    implants = ImplantSerializer(
+        many=True,
+        required=False,
+        help_text="Devices implanted. Left out when creating a record from a plan: the plan's "
+        "planned stents (as the record form pre-fills them); an empty list records none.",
+    )
     author = serializers.CharField(source="author.username", read_only=True)
     completed_by = serializers.CharField(
         source="completed_by.username", read_only=True, default=None, allow_null=True
@@ -709,7 +714,7 @@ class ProcedureRecordViewSet(
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
-        implants = data.pop("implants", [])
+        implants = data.pop("implants", None)
         case, plan = data.pop("case"), data.pop("plan", None)
         serializer.instance = services.procedure_record_create(
             case=case,

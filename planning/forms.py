@@ -25,14 +25,33 @@ from planning.models import (
 )
 
 
+def is_prefilled(formset: Any, index: int) -> bool:
+    """Whether form ``index`` of ``formset`` is a new row pre-filled by the server
+    (``initial=``), as the record form's rows from the planned stents are."""
+    extra = index - formset.initial_form_count()
+    return 0 <= extra < len(getattr(formset, "initial_extra", None) or ())
+
+
+class PrefilledInlineFormSet(BaseInlineFormSet):
+    """Rows pre-filled by the server are what the user sees and means to keep: each is
+    validated and saved like a typed row, unless it is explicitly removed (DELETE). A plain
+    inline formset lets an untouched extra row go empty, so pre-filled rows vanished."""
+
+    def _construct_form(self, i: int, **kwargs: Any) -> Any:
+        if is_prefilled(self, i):
+            kwargs["empty_permitted"] = False
+        return super()._construct_form(i, **kwargs)
+
+
 def formset_rows(formset: Any, order_field: str | None = None) -> list[dict[str, Any]]:
     """The kept rows of a valid formset as dicts for a ``*_replace`` service (``id`` set for
-    existing rows), in the order shown or by ``order_field``."""
+    existing rows), in the order shown or by ``order_field``: stored rows, pre-filled rows and
+    rows the user typed into, less the rows marked for removal."""
     rows = []
-    for form in formset.forms:
-        if not form.has_changed() and form.instance.pk is None:
-            continue
+    for index, form in enumerate(formset.forms):
         if formset.can_delete and form.cleaned_data.get("DELETE"):
+            continue
+        if form.instance.pk is None and not form.has_changed() and not is_prefilled(formset, index):
             continue
         skip = ("DELETE", "id", formset.fk.name)
         data = {k: v for k, v in form.cleaned_data.items() if k not in skip}
@@ -243,7 +262,12 @@ class ImplantForm(forms.ModelForm):
 
 
 ImplantFormSet = inlineformset_factory(
-    ProcedureRecord, ImplantedDevice, form=ImplantForm, extra=1, can_delete=True
+    ProcedureRecord,
+    ImplantedDevice,
+    form=ImplantForm,
+    formset=PrefilledInlineFormSet,
+    extra=1,
+    can_delete=True,
 )
 
 

@@ -504,19 +504,24 @@ def procedure_record_initial(*, plan: ProcedurePlan, user: User) -> dict[str, An
         "access_used": access,
         "antithrombotic_regimen": plan.antithrombotic_regimen,
         "follow_up_entity": plan.follow_up_entity,
-        "implants": [
-            {
-                "segment": s.segment,
-                "side": s.side,
-                "device": s.device,
-                "diameter_mm": s.diameter_mm,
-                "length_mm": s.length_mm,
-                "lot": "",
-            }
-            for s in plan.stents.all()
-            if s.device is not None
-        ],
+        "implants": _planned_implants(plan),
     }
+
+
+def _planned_implants(plan: ProcedurePlan) -> list[dict[str, Any]]:
+    """One implant row per planned stent with a device, as the record starts from."""
+    return [
+        {
+            "segment": s.segment,
+            "side": s.side,
+            "device": s.device,
+            "diameter_mm": s.diameter_mm,
+            "length_mm": s.length_mm,
+            "lot": "",
+        }
+        for s in plan.stents.all()
+        if s.device is not None
+    ]
 
 
 def _replace_implants(
@@ -551,9 +556,11 @@ def procedure_record_create(
     case: Case,
     author: User,
     data: dict[str, Any],
-    implants: Sequence[dict[str, Any]] = (),
+    implants: Sequence[dict[str, Any]] | None = None,
     plan: ProcedurePlan | None = None,
 ) -> ProcedureRecord:
+    """Record a procedure. ``implants`` None (not given) means the plan's planned stents, as
+    the record form pre-fills them; an empty list records none."""
     if plan is not None and plan.case_id != case.pk:
         raise ValidationError({"plan": _("The plan belongs to another case.")})
     if plan is not None and plan.records.exists():
@@ -565,6 +572,8 @@ def procedure_record_create(
         **{k: v for k, v in data.items() if k in _RECORD_FIELDS},
     )
     _save(record, author)
+    if implants is None:
+        implants = _planned_implants(plan) if plan is not None else []
     _replace_implants(record, author, implants)
     return record
 

@@ -456,6 +456,10 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "record": record,
             "case": record.case,
+            "implants": list(record.implants.all()),
+            "planned_count": (
+                record.plan.stents.filter(device__isnull=False).count() if record.plan else 0
+            ),
             "follow_up_text": FOLLOW_UP_PROTOCOLS.get(record.follow_up_entity, ""),
         },
     )

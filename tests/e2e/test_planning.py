@@ -129,3 +129,25 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
         f"LOT-{n}" for n in range(1, 6)
     ]
     assert hasattr(record, "followup_schedule")
+
+
+def test_a_record_saved_without_touching_the_rows_keeps_every_planned_stent(demo_site, page: Page):
+    log_in(page, demo_site)
+    page.goto(f"{demo_site}/cases/?q={IVC_PATIENT}")
+    page.locator("table a[href^='/cases/']").first.click()
+    page.locator("#procedure-plan").get_by_role("button", name="Plan the procedure").click()
+    page.get_by_role("button", name="Create the plan").click()
+    expect(page.get_by_text("was created from the case")).to_be_visible()
+    plan = ProcedurePlan.objects.get(case__patient__identifier=IVC_PATIENT)
+    planned = plan.stents.count()
+
+    page.get_by_role("button", name="Record procedure").click()
+    page.get_by_label("Technical success").select_option("true")
+    page.get_by_role("button", name="Save the record").click()
+    expect(page.get_by_text("The procedure was recorded.")).to_be_visible()
+    expect(page.locator("#implants tbody tr")).to_have_count(planned)
+    expect(page.locator("#handover")).to_contain_text(f"Completing hands {planned} implanted")
+    page.get_by_role("button", name="Complete and start follow-up").click()
+    expect(page.get_by_text("the follow-up schedule was handed over")).to_be_visible()
+    record = ProcedureRecord.objects.get(plan=plan)
+    assert record.implants.count() == planned == 5
