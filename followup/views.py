@@ -571,6 +571,9 @@ def escalation_detail(
             "patient": escalation.case.patient,
             "schedule": escalation.visit.schedule,
             "form": form or DecisionForm(initial={"decision": escalation.decision or None}),
+            # Once decided, the decision is shown; the form comes back only to change it (or
+            # with the errors of a change just posted).
+            "change_decision": form is not None or request.GET.get("change") == "1",
             "reasons": escalation.summary.splitlines(),
             "Decision": Decision,
         },

@@ -224,6 +224,21 @@ def test_decide_reimage_from_the_page_adds_a_visit(client_for, visit, nurse):
     )
 
 
+def test_a_decided_escalation_shows_its_decision_not_a_blank_form(client_for, visit, nurse):
+    escalation = raise_escalation(visit, nurse)
+    client = client_for("clinician")
+    url = f"/followup/escalations/{escalation.pk}/"
+    assert 'id="decision-form"' in client.get(url).content.decode()
+    client.post(f"{url}decide/", {"decision": "observe", "note": "Asymptomatic; recheck."})
+    page = client.get(url).content.decode()
+    assert 'id="decision-form"' not in page
+    assert 'id="decision-recorded"' in page
+    assert "Asymptomatic; recheck." in page
+    change = client.get(url, {"change": "1"}).content.decode()
+    assert 'id="decision-form"' in change
+    assert "Record the changed decision" in change
+
+
 def test_the_bell_counts_unread_notifications_and_opening_one_reads_it(client_for, visit, nurse):
     note = Notification.objects.create(
         recipient=nurse,
