@@ -229,6 +229,22 @@ def decision_get(*, case: Case, pk: int) -> Decision:
     )
 
 
+def decision_current(*, case: Case, fingerprint: str) -> Decision | None:
+    """The case's newest decision if it was signed on exactly what the case shows now (same
+    facts, same rule set: same fingerprint), with its feedback; None otherwise."""
+    latest = (
+        Decision.objects.filter(case=case)
+        .select_related("signed_by")
+        .prefetch_related("feedback")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+    if latest is None:
+        return None
+    signed_on = evaluation_fingerprint(facts=latest.facts, ruleset_version=latest.ruleset_version)
+    return latest if signed_on == fingerprint else None
+
+
 def overall_label(code: str) -> str:
     return str(OVERALL_LABELS.get(code, code))
 

@@ -77,13 +77,29 @@ def recommendations_context(
     request: HttpRequest, *, case: Case, facts: dict[str, Any]
 ) -> dict[str, Any]:
     """What the case page needs for its recommendations panel: the panel, the decision form
-    (clinicians; pre-filled from the draft) and the signed decisions (readers)."""
+    (clinicians; pre-filled from the draft) and the signed decisions (readers).
+
+    When the newest decision was signed on exactly what the case shows now, each card shows
+    its signed answer instead of a blank form; ``?revise=1`` offers the form for a new one."""
     shown, fingerprint = _current(case, facts)
-    context: dict[str, Any] = {"panel": shown, "decision_forms": None, "decisions": None}
+    context: dict[str, Any] = {
+        "panel": shown,
+        "decision_forms": None,
+        "decisions": None,
+        "signed": None,
+    }
     can_sign = request.user.has_perm(SIGN_PERM) and bool(shown.cards)
     rows = _decisions(case) if request.user.has_perm(VIEW_PERM) or can_sign else []
     if request.user.has_perm(VIEW_PERM):
         context["decisions"] = rows
+    signed = decisions.decision_current(case=case, fingerprint=fingerprint) if rows else None
+    if signed is not None:
+        feedback = {item.rule_id: item for item in signed.feedback.all()}
+        for card in shown.cards:
+            card.feedback = feedback.get(card.rule_id)
+        context["signed"] = signed
+        if request.GET.get("revise") != "1":
+            return context
     if can_sign:
         after = _latest(rows)
         forms = DecisionForms(

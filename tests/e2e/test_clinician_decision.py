@@ -105,6 +105,12 @@ def test_clinician_overrides_a_card_signs_and_reopens_the_decision(
     assert decision.case_id == case.pk
     assert decision.feedback.get(rule_id="ACCP-2016-CDT").reason == "patient_preference"
     assert decision.feedback.filter(action="accepted").count() == 8
+    # Each card shows the answer signed, not blank forms again.
+    expect(page.locator("#signed-state")).to_be_visible()
+    expect(page.locator("#decision-form")).to_have_count(0)
+    expect(page.locator("#rule-ACCP-2016-CDT .feedback-stored")).to_contain_text(
+        "Overridden — Patient preference"
+    )
     decisions.scroll_into_view_if_needed()
     page.screenshot(path=tmp_path / "case-signed.png")
 

@@ -294,8 +294,31 @@ def test_clinician_signs_from_the_case_page(client_for, case_etr, clinician):
     assert decision.comment == "Signed at board"
     assert decision.feedback.get(rule_id="ACCP-2016-CDT").reason == "comorbidity"
     page = client.get(reverse("cases:detail", args=[case_etr.pk]))
-    assert detail_url(decision) in page.content.decode()
-    assert "Decision signed." in page.content.decode()
+    html = page.content.decode()
+    assert detail_url(decision) in html
+    assert "Decision signed." in html
+    # The signed state per card, not blank forms again.
+    assert 'id="decision-form"' not in html
+    assert 'id="signed-state"' in html
+    card = re.search(r'<article[^>]*id="rule-ACCP-2016-CDT".*?</article>', html, re.S)
+    assert card is not None
+    assert "feedback-stored feedback-overridden" in card.group(0)
+    assert "Frail" in card.group(0)
+    revise = client.get(reverse("cases:detail", args=[case_etr.pk]), {"revise": "1"})
+    assert 'id="decision-form"' in revise.content.decode()
+
+
+def test_a_change_of_the_case_after_signing_offers_the_form_again(client_for, case_etr):
+    client = client_for("clinician")
+    client.post(sign_url(case_etr), post_data(case_etr, accept_all(case_etr)))
+    assert (
+        'id="signed-state"'
+        in client.get(reverse("cases:detail", args=[case_etr.pk])).content.decode()
+    )
+    Case.objects.filter(pk=case_etr.pk).update(life_expectancy_years=15)
+    html = client.get(reverse("cases:detail", args=[case_etr.pk])).content.decode()
+    assert 'id="signed-state"' not in html
+    assert 'id="decision-form"' in html
 
 
 def test_override_without_reason_is_rejected_and_keeps_every_value(client_for, case_etr):
@@ -418,7 +441,7 @@ def test_a_late_draft_from_a_page_signed_meanwhile_is_not_kept(client_for, case_
     )
     assert response.status_code == 204
     assert f"decision-draft:{case_etr.pk}" not in client.session
-    html = client.get(reverse("cases:detail", args=[case_etr.pk])).content.decode()
+    html = client.get(reverse("cases:detail", args=[case_etr.pk]), {"revise": "1"}).content.decode()
     assert "late change" not in html
     assert f'name="after" value="{decision.pk}"' in html
 
