@@ -15,7 +15,8 @@ from django import template
 from django.http import HttpRequest
 from django.utils import timezone
 
-from followup import charts, selectors
+from followup import charts, selectors, surveillance
+from followup.models import VisitStatus
 
 register = template.Library()
 
@@ -66,26 +67,44 @@ def followup_escalation_banner(context: template.Context) -> dict[str, Any]:
 
 @register.inclusion_tag("followup/_case_panel.html", takes_context=True)
 def followup_case_panel(context: template.Context, case: Any) -> dict[str, Any]:
-    """The follow-up of one case (schedules, open escalations, score trends) for the case
-    page; three queries. Include it with ``{% load followup %}{% followup_case_panel case %}``."""
+    """The follow-up of one case for the case page: each schedule with its next visit (and
+    whether it is due), the open escalations and the rVCSS/Villalta trends; a constant number
+    of queries. Include it with ``{% load followup %}{% followup_case_panel case %}``."""
     user = getattr(context.get("request"), "user", None)
     if user is None or not user.has_perm("followup.view_schedule"):
         return {"show": False}
-    schedules = list(selectors.schedules_for_case(user=user, case_id=case.pk))
+    schedules = list(selectors.schedules_with_next_visit(user=user, case_id=case.pk))
     if not schedules:
         return {"show": False}
     escalations = list(selectors.escalation_list(user=user, open_only=True).filter(case_id=case.pk))
     trends = selectors.score_trends_for_case(
         user=user, case=case, schedule_ids=[s.pk for s in schedules]
     )
-    return {
-        "show": True,
-        "schedules": [
-            (s, trends[s.pk], charts.trend_charts(trends[s.pk], start_on=s.start_on))
-            for s in schedules
-        ],
-        "escalations": escalations,
-    }
+    rows = []
+    for s in schedules:
+        upcoming = s.planned_visits[0] if s.planned_visits else None
+        status = (
+            surveillance.visit_status(
+                today=s.centre.today(),
+                notice_on=upcoming.notice_on,
+                earliest_on=upcoming.earliest_on,
+                target_on=upcoming.target_on,
+                latest_on=upcoming.latest_on,
+            )
+            if upcoming is not None
+            else None
+        )
+        rows.append(
+            {
+                "schedule": s,
+                "next": upcoming,
+                "status": status,
+                "status_label": dict(VisitStatus.choices).get(status or "", ""),
+                "points": trends[s.pk],
+                "charts": charts.trend_charts(trends[s.pk], start_on=s.start_on),
+            }
+        )
+    return {"show": True, "schedules": rows, "escalations": escalations}
 
 
 @register.simple_tag

@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from planning import selectors
-from planning.models import PlannedStent, ProcedurePlan
+from planning.models import PlannedStent, ProcedurePlan, ProcedureRecord
 from planning.proposal import PLANNING_STATUSES
 
 register = template.Library()
@@ -92,10 +92,20 @@ def case_planning(context: template.Context, case: Any, findings: Any) -> dict[s
         .order_by("-created_at", "-id")
     )
     latest = plans[0] if plans else None
+    records = (
+        list(
+            ProcedureRecord.objects.filter(case=case)
+            .annotate(implant_count=Count("implants"))
+            .order_by("-performed_on", "-id")
+        )
+        if user.has_perm("planning.view_procedurerecord")
+        else []
+    )
     return {
         "visible": True,
         "case": case,
         "plans": plans,
+        "records": records,
         "latest": latest,
         "perms": context.get("perms"),
         "plannable": overall in PLANNING_STATUSES,

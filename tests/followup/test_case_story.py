@@ -1,0 +1,77 @@
+"""The case page tells the patient's whole story: plans, procedure records, the duplex schedule
+with its next visit, open escalations and the score trend, each linked; a constant number of
+queries however many visits there are."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from followup import services
+from followup.models import Escalation, Schedule
+from tests.followup.conftest import NOW, TODAY
+
+
+def _page(client, case_id: int) -> str:
+    response = client.get(f"/cases/{case_id}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.fixture
+def story(make_procedure, nurse):
+    record = make_procedure(performed_on=TODAY - dt.timedelta(days=100))
+    schedule = Schedule.objects.get(procedure=record)
+    first = schedule.visits.order_by("target_on").first()
+    services.visit_result_record(
+        visit=first,
+        user=nurse,
+        now=NOW,
+        data={"performed_on": first.target_on, "vcss_pain": 2},
+        segments=[
+            {"segment": "CIV", "side": "left", "patency": "occluded"},
+            {"segment": "EIV", "side": "left", "patency": "patent"},
+        ],
+    )
+    return record, schedule
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_case_page_links_records_schedule_next_visit_escalation_and_trend(client_for, story):
+    record, schedule = story
+    html = _page(client_for("clinician"), record.case_id)
+    assert 'id="case-records"' in html
+    assert f'href="/planning/records/{record.pk}/"' in html
+    assert f'id="case-schedule-{schedule.pk}"' in html
+    assert f'href="/followup/schedules/{schedule.pk}/"' in html
+    upcoming = schedule.visits.filter(state="planned").order_by("target_on").first()
+    assert f'href="/followup/visits/{upcoming.pk}/"' in html
+    assert upcoming.target_on.strftime("%Y-%m-%d") in html
+    escalation = Escalation.objects.get(case=record.case)
+    assert f'id="case-escalation-{escalation.pk}"' in html
+    assert "fu-trend" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_nurse_sees_the_follow_up_on_the_case_page_too(client_for, story):
+    record, schedule = story
+    html = _page(client_for("nurse"), record.case_id)
+    assert f'id="case-schedule-{schedule.pk}"' in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_case_page_queries_do_not_grow_with_the_visits(client_for, make_procedure):
+    client = client_for("clinician")
+    record = make_procedure(performed_on=TODAY - dt.timedelta(days=100))
+    _page(client, record.case_id)  # warm-up
+    with CaptureQueriesContext(connection) as one:
+        _page(client, record.case_id)
+    for days in (400, 800):
+        make_procedure(case=record.case, performed_on=TODAY - dt.timedelta(days=days))
+    with CaptureQueriesContext(connection) as three:
+        _page(client, record.case_id)
+    assert len(three.captured_queries) == len(one.captured_queries)
