@@ -335,6 +335,28 @@ def protocol_list(*, include_retired: bool = False) -> QuerySet[Protocol]:
     return protocols.order_by("entity", "-version")
 
 
+def protocol_for(*, entity: str, procedure_id: int | None = None) -> tuple[Protocol | None, bool]:
+    """(protocol, applied): the version the procedure's schedule was made from (applied), else
+    the entity's active version (None when the entity has none)."""
+    if procedure_id is not None:
+        schedule = (
+            Schedule.objects.filter(procedure_id=procedure_id)
+            .select_related("protocol")
+            .prefetch_related("protocol__visits")
+            .first()
+        )
+        if schedule is not None:
+            return schedule.protocol, True
+    if not entity:
+        return None, False
+    active = (
+        Protocol.objects.filter(entity=entity, retired_at__isnull=True)
+        .prefetch_related("visits")
+        .first()
+    )
+    return active, False
+
+
 def protocol_get(pk: int) -> Protocol:
     return Protocol.objects.prefetch_related("visits").select_related("created_by").get(pk=pk)
 

@@ -23,7 +23,6 @@ from planning.sizing import (
 
 __all__ = [
     "ANTITHROMBOTIC_DEFAULTS",
-    "FOLLOW_UP_PROTOCOLS",
     "PLANNING_STATUSES",
     "AccessPlan",
     "DraftItem",
@@ -64,17 +63,6 @@ ANTITHROMBOTIC_DEFAULTS: dict[str, str] = {
         "Therapeutic anticoagulation for at least 3 months, at least as long as without "
         "thrombus removal (ESVS 2021, Class I)."
     ),
-}
-
-# §8.2 default surveillance (practice consensus, [M]); the follow-up app owns the schedule.
-FOLLOW_UP_PROTOCOLS: dict[str, str] = {
-    "nivl": "Duplex before discharge, at 6 weeks, 6 and 12 months; then yearly or symptom-driven.",
-    "acute_thrombotic": "Duplex before discharge, at 2 and 6 weeks, 3, 6 and 12 months; "
-    "then yearly.",
-    "post_thrombotic": "Duplex before discharge, at 2 and 6 weeks, 3, 6 and 12 months; "
-    "then yearly, lifelong.",
-    "ivc_reconstruction": "As post-thrombotic, plus CT venography at about 12 months or when "
-    "duplex is inconclusive; yearly, lifelong.",
 }
 
 _ACCESS_SITE = {

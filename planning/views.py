@@ -32,7 +32,7 @@ from planning.models import (
     ProcedurePlan,
     ProcedureRecord,
 )
-from planning.proposal import FOLLOW_UP_PROTOCOLS, PLANNING_STATUSES, open_contraindications
+from planning.proposal import PLANNING_STATUSES, open_contraindications
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -119,7 +119,6 @@ def plan_context(plan: ProcedurePlan, *, id_prefix: str = "plan-diagram") -> dic
         "overall_now": result["overall"],
         "overall_now_label": OVERALL_LABELS.get(result["overall"], result["overall"]),
         "still_plannable": result["overall"] in PLANNING_STATUSES,
-        "follow_up_text": FOLLOW_UP_PROTOCOLS.get(plan.follow_up_entity, ""),
         "records": list(plan.records.all()),
         "diagram": selectors.plan_diagram(
             plan,
@@ -460,7 +459,6 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "planned_count": (
                 record.plan.stents.filter(device__isnull=False).count() if record.plan else 0
             ),
-            "follow_up_text": FOLLOW_UP_PROTOCOLS.get(record.follow_up_entity, ""),
         },
     )
 

@@ -107,6 +107,16 @@ def followup_case_panel(context: template.Context, case: Any) -> dict[str, Any]:
     return {"show": True, "schedules": rows, "escalations": escalations}
 
 
+@register.inclusion_tag("followup/_protocol_summary.html")
+def followup_protocol(entity: str, procedure: Any = None) -> dict[str, Any]:
+    """The surveillance protocol a plan or procedure record hands over to, for the planning
+    pages and PDF: the version its schedule was made from once the procedure is completed,
+    else the entity's active version now (what completing would apply)."""
+    procedure_id = getattr(procedure, "pk", None)
+    protocol, applied = selectors.protocol_for(entity=entity, procedure_id=procedure_id)
+    return {"protocol": protocol, "applied": applied}
+
+
 @register.simple_tag
 def status_label(labels: dict[str, str], status: str) -> str:
     return str(labels.get(status, status))

@@ -5,6 +5,7 @@ queries however many visits there are."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -12,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from followup import services
-from followup.models import Escalation, Schedule
+from followup.models import Escalation, Protocol, Schedule
 from tests.followup.conftest import NOW, TODAY
 
 
@@ -75,3 +76,41 @@ def test_the_case_page_queries_do_not_grow_with_the_visits(client_for, make_proc
     with CaptureQueriesContext(connection) as three:
         _page(client, record.case_id)
     assert len(three.captured_queries) == len(one.captured_queries)
+
+
+def _revise_post_thrombotic(guideline_admin) -> Any:
+    protocol = Protocol.objects.get(entity="post_thrombotic", retired_at__isnull=True)
+    return services.protocol_revise(
+        protocol=protocol,
+        user=guideline_admin,
+        data={"name": "Post-thrombotic, centre revision"},
+        visits=[
+            {
+                "label": "4 weeks",
+                "offset_value": 4,
+                "offset_unit": "weeks",
+                "kind": "duplex",
+                "with_clinical": True,
+                "window_before_days": 7,
+                "window_after_days": 7,
+            }
+        ],
+        now=NOW,
+    )
+
+
+def test_plan_and_record_show_the_protocol_that_applies(
+    client_for, make_procedure, guideline_admin
+):
+    client = client_for("clinician")
+    record = make_procedure(performed_on=TODAY - dt.timedelta(days=10))
+    applied = Schedule.objects.get(procedure=record).protocol
+    revised = _revise_post_thrombotic(guideline_admin)
+    page = client.get(f"/planning/records/{record.pk}/").content.decode()
+    assert f'data-protocol="{applied.pk}"' in page  # the version its schedule was made from
+    assert "(applied)" in page
+    open_record = make_procedure(complete=False)
+    page = client.get(f"/planning/records/{open_record.pk}/").content.decode()
+    assert f'data-protocol="{revised.pk}"' in page  # what completing would apply now
+    assert "4 weeks" in page
+    assert "Duplex before discharge" not in page
