@@ -267,13 +267,13 @@ def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
                         )
                     }
                     if (s, d) in rows
-                    else {"patency": "patent"}
+                    else {"patency": "not_assessed"}
                 ),
             }
             for s, d in stented
         ]
     else:
-        initial = [{"segment": s, "side": d, "patency": "patent"} for s, d in stented]
+        initial = [{"segment": s, "side": d, "patency": "not_assessed"} for s, d in stented]
     form = VisitResultForm(
         request.POST or None,
         instance=existing,

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from followup import services
 from followup.models import Escalation, Protocol, Schedule
+from tests.cases.browser import form_data
 from tests.followup.conftest import NOW, TODAY
 
 
@@ -114,3 +115,14 @@ def test_plan_and_record_show_the_protocol_that_applies(
     assert f'data-protocol="{revised.pk}"' in page  # what completing would apply now
     assert "4 weeks" in page
     assert "Duplex before discharge" not in page
+
+
+def test_the_duplex_form_starts_every_stented_segment_as_not_assessed(client_for, schedule):
+    """A result saved as the form starts must not claim patency nobody measured."""
+    nurse = client_for("nurse")
+    visit = schedule.visits.filter(kind="duplex").order_by("target_on").first()
+    page = nurse.get(f"/followup/visits/{visit.pk}/result/")
+    posted = form_data(page.content)
+    patency = {k: v for k, v in posted.items() if k.endswith("-patency")}
+    assert patency
+    assert set(sum(patency.values(), [])) == {"not_assessed"}

@@ -120,7 +120,8 @@ def test_the_case_panel_shows_the_trends(rf, scored, clinician, django_assert_ma
     clinician.has_perm("followup.view_schedule")  # permissions cached, as in a request
     template = Template("{% load followup %}{% followup_case_panel case %}")
     context = Context({"request": request, "case": scored.case})
-    with django_assert_max_num_queries(3):  # schedules, open escalations, score trends
+    # schedules, their planned visits, open escalations, score trends
+    with django_assert_max_num_queries(4):
         html = template.render(context)
     assert dots(html, "vcss") == ["12", "9", "6", "4"]
     assert f'id="panel-trend-{scored.pk}-villalta-title"' in html
