@@ -279,7 +279,12 @@ def plan_warnings(plan: ProcedurePlan, facts: dict[str, Any]) -> list[sizing.Pla
     """Sizing warnings of the stored stents (as the clinician left them) and the open
     contraindications of the case (§5.7)."""
     findings = measurements(plan.case.findings.all())
-    out = sizing.stent_warnings(_stent_rows(plan), findings, sheath_french=plan_sheath_french(plan))
+    out = sizing.stent_warnings(
+        _stent_rows(plan),
+        findings,
+        sheath_french=plan_sheath_french(plan),
+        max_excess_mm=settings.PLANNING_EXCESS_LENGTH_MM,
+    )
     for code, label in open_contraindications(facts):
         out.append(
             sizing.PlanWarning(

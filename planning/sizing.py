@@ -159,6 +159,10 @@ OVERSIZE_MM = 1.0  # §5.5 "slight oversizing (≈1–2 mm) is common for nitino
 LANDING_MARGIN_MM = 10  # healthy landing zone at each free stent end (§5.4, [M])
 OVERLAP_MM = 15  # §5.4 "~1–2 cm for nitinol stents" [M]
 MAX_DIAMETER_STEP_MM = 4.0  # larger steps between adjacent stents are flagged
+# A stent longer than it needs to be (lesion plus landing margins, plus overlaps) by more than
+# this lands in healthy vein or across the inguinal ligament without need (settings:
+# PLANNING_EXCESS_LENGTH_MM).
+MAX_EXCESS_LENGTH_MM = 40
 MAX_LENGTH_MM = 300  # longer than any single stent; a longer lesion needs overlapping stents
 # Typical lengths of a diseased segment when nothing was measured [M]: a starting point for
 # the order list, to be replaced by the IVUS/venography measurement.
@@ -466,6 +470,7 @@ def stent_warnings(
     *,
     sheath_french: float | None,
     max_step_mm: float = MAX_DIAMETER_STEP_MM,
+    max_excess_mm: int = MAX_EXCESS_LENGTH_MM,
 ) -> list[PlanWarning]:
     """Everything about a plan's stents the clinician must look at before signing:
 
@@ -474,6 +479,7 @@ def stent_warnings(
     - ``unverified_size``: this exact size is not confirmed in the maker's published size
       matrix (§6, §2.7 S5: a verified range does not verify every size in it);
     - ``too_short``: the longest catalogue length is shorter than the lesion needs;
+    - ``too_long``: the stent is longer than needed by more than ``max_excess_mm``;
     - ``out_of_range``: the diameter lies outside the §5.5 range for the segment;
     - ``non_dedicated``: a non-dedicated (arterial/braided) stent such as Wallstent (§6);
     - ``diameter_step``: adjacent stents on one iliac axis differ by more than ``max_step_mm``
@@ -510,6 +516,14 @@ def stent_warnings(
                 "too_short",
                 f"{where}: {row.length_mm} mm is shorter than the {row.required_length_mm} mm "
                 "needed; plan a second, overlapping stent.",
+            )
+        elif row.required_length_mm and row.length_mm - row.required_length_mm > max_excess_mm:
+            warn(
+                "too_long",
+                f"{where}: {row.length_mm} mm is {row.length_mm - row.required_length_mm} mm "
+                f"longer than the {row.required_length_mm} mm needed (lesion, landing margins "
+                f"and overlaps); more than {max_excess_mm} mm more: check that it does not "
+                "land in healthy vein or cross the inguinal ligament without need.",
             )
         default = STENT_DEFAULTS.get(row.segment)
         if default and not default.min_mm <= row.diameter_mm <= default.max_mm:

@@ -141,6 +141,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Links in e-mails (reminders, escalations) point here; mails carry no patient identifiers.
 SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 
+# The planner warns when a stent is longer than the lesion plus landing margins needs by more
+# than this many millimetres.
+PLANNING_EXCESS_LENGTH_MM = env_int("PLANNING_EXCESS_LENGTH_MM", 40)
+
 # Celery: Redis in CI and production; a filesystem broker for the zero-setup `make run`.
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -21,6 +21,7 @@ WARNING_LABELS = {
     "no_size": _("Not in catalogue"),
     "unverified_size": _("Unverified size"),
     "too_short": _("Too short"),
+    "too_long": _("Much longer than needed"),
     "out_of_range": _("Unusual diameter"),
     "non_dedicated": _("Non-dedicated stent"),
     "diameter_step": _("Diameter step"),

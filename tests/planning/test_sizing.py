@@ -422,3 +422,19 @@ def test_without_a_device_a_very_long_lesion_keeps_one_stent_length_and_is_flagg
     assert only.required_length_mm > MAX_LENGTH_MM
     warnings = stent_warnings(rows, [m("CIV", "left", ref=16, length=400)], sheath_french=10)
     assert {"no_device", "too_short"} <= set(codes(warnings))
+
+
+@pytest.mark.parametrize(("length", "flagged"), [(140, True), (100, False), (60, False)])
+def test_warning_much_longer_than_needed(length, flagged):
+    """60 mm needed: 140 mm is 80 mm more than needed, past the 40 mm threshold."""
+    warnings = stent_warnings(
+        [row("CIV", "left", ZILVER, 14, length, required=60)],
+        [m("CIV", "left")],
+        sheath_french=10,
+        max_excess_mm=40,
+    )
+    assert ("too_long" in codes(warnings)) is flagged
+    if flagged:
+        message = next(w.message for w in warnings if w.code == "too_long")
+        assert "80 mm longer than the 60 mm needed" in message
+        assert "40 mm" in message
