@@ -125,4 +125,4 @@ def test_the_duplex_form_starts_every_stented_segment_as_not_assessed(client_for
     posted = form_data(page.content)
     patency = {k: v for k, v in posted.items() if k.endswith("-patency")}
     assert patency
-    assert set(sum(patency.values(), [])) == {"not_assessed"}
+    assert {value for values in patency.values() for value in values} == {"not_assessed"}
