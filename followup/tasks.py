@@ -11,11 +11,14 @@ import datetime as dt
 from typing import Any
 
 from celery import shared_task
+from django.db import OperationalError
 
 from followup import notifications, services
 
-_MAIL_RETRY: dict[str, Any] = {
-    "autoretry_for": notifications.MAIL_ERRORS,
+# A delivery that failed (the mail server, or the database: SQLite "database is locked"
+# under `make run`, a dropped connection) rolled back and is tried again, never dropped.
+_DELIVERY_RETRY: dict[str, Any] = {
+    "autoretry_for": (*notifications.MAIL_ERRORS, OperationalError),
     "retry_backoff": True,  # 1, 2, 4, 8 ... seconds (with jitter), at most 10 minutes
     "retry_backoff_max": 600,
     "retry_jitter": True,
@@ -36,13 +39,23 @@ def sweep(now: str | None = None) -> dict[str, Any]:
     }
 
 
-@shared_task(name="followup.deliver_reminders", acks_late=True, time_limit=120, soft_time_limit=100)
+@shared_task(
+    name="followup.deliver_reminders",
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+    **_DELIVERY_RETRY,
+)
 def deliver_reminders(reminder_ids: list[int]) -> int:
     return notifications.reminders_deliver(ids=reminder_ids)
 
 
 @shared_task(
-    name="followup.deliver_digest", acks_late=True, time_limit=60, soft_time_limit=45, **_MAIL_RETRY
+    name="followup.deliver_digest",
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=45,
+    **_DELIVERY_RETRY,
 )
 def deliver_digest(digest_id: int) -> str:
     return notifications.digest_deliver(digest_id=digest_id)
@@ -53,7 +66,7 @@ def deliver_digest(digest_id: int) -> str:
     acks_late=True,
     time_limit=60,
     soft_time_limit=45,
-    **_MAIL_RETRY,
+    **_DELIVERY_RETRY,
 )
 def deliver_escalation_notice(notice_id: int) -> str:
     return notifications.escalation_notice_deliver(notice_id=notice_id)

@@ -86,6 +86,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The zero-setup database of `make run` lacks two PostgreSQL features some indexes use
     # (covering columns, NULLS NOT DISTINCT); tests and production run on PostgreSQL.
     SILENCED_SYSTEM_CHECKS = ["models.W040", "models.W047"]
+    # The web process, the Celery worker and beat write to one file at once. WAL lets readers
+    # and one writer work together; IMMEDIATE transactions take the write lock when they
+    # begin, so a transaction never fails upgrading a read lock ("database is locked"); the
+    # busy timeout makes a writer wait for the lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
