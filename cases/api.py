@@ -52,7 +52,18 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
-        fields = ["id", "identifier", "name", "date_of_birth", "sex"]
+        fields = [
+            "id",
+            "identifier",
+            "name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "email",
+            "preferred_contact",
+            "address",
+            "general_practitioner",
+        ]
 
     def validate_identifier(self, value: str) -> str:
         user = self.context["request"].user

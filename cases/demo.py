@@ -71,6 +71,8 @@ SYNTHETIC_PREFIX = "9"  # synthetic hospital numbers are "9" + 7 digits: 9000000
 class DemoCentre:
     code: str
     name: str
+    address: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,18 @@ class DemoUser:
     last_name: str
 
 
-CENTRE_A = DemoCentre("centre-a", "Centre A — University Hospital")
-CENTRE_B = DemoCentre("centre-b", "Centre B — City Hospital")
+CENTRE_A = DemoCentre(
+    "centre-a",
+    "Centre A — University Hospital",
+    "Venous clinic, building 4\nHospital Road 1\n10117 Berlin",
+    "+49 30 450 00000",
+)
+CENTRE_B = DemoCentre(
+    "centre-b",
+    "Centre B — City Hospital",
+    "Vascular outpatients\nPark Lane 7\n20095 Hamburg",
+    "+49 40 180 00000",
+)
 CENTRES = (CENTRE_A, CENTRE_B)
 
 USERS = (
@@ -751,12 +763,17 @@ def demo_users_create(*, password: str) -> list[Login]:
     """Centres and users of the demo (get-or-create), all with ``password``."""
     centres = {}
     for centre_spec in CENTRES:
-        centre, _ = Centre.objects.get_or_create(
-            code=centre_spec.code, defaults={"name": centre_spec.name}
-        )
-        if centre.name != centre_spec.name:
-            centre.name = centre_spec.name
-            centre.save(update_fields=["name"])
+        wanted = {
+            "name": centre_spec.name,
+            "address": centre_spec.address,
+            "phone": centre_spec.phone,
+        }
+        centre, _ = Centre.objects.get_or_create(code=centre_spec.code, defaults=wanted)
+        changed = [name for name, value in wanted.items() if getattr(centre, name) != value]
+        if changed:
+            for name in changed:
+                setattr(centre, name, wanted[name])
+            centre.save(update_fields=changed)
         centres[centre_spec.code] = centre
     groups = _role_groups()
     # One hash for everyone: the demo password is printed on screen, so a shared salt
@@ -805,6 +822,17 @@ def demo_logins(*, password: str) -> list[Login]:
 # --- hand-written cases --------------------------------------------------------------------
 
 
+def demo_contact(identifier: str) -> dict[str, str]:
+    """Invented contact details for a demo patient (a reserved test number range)."""
+    digits = "".join(ch for ch in identifier if ch.isdigit())[-4:].rjust(4, "0")
+    return {
+        "phone": f"+49 30 5550 {digits}",
+        "address": f"Demo Street {int(digits) % 90 + 1}\n10115 Berlin",
+        "preferred_contact": "phone",
+        "general_practitioner": "Dr Demo, Family Practice, +49 30 5550 0000",
+    }
+
+
 def demo_cases_create(*, today: dt.date | None = None) -> int:
     """Create the hand-written demo cases that do not exist yet; returns how many were new.
 
@@ -818,7 +846,9 @@ def demo_cases_create(*, today: dt.date | None = None) -> int:
     for spec in DEMO_CASES:
         centre = centres[spec.centre]
         with transaction.atomic():
-            patient = services.patient_get_or_create(centre=centre, data=dict(spec.patient))
+            patient = services.patient_get_or_create(
+                centre=centre, data={**demo_contact(spec.patient["identifier"]), **spec.patient}
+            )
             if patient.cases.exists():
                 continue
             case_date = today - dt.timedelta(days=spec.days_ago)

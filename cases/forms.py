@@ -40,8 +40,22 @@ class PatientForm(EmptyChoiceLabelsMixin, forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["identifier", "name", "date_of_birth", "sex"]
-        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        fields = [
+            "identifier",
+            "name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "email",
+            "preferred_contact",
+            "address",
+            "general_practitioner",
+        ]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "address": forms.Textarea(attrs={"rows": 3}),
+        }
 
 
 # (key, title, fields, entity group or None for every entity)

@@ -134,6 +134,12 @@ class ImagingMethod(models.TextChoices):
     MR = "mr", _("MR venography")
 
 
+class ContactRoute(models.TextChoices):
+    PHONE = "phone", _("Telephone")
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("E-mail")
+
+
 class Patient(models.Model):
     centre = models.ForeignKey(
         Centre, on_delete=models.PROTECT, related_name="patients", verbose_name=_("centre")
@@ -146,6 +152,21 @@ class Patient(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     date_of_birth = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
+    # How the follow-up nurses reach the patient (invitation letters, calls).
+    phone = models.CharField(_("telephone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.TextField(
+        _("postal address"), blank=True, help_text=_("As it goes on the envelope.")
+    )
+    preferred_contact = models.CharField(
+        _("preferred contact"), max_length=8, choices=ContactRoute.choices, blank=True
+    )
+    general_practitioner = models.CharField(
+        _("general practitioner"),
+        max_length=300,
+        blank=True,
+        help_text=_("Name, practice and telephone."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

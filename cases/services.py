@@ -20,12 +20,23 @@ from cases.plausibility import case_plausibility_errors
 from guidelines.selectors import overall_evaluate
 from venousapp.accounts.models import Centre, User
 
+# Patient fields a new case for a known patient may bring up to date (nothing typed is lost).
+_PATIENT_UPDATABLE = (
+    "name",
+    "phone",
+    "email",
+    "preferred_contact",
+    "address",
+    "general_practitioner",
+)
+
 
 def patient_get_or_create(*, centre: Centre, data: dict[str, Any]) -> Patient:
     """The centre's patient with this identifier, created when new.
 
-    An existing identifier with a different date of birth is refused: it is either a typo
-    or two people under one number, and both must be resolved by a person.
+    An existing identifier with a different date of birth or sex is refused: it is either a
+    typo or two people under one number, and both must be resolved by a person. Name and
+    contact details typed for a known patient update the record (with history).
     """
     patient = Patient.objects.filter(centre=centre, identifier=data["identifier"]).first()
     if patient is None:
@@ -33,17 +44,19 @@ def patient_get_or_create(*, centre: Centre, data: dict[str, Any]) -> Patient:
         patient.full_clean()
         patient.save()
         return patient
-    if patient.date_of_birth != data["date_of_birth"]:
-        raise ValidationError(
-            {
-                "date_of_birth": _(
-                    "Patient %(identifier)s is already registered with another date of birth; "
-                    "check the identifier or the date."
-                )
-                % {"identifier": patient.identifier}
-            }
-        )
-    return patient
+    for name, label in (("date_of_birth", _("date of birth")), ("sex", _("sex"))):
+        if name in data and getattr(patient, name) != data[name]:
+            raise ValidationError(
+                {
+                    name: _(
+                        "Patient %(identifier)s is already registered with another %(what)s; "
+                        "check the identifier or the %(what)s."
+                    )
+                    % {"identifier": patient.identifier, "what": label}
+                }
+            )
+    changes = {name: data[name] for name in _PATIENT_UPDATABLE if data.get(name) not in (None, "")}
+    return patient_update(patient=patient, data=changes) if changes else patient
 
 
 def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:

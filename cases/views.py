@@ -74,12 +74,7 @@ def _patient_initial(request: HttpRequest) -> dict[str, Any]:
     patient = selectors.patient_list(user=request.user).filter(pk=patient_id).first()  # type: ignore[arg-type]
     if patient is None:
         return {}
-    return {
-        "identifier": patient.identifier,
-        "name": patient.name,
-        "date_of_birth": patient.date_of_birth,
-        "sex": patient.sex,
-    }
+    return {name: getattr(patient, name) for name in PatientForm.Meta.fields}
 
 
 def case_create(request: HttpRequest) -> HttpResponse:
@@ -133,10 +128,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         instance=Patient(
             pk=case.patient.pk,
             centre=case.patient.centre,
-            identifier=case.patient.identifier,
-            name=case.patient.name,
-            date_of_birth=case.patient.date_of_birth,
-            sex=case.patient.sex,
+            **{name: getattr(case.patient, name) for name in PatientForm.Meta.fields},
         ),
     )
     case_form = CaseForm(request.POST or None, instance=case, patient_form=patient_form)

@@ -167,6 +167,8 @@ _ROW_FIELDS = (
     "schedule__case__patient__id",
     "schedule__case__patient__identifier",
     "schedule__case__patient__name",
+    "schedule__case__patient__phone",
+    "schedule__case__patient__preferred_contact",
     "last_contact__id",
     "last_contact__method",
     "last_contact__outcome",

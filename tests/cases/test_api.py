@@ -327,7 +327,17 @@ def test_api_case_list_filters_by_lesion_entity(api, case_a, patient_a, clinicia
 
 
 def test_api_patient_create_and_update(api, clinician):
-    body = {"identifier": "A-3003", "name": "", "date_of_birth": "1990-01-31", "sex": "other"}
+    body = {
+        "identifier": "A-3003",
+        "name": "",
+        "date_of_birth": "1990-01-31",
+        "sex": "other",
+        "phone": "+49 30 1234567",
+        "email": "kim@example.org",
+        "preferred_contact": "phone",
+        "address": "Hauptstr. 1\n10115 Berlin",
+        "general_practitioner": "Dr Meyer, Praxis am Markt, 030 765432",
+    }
     response = api("post", PATIENTS, body)
     assert response.status_code == 201
     patient = Patient.objects.get(identifier="A-3003")

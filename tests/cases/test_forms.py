@@ -292,7 +292,7 @@ def test_case_create_existing_identifier_with_other_birth_date_is_a_date_of_birt
     assert response.status_code == 200
     message = (
         "Patient A-1001 is already registered with another date of birth; "
-        "check the identifier or the date."
+        "check the identifier or the date of birth."
     )
     assert errors_of(response) == {"patient-date_of_birth": [message]}
     assert escape(message) in response.content.decode()

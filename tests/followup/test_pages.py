@@ -171,6 +171,23 @@ def test_invitation_letter_is_an_a4_pdf_with_the_window(client_for, visit, tmp_p
     assert later.earliest_on.strftime("%-d %B %Y") in text
 
 
+def test_invitation_letter_has_the_address_block_and_the_clinic_phone(client_for, visit, tmp_path):
+    centre = visit.schedule.centre
+    centre.address = "Klinikum Mitte, Gefäßzentrum\nRingstraße 1, 10117 Berlin"
+    centre.phone = "+49 30 450 0000"
+    centre.save()
+    patient = visit.schedule.case.patient
+    patient.name = "Erika Mustermann"
+    patient.address = "Lindenweg 4\n12345 Musterstadt"
+    patient.save()
+    text, _ = letter_text(client_for("nurse"), visit, tmp_path / "letter.pdf")
+    flat = " ".join(text.split())
+    assert "Lindenweg 4" in text
+    assert "12345 Musterstadt" in text
+    assert "Please call our clinic on +49 30 450 0000" in flat
+    assert "Ringstraße 1, 10117 Berlin" in flat
+
+
 def raise_escalation(visit: Visit, nurse: Any) -> Escalation:
     services.visit_result_record(
         visit=visit,

@@ -149,6 +149,9 @@ def test_worklist_row_shows_patient_procedure_visit_window_and_last_contact(
     schedule, client_for, nurse
 ):
     visit = schedule.visits.get(label="3 months")
+    patient = schedule.case.patient
+    patient.phone, patient.preferred_contact = "+49 30 555 0303", "phone"
+    patient.save()
     services.contact_attempt_log(
         visit=visit, user=nurse, now=NOW, data={"method": "phone", "outcome": "no_answer"}
     )
@@ -162,6 +165,8 @@ def test_worklist_row_shows_patient_procedure_visit_window_and_last_contact(
     assert "3 months" in html
     assert f"{visit.earliest_on:%Y-%m-%d} – {visit.latest_on:%Y-%m-%d}" in html
     assert "Phone call: No answer" in html
+    assert 'href="tel:+49305550303"' in html
+    assert "+49 30 555 0303" in html
 
 
 def test_worklist_filters_by_entity_and_date(make_procedure, centre_a):

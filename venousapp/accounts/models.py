@@ -15,6 +15,9 @@ class Centre(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
+    # Printed on invitation letters: where the visit takes place and whom to call.
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("telephone"), max_length=40, blank=True)
     history = HistoricalRecords()
 
     class Meta:
