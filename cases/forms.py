@@ -332,7 +332,7 @@ FindingFormSet = inlineformset_factory(
 
 
 class CaseFilterForm(forms.Form):
-    q = forms.CharField(label=_("Patient identifier"), required=False)
+    q = forms.CharField(label=_("Find"), required=False)
     entity = forms.ChoiceField(label=_("Lesion entity"), required=False)
     status = forms.ChoiceField(
         label=_("Overall status"),

@@ -1,5 +1,7 @@
 """Reads for patients and cases, always scoped to the reader's centre."""
 
+from collections.abc import Sequence
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from cases.models import Case, Patient, SegmentFinding
@@ -11,8 +13,34 @@ def patient_list(*, user: User) -> QuerySet[Patient]:
     return Patient.objects.filter(centre_id=user.centre_id)
 
 
-def case_list(*, user: User, query: str = "", entity: str = "", status: str = "") -> QuerySet[Case]:
-    """Cases of the user's centre, newest first, with what the list page shows.
+# The case list's sortable columns (venousapp.listing).
+CASE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "case": ("id",),
+    "patient": ("patient__identifier", "id"),
+    "date": ("case_date", "id"),
+    "entity": ("lesion_entity", "case_date", "id"),
+    "status": ("overall_status", "case_date", "id"),
+}
+CASE_DEFAULT_SORT = "-date"
+
+
+def patient_match(query: str, prefix: str = "patient__") -> Q:
+    """Patients found by what a person types: the start of the hospital identifier, or part
+    of the name (any case)."""
+    text = query.strip()
+    return Q(**{f"{prefix}identifier__istartswith": text}) | Q(**{f"{prefix}name__icontains": text})
+
+
+def case_list(
+    *,
+    user: User,
+    query: str = "",
+    entity: str = "",
+    status: str = "",
+    order_by: Sequence[str] = ("-case_date", "-id"),
+) -> QuerySet[Case]:
+    """Cases of the user's centre, newest first (or ``order_by``), with what the list page
+    shows. ``query`` finds a case by patient identifier, patient name or case number.
 
     ``status`` filters on the stored overall status, which lags a publish until the
     re-evaluation has reached the case."""
@@ -20,10 +48,11 @@ def case_list(*, user: User, query: str = "", entity: str = "", status: str = ""
         Case.objects.filter(patient__centre_id=user.centre_id)
         .select_related("patient", "author")
         .prefetch_related(Prefetch("findings", queryset=SegmentFinding.objects.order_by("id")))
+        .order_by(*order_by)
     )
-    if query:
-        match = Q(patient__identifier__istartswith=query.strip())
-        case_id = object_id(query)
+    if query.strip():
+        match = patient_match(query)
+        case_id = object_id(query.strip().lstrip("#"))
         if case_id is not None:
             match |= Q(pk=case_id)
         cases = cases.filter(match)

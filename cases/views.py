@@ -25,6 +25,7 @@ from cases.history import case_history
 from cases.models import Case, Patient
 from guidelines.selectors import overall_status
 from guidelines.views import recommendations_context
+from venousapp.listing import ordering
 from venousapp.params import object_id
 
 
@@ -35,11 +36,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if filters.is_bound:
         filters.is_valid()  # a bad value is shown on its field; the valid fields still filter
         wanted = filters.cleaned_data
+    sort, order_by = ordering(
+        request.GET.get("sort"), selectors.CASE_COLUMNS, selectors.CASE_DEFAULT_SORT
+    )
     cases = selectors.case_list(
         user=request.user,  # type: ignore[arg-type]
         query=wanted.get("q", ""),
         entity=wanted.get("entity", ""),
         status=wanted.get("status", ""),
+        order_by=order_by,
     )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     # The stored status, unless a publish made it stale and the re-evaluation has not reached
@@ -56,7 +61,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
         )
         for case in page
     ]
-    return render(request, "cases/case_list.html", {"page": page, "rows": rows, "filters": filters})
+    return render(
+        request,
+        "cases/case_list.html",
+        {"page": page, "rows": rows, "filters": filters, "sort": sort},
+    )
 
 
 def _apply_service_errors(exc: ValidationError, *forms: Any) -> None:

@@ -29,6 +29,7 @@ _DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class WorklistFilterForm(forms.Form):
+    q = forms.CharField(label=_("Find"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False)
     entity = forms.ChoiceField(label=_("Follow-up entity"), required=False)
     date_from = forms.DateField(label=_("Target date from"), required=False, widget=_DATE)
@@ -48,7 +49,7 @@ class WorklistFilterForm(forms.Form):
 
     def values(self) -> dict[str, Any]:
         if not self.is_valid():
-            return {"status": "", "entity": "", "date_from": None, "date_to": None}
+            return {"q": "", "status": "", "entity": "", "date_from": None, "date_to": None}
         return dict(self.cleaned_data)
 
 

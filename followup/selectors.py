@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db.models import (
@@ -36,6 +36,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from cases.selectors import patient_match
 from followup import charts, patency, surveillance
 from followup.models import (
     ContactAttempt,
@@ -54,6 +55,7 @@ from followup.models import (
 )
 from planning.models import FollowUpEntity
 from venousapp.accounts.models import User
+from venousapp.params import object_id
 
 WORKLIST_STATUSES = surveillance.OPEN_STATUSES
 
@@ -86,6 +88,15 @@ def status_filter(status: str, today: dt.date) -> Q:
     raise ValueError(f"Unknown worklist status {status!r}.")
 
 
+# The worklist's sortable columns (venousapp.listing); the default is the oldest target first.
+WORKLIST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "window": ("target_on", "id"),
+    "patient": ("schedule__case__patient__identifier", "target_on", "id"),
+    "procedure": ("schedule__start_on", "target_on", "id"),
+}
+WORKLIST_DEFAULT_SORT = "window"
+
+
 def _worklist_base(
     *,
     centre_id: int,
@@ -93,10 +104,17 @@ def _worklist_base(
     entity: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    query: str = "",
 ) -> QuerySet[Visit]:
     visits = Visit.objects.filter(
         centre_id=centre_id, state=VisitState.PLANNED, notice_on__lte=today
     )
+    if query.strip():
+        match = patient_match(query, prefix="schedule__case__patient__")
+        case_id = object_id(query.strip().lstrip("#"))
+        if case_id is not None:
+            match |= Q(schedule__case_id=case_id)
+        visits = visits.filter(match)
     if entity:
         visits = visits.filter(entity=entity)
     if date_from:
@@ -143,14 +161,22 @@ def worklist_ids(
     entity: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    query: str = "",
+    order_by: Sequence[str] = WORKLIST_COLUMNS[WORKLIST_DEFAULT_SORT],
 ) -> QuerySet[Visit, int]:
-    """The ids of ``worklist_due`` in its order (index-only; slice it for a page)."""
+    """The ids of ``worklist_due`` (found by ``query``: patient identifier, name or case
+    number) in the order asked for (index-only for the default; slice it for a page)."""
     visits = _worklist_base(
-        centre_id=centre_id, today=today, entity=entity, date_from=date_from, date_to=date_to
+        centre_id=centre_id,
+        today=today,
+        entity=entity,
+        date_from=date_from,
+        date_to=date_to,
+        query=query,
     )
     if status:
         visits = visits.filter(status_filter(status, today))
-    return visits.order_by("target_on", "id").values_list("id", flat=True)
+    return visits.order_by(*order_by).values_list("id", flat=True)
 
 
 # What a worklist row (page or API) shows; the wide case and procedure rows stay unread.
@@ -195,10 +221,16 @@ def worklist_counts(
     entity: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    query: str = "",
 ) -> dict[str, int]:
     """How many open visits have each worklist status (one aggregate query)."""
     visits = _worklist_base(
-        centre_id=centre_id, today=today, entity=entity, date_from=date_from, date_to=date_to
+        centre_id=centre_id,
+        today=today,
+        entity=entity,
+        date_from=date_from,
+        date_to=date_to,
+        query=query,
     )
     counts = visits.aggregate(
         **{status: Count("id", filter=status_filter(status, today)) for status in WORKLIST_STATUSES}

@@ -48,6 +48,7 @@ from followup.models import (
 from followup.templatetags.followup import bell_invalidate
 from planning.models import FollowUpEntity
 from venousapp.accounts.models import User
+from venousapp.listing import ordering
 from venousapp.params import object_id
 
 PAGE_SIZE = 50
@@ -98,9 +99,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "entity": values["entity"],
         "date_from": values["date_from"],
         "date_to": values["date_to"],
+        "query": values["q"],
     }
+    sort, order_by = ordering(
+        request.GET.get("sort"), selectors.WORKLIST_COLUMNS, selectors.WORKLIST_DEFAULT_SORT
+    )
     counts = selectors.worklist_counts(**scope)
-    ids = selectors.worklist_ids(status=values["status"], **scope)
+    ids = selectors.worklist_ids(status=values["status"], order_by=order_by, **scope)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.worklist_rows(list(page.object_list), today)  # type: ignore[assignment]
     query = request.GET.copy()
@@ -114,6 +119,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "statuses": surveillance.OPEN_STATUSES,
         "current_status": values["status"],
         "query": query.urlencode(),
+        "sort": sort,
     }
     template = "followup/_worklist_table.html" if _is_htmx(request) else "followup/worklist.html"
     return render(request, template, context)

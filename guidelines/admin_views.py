@@ -136,6 +136,18 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         .order_by("pk")
     )
     if filters.is_valid():
+        text = filters.cleaned_data["q"].strip()
+        if text:
+            rules = rules.filter(
+                Q(rule_id__icontains=text)
+                | Exists(
+                    RuleVersion.objects.filter(
+                        rule=OuterRef("pk"),
+                        status=VersionStatus.ACTIVE,
+                        definition__text__icontains=text,
+                    )
+                )
+            )
         if filters.cleaned_data["topic"]:
             rules = rules.filter(topic=filters.cleaned_data["topic"])
         status = filters.cleaned_data["status"]

@@ -62,6 +62,7 @@ class RuleFilterForm(forms.Form):
         ("retired", _("Retired")),
         ("open", _("With a draft or pending version")),
     ]
+    q = forms.CharField(label=_("Find"), required=False, max_length=200)
     topic = forms.ChoiceField(
         label=_("Topic"),
         required=False,

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "venousapp",
     "venousapp.accounts",
     "cases",
     "guidelines",

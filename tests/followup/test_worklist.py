@@ -237,7 +237,15 @@ def count_queries(client: Any, url: str, django_assert_max_num_queries: Any) -> 
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("url", [WORKLIST, f"{WORKLIST}?status=missed&entity=post_thrombotic"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        WORKLIST,
+        f"{WORKLIST}?status=missed&entity=post_thrombotic",
+        f"{WORKLIST}?q=F0&sort=-patient",
+        f"{WORKLIST}?sort=procedure",
+    ],
+)
 def test_worklist_runs_constant_queries_with_10_and_1000_visits(
     make_procedure, client_for, django_assert_max_num_queries, url
 ):

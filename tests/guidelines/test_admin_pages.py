@@ -176,6 +176,25 @@ class TestRuleList:
         assert "provisional" in row
         assert "Export JSON" not in html  # nurses read, they do not administer
 
+    @pytest.mark.parametrize(
+        ("query", "found"),
+        [
+            ("pregnancy-defer", {"PRACTICE-PREGNANCY-DEFER"}),
+            ("lipodermatosclerosis", set()),
+            (
+                "limb-threatening",
+                {"SVSAVF-2012-ETR-04", "ASH-2020-LYSIS", "PRACTICE-PREGNANCY-DEFER"},
+            ),
+        ],
+    )
+    def test_finds_by_id_and_text(self, client_for, query, found):
+        html = (
+            client_for("guideline_admin")
+            .get(reverse("guidelines:rule-list"), {"q": query})
+            .content.decode()
+        )
+        assert set(re.findall(r'<tr id="rule-([^"]+)"', html)) == found
+
     def test_filters_by_topic_and_status(self, client_for, guideline_admin, draft):
         client = client_for("guideline_admin")
         html = client.get(reverse("guidelines:rule-list"), {"topic": "device"}).content.decode()

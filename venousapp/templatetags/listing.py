@@ -1,0 +1,28 @@
+"""``{% sort_header key label sort %}``: a column header that sorts the list by ``key``
+(ascending first, descending on the second click), keeping the other query parameters and
+going back to page 1; ``aria-sort`` tells screen readers the current order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("_sort_header.html", takes_context=True)
+def sort_header(context: template.Context, key: str, label: str, sort: str) -> dict[str, Any]:
+    request = context["request"]
+    query = request.GET.copy()
+    query.pop("page", None)
+    active = sort.lstrip("-") == key
+    descending = active and sort.startswith("-")
+    query["sort"] = key if (not active or descending) else f"-{key}"
+    return {
+        "label": label,
+        "url": f"?{query.urlencode()}",
+        "aria_sort": ("descending" if descending else "ascending") if active else "none",
+        "active": active,
+        "descending": descending,
+    }
