@@ -60,9 +60,9 @@ DEFAULT_PROTOCOLS: list[dict[str, Any]] = [
         "name": "NIVL stent surveillance",
         "description": (
             "Duplex (± clinical review) before discharge, at 6 weeks, 6 and 12 months; then "
-            "yearly or symptom-driven (brief §8.2, practice consensus [M]). Extended routine "
-            "surveillance of NIVL stents may be low-yield (§8.1), hence yearly visits for "
-            "5 years by default."
+            "yearly or when symptoms return (practice consensus, provisional). Extended routine "
+            "surveillance of NIVL stents finds little, hence yearly visits for 5 years by "
+            "default."
         ),
         "visits": [
             _DISCHARGE,
@@ -78,9 +78,9 @@ DEFAULT_PROTOCOLS: list[dict[str, Any]] = [
         "name": "Acute thrombotic: stent after thrombus removal",
         "description": (
             "Duplex before discharge, at 2 and 6 weeks, 3, 6 and 12 months, then yearly "
-            "(brief §8.2 [M]). Most failures of thrombotic-indication stents occur in the "
-            "first 6 months (§8.1), hence the front-loaded visits; yearly for 5 years by "
-            "default."
+            "(practice consensus, provisional). Most failures of stents placed for thrombotic "
+            "disease occur in the first 6 months, hence the front-loaded visits; yearly for "
+            "5 years by default."
         ),
         "visits": _THROMBOTIC_VISITS,
         "yearly_from_months": 24,
@@ -91,7 +91,7 @@ DEFAULT_PROTOCOLS: list[dict[str, Any]] = [
         "name": "Chronic post-thrombotic stent surveillance",
         "description": (
             "Duplex before discharge, at 2 and 6 weeks, 3, 6 and 12 months, then yearly, "
-            "lifelong (brief §8.2 [M])."
+            "lifelong (practice consensus, provisional)."
         ),
         "visits": _THROMBOTIC_VISITS,
         "yearly_from_months": 24,
@@ -103,7 +103,7 @@ DEFAULT_PROTOCOLS: list[dict[str, Any]] = [
         "description": (
             "As post-thrombotic, plus CT venography at about 12 months (or whenever duplex "
             "is inconclusive); yearly, lifelong. Long-term follow-up matters especially "
-            "after caval reconstruction (brief §8.2 [M], [S])."
+            "after caval reconstruction (practice consensus, provisional)."
         ),
         "visits": [
             *_THROMBOTIC_VISITS,

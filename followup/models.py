@@ -46,9 +46,9 @@ class OffsetUnit(models.TextChoices):
 
 
 class Evidence(models.TextChoices):
-    VERIFIED = "V", _("[V] verified against the source")
-    SEED = "S", _("[S] from the seed documents")
-    MEMORY = "M", _("[M] practice consensus, provisional")
+    VERIFIED = "V", _("Verified against the published source")
+    SEED = "S", _("From the reference lecture or article")
+    MEMORY = "M", _("Practice consensus, provisional")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -507,8 +507,7 @@ class Benchmark:
 
 
 RAZAVI_2015_SOURCE = (
-    "Razavi et al., Circ Cardiovasc Interv 2015 (PMID 26438686), meta-analysis, "
-    "1-year patency (brief §7.1 [V])"
+    "Razavi et al., Circ Cardiovasc Interv 2015 (PMID 26438686), meta-analysis, 1-year patency"
 )
 # Brief §7.1. The paper's "chronic post-thrombotic" group is our post_thrombotic entity. It
 # reports no primary-assisted patency and has no group for IVC reconstruction: those have no

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guidelines import selectors, services
+from guidelines import vocabulary as V
 from guidelines.display import definition_diff, definition_view, editor_vocabulary
 from guidelines.forms import (
     DraftCreateForm,
@@ -167,6 +168,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
                 "rule": rule,
                 "active": active,
                 "text": active.definition.get("text", "") if active else "",
+                "topic": V.TOPICS.get(rule.topic, rule.topic),
                 "provisional": bool(active and active.verification != "verified"),
             }
         )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from guidelines import vocabulary as V
+from guidelines.presentation import field_label
 
 OP_LABELS = {
     "is_true": "is true",
@@ -38,6 +39,7 @@ VALUE_LABELS = {
     "insufficient_data": "Insufficient data",
 }
 ORIGIN_LABELS = {"fact": "Case facts", "derived": "Derived values", "outcome": "Rule outcomes"}
+NORMALISED_LABELS = {"strong": "strong", "weak": "weak", "not_graded": "not graded"}
 
 
 def input_label(name: str) -> str:
@@ -53,11 +55,12 @@ def input_label(name: str) -> str:
 
 
 def _value_text(value: Any) -> str:
+    """A value as words: coded values (acute_thrombotic) with spaces."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return ", ".join(_value_text(item) for item in value)
-    return str(value)
+    return str(value).replace("_", " ")
 
 
 def describe_expr(expr: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -99,7 +102,7 @@ def definition_view(definition: Mapping[str, Any]) -> dict[str, Any]:
         {
             "id": c.get("id"),
             "label": c.get("label"),
-            "field": c.get("field"),
+            "field": field_label(c["field"]) if c.get("field") else None,
             "test": describe_expr(c.get("test")),
         }
         for c in definition.get("criteria") or []
@@ -110,7 +113,7 @@ def definition_view(definition: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(switch, Mapping):
         switch_view = {
             "label": switch.get("label") or switch.get("id"),
-            "field": switch.get("field"),
+            "field": field_label(switch["field"]) if switch.get("field") else None,
             "test": describe_expr(switch.get("test")),
             "outcomes": [
                 (result, VALUE_LABELS.get(str(switch.get(result)), switch.get(result)))
@@ -126,9 +129,13 @@ def definition_view(definition: Mapping[str, Any]) -> dict[str, Any]:
         "positive": VALUE_LABELS.get(str(definition.get("positive")), definition.get("positive")),
         "failure": VALUE_LABELS.get(str(definition.get("failure")), definition.get("failure")),
         "strength": strength_text(definition.get("strength")),
-        "normalised": (definition.get("strength") or {}).get("normalised"),
+        "normalised": NORMALISED_LABELS.get(
+            str((definition.get("strength") or {}).get("normalised")),
+            (definition.get("strength") or {}).get("normalised"),
+        ),
         "number": definition.get("recommendation_number"),
         "notes": definition.get("notes", ""),
+        "maintainer_notes": definition.get("maintainer_notes", ""),
         "brief_ref": definition.get("brief_ref"),
         "verification": definition.get("verification"),
         "provisional": definition.get("verification") != "verified",

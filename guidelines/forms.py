@@ -106,6 +106,7 @@ _FIELD_BY_PATH = {
     "source": "source",
     "verification": "verification",
     "notes": "notes",
+    "maintainer_notes": "maintainer_notes",
     "brief_ref": "brief_ref",
     "topic": "topic",
     "strength.system": "strength_system",
@@ -169,11 +170,23 @@ class RuleVersionForm(forms.Form):
             ("provisional", _("Provisional (not verified)")),
         ],
     )
-    brief_ref = forms.CharField(label=_("Brief reference"), required=False, max_length=100)
     notes = forms.CharField(
-        label=_("Notes (choices made where the guideline is silent)"),
+        label=_("Notes for clinicians"),
         required=False,
+        help_text=_("Shown to everyone who reads the rule: plain clinical language."),
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    maintainer_notes = forms.CharField(
+        label=_("Maintainer notes"),
+        required=False,
+        help_text=_("Shown to guideline admins only: how the source was read into the logic."),
+        widget=forms.Textarea(attrs={"rows": 4, "data-maintainer": ""}),
+    )
+    brief_ref = forms.CharField(
+        label=_("Maintainer reference"),
+        required=False,
+        max_length=100,
+        help_text=_("Where the rule is described in the project's clinical reference."),
     )
     logic = JSONTextField(
         label=_("Logic (JSON)"),
@@ -183,7 +196,13 @@ class RuleVersionForm(forms.Form):
             "switch, or only a positive value."
         ),
         widget=forms.Textarea(
-            attrs={"rows": 24, "spellcheck": "false", "class": "json-input", "data-rule-editor": ""}
+            attrs={
+                "rows": 24,
+                "spellcheck": "false",
+                "class": "json-input",
+                "data-rule-editor": "",
+                "data-code": "",
+            }
         ),
     )
     change_note = forms.CharField(
@@ -221,6 +240,7 @@ class RuleVersionForm(forms.Form):
             "verification": d.get("verification"),
             "brief_ref": d.get("brief_ref") or "",
             "notes": d.get("notes", ""),
+            "maintainer_notes": d.get("maintainer_notes", ""),
             "logic": json.dumps(logic, indent=2, ensure_ascii=False),
             "change_note": version.change_note,
         }
@@ -255,6 +275,7 @@ class RuleVersionForm(forms.Form):
             verification=data["verification"],
             brief_ref=data["brief_ref"] or None,
             notes=data["notes"],
+            maintainer_notes=data["maintainer_notes"],
         )
         if self.scored:
             definition.update(data["logic"])
@@ -278,8 +299,13 @@ class TestCaseForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     facts = JSONTextField(
         label=_("Facts (JSON)"),
-        help_text=_('Case facts with the brief\'s field names, e.g. {"lesion_entity": "nivl"}.'),
-        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "json-input"}),
+        help_text=_(
+            "Case facts as a JSON object, with the field names the rule engine reads (as in "
+            "the exported rule set)."
+        ),
+        widget=forms.Textarea(
+            attrs={"rows": 8, "spellcheck": "false", "class": "json-input", "data-code": ""}
+        ),
     )
     expected = forms.ChoiceField(
         label=_("Expected value"), choices=[(v, v) for v in EXPECTED_VALUES]

@@ -273,8 +273,9 @@ class RuleDefinition(_Model):
     strength: Strength
     verification: Literal["verified", "provisional"]
     topic: str
-    notes: str = ""
-    brief_ref: str | None = None
+    notes: str = ""  # shown to every reader: plain clinical language
+    maintainer_notes: str = ""  # shown to guideline admins only: how the rule was read
+    brief_ref: str | None = None  # maintainers' reference to the clinical brief
     population: Expr | None = None
     criteria: list[Criterion] | None = None
     switch: Switch | None = None

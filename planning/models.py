@@ -55,9 +55,9 @@ PLANNER_USE_KIND = {
 class Evidence(models.TextChoices):
     """Verification tag of the source fact (brief §0.1)."""
 
-    VERIFIED = "V", _("[V] verified against the source")
-    SEED = "S", _("[S] from the seed documents")
-    MEMORY = "M", _("[M] provisional, re-verify before release")
+    VERIFIED = "V", _("Verified against the published source")
+    SEED = "S", _("From the reference lecture or article")
+    MEMORY = "M", _("Provisional: not yet verified against a source")
 
 
 class Scenario(models.TextChoices):
@@ -371,14 +371,17 @@ class ProcedurePlan(models.Model):
     heparin_iu_per_kg = models.PositiveSmallIntegerField(
         _("heparin bolus (IU/kg)"),
         validators=[MaxValueValidator(300)],
-        help_text=_("Unfractionated heparin after access; commonly 70–100 IU/kg [M]."),
+        help_text=_(
+            "Unfractionated heparin after access; commonly 70–100 IU/kg (practice value, "
+            "not verified against a source)."
+        ),
     )
     act_target_s = models.PositiveSmallIntegerField(
         _("ACT target (s)"),
         null=True,
         blank=True,
         validators=[MaxValueValidator(600)],
-        help_text=_("Activated clotting time target; not verified in the sources [M]."),
+        help_text=_("Activated clotting time target; a practice value, not verified."),
     )
     antithrombotic_regimen = models.TextField(_("post-procedure antithrombotic regimen"))
     follow_up_entity = models.CharField(

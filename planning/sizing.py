@@ -293,14 +293,14 @@ def target_diameter_mm(
     if reference_mm is None:
         value = float(default_diameter_mm(segment))
         return value, (
-            f"no reference diameter measured: §5.5 default {_mm(value)} mm "
+            f"no reference diameter measured: default {_mm(value)} mm for the segment "
             f"(range {default.min_mm}–{default.max_mm} mm)"
         )
     wanted = reference_mm + oversize_mm
     value = min(max(wanted, default.min_mm), default.max_mm)
     basis = f"{reference} + {_mm(oversize_mm)} mm oversizing"
     if value != wanted:
-        basis += f", kept within the §5.5 range {default.min_mm}–{default.max_mm} mm"
+        basis += f", kept within the usual range {default.min_mm}–{default.max_mm} mm"
     return value, basis
 
 
@@ -530,7 +530,7 @@ def stent_warnings(
             warn(
                 "out_of_range",
                 f"{where}: Ø {_mm(row.diameter_mm)} mm is outside the usual "
-                f"{default.min_mm}–{default.max_mm} mm for this segment (§5.5).",
+                f"{default.min_mm}–{default.max_mm} mm for this segment.",
             )
         if row.device is not None and not row.device.dedicated:
             warn(

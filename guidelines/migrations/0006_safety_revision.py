@@ -25,7 +25,7 @@ TEST_CASES_FILE = APP_DIR / "rule_test_cases.json"
 REASON = "Loaded from the rule files (clinical safety revision, migration 0006)"
 
 
-def _record(apps, model_name, obj, when, kind):
+def _record(apps, model_name, obj, when, kind, reason):
     historical = apps.get_model("guidelines", f"Historical{model_name}")
     model = apps.get_model("guidelines", model_name)
     values = {field.attname: getattr(obj, field.attname) for field in model._meta.concrete_fields}
@@ -33,12 +33,12 @@ def _record(apps, model_name, obj, when, kind):
         **values,
         history_date=when,
         history_type=kind,
-        history_change_reason=REASON,
+        history_change_reason=reason,
         history_user_id=None,
     )
 
 
-def _sources(apps, now):
+def _sources(apps, now, reason):
     from guidelines.schema import validate_sources
 
     GuidelineSource = apps.get_model("guidelines", "GuidelineSource")
@@ -57,18 +57,18 @@ def _sources(apps, now):
         row = rows.get(key)
         if row is None:
             rows[key] = row = GuidelineSource.objects.create(key=key, **values)
-            _record(apps, "GuidelineSource", row, now, "+")
+            _record(apps, "GuidelineSource", row, now, "+", reason)
             changed = True
         elif any(getattr(row, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(row, name, value)
             row.save()
-            _record(apps, "GuidelineSource", row, now, "~")
+            _record(apps, "GuidelineSource", row, now, "~", reason)
             changed = True
     return rows, changed
 
 
-def _add_test_cases(apps, version, cases, now):
+def _add_test_cases(apps, version, cases, now, reason):
     RuleTestCase = apps.get_model("guidelines", "RuleTestCase")
     have = set(RuleTestCase.objects.filter(rule_version=version).values_list("name", flat=True))
     for case in cases:
@@ -79,10 +79,15 @@ def _add_test_cases(apps, version, cases, now):
                 facts=case["facts"],
                 expected=case["expected"],
             )
-            _record(apps, "RuleTestCase", row, now, "+")
+            _record(apps, "RuleTestCase", row, now, "+", reason)
 
 
 def load_revision(apps, schema_editor):
+    sync_rule_files(apps, REASON)
+
+
+def sync_rule_files(apps, reason):
+    """What ``manage.py load_guidelines`` does, with the historical models (see above)."""
     from guidelines.schema import validate_definition, validate_ruleset, validate_sources
 
     Rule = apps.get_model("guidelines", "Rule")
@@ -101,7 +106,7 @@ def load_revision(apps, schema_editor):
     validate_ruleset(definitions, sources=validate_sources(raw_sources))
     test_cases = json.loads(TEST_CASES_FILE.read_text(encoding="utf-8"))["rules"]
 
-    sources, changed = _sources(apps, now)
+    sources, changed = _sources(apps, now, reason)
     for raw in definitions:
         definition = validate_definition(raw).model_dump(by_alias=True, exclude_none=True)
         rule_id = definition["id"]
@@ -111,7 +116,7 @@ def load_revision(apps, schema_editor):
             rule = Rule.objects.create(
                 rule_id=rule_id, engine=definition["engine"], topic=definition["topic"]
             )
-            _record(apps, "Rule", rule, now, "+")
+            _record(apps, "Rule", rule, now, "+", reason)
             number = 1
         else:
             loaded = (
@@ -130,12 +135,12 @@ def load_revision(apps, schema_editor):
                 active.status = "superseded"
                 active.effective_to = today
                 active.save()
-                _record(apps, "RuleVersion", active, now, "~")
+                _record(apps, "RuleVersion", active, now, "~", reason)
             if rule.retired_at is not None or rule.topic != definition["topic"]:
                 rule.retired_at = None
                 rule.topic = definition["topic"]
                 rule.save()
-                _record(apps, "Rule", rule, now, "~")
+                _record(apps, "Rule", rule, now, "~", reason)
             number = (
                 RuleVersion.objects.filter(rule=rule).aggregate(n=Max("number"))["n"] or 0
             ) + 1
@@ -147,11 +152,11 @@ def load_revision(apps, schema_editor):
             source=sources[definition["source"]],
             verification=definition["verification"],
             effective_from=today,
-            change_note=REASON,
+            change_note=reason,
             published_at=now,
         )
-        _record(apps, "RuleVersion", version, now, "+")
-        _add_test_cases(apps, version, cases, now)
+        _record(apps, "RuleVersion", version, now, "+", reason)
+        _add_test_cases(apps, version, cases, now, reason)
         changed = True
 
     if changed:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django_celery_beat.models import PeriodicTask
 
 from followup import notifications, selectors, services, tasks
@@ -224,8 +224,8 @@ def test_tasks_are_thin_acks_late_time_limited_and_retry_mail_errors():
     ):
         assert task.acks_late
         assert 0 < task.soft_time_limit < task.time_limit <= 240
-    for task in (tasks.deliver_digest, tasks.deliver_escalation_notice):
-        assert set(task.autoretry_for) == {smtplib.SMTPException, ConnectionError}
+    for task in (tasks.deliver_reminders, tasks.deliver_digest, tasks.deliver_escalation_notice):
+        assert set(task.autoretry_for) == {smtplib.SMTPException, ConnectionError, OperationalError}
         assert task.retry_backoff is True
         assert task.max_retries == 8
 

@@ -79,7 +79,7 @@ def test_seed_equipment_list_is_in_the_catalogue():
         "atlas-pta": "nc_balloon",
         "presto": "manometer",
     }
-    assert "[M]" in Device.objects.get(code="asahi-astato-30").notes
+    assert "Not yet verified" in Device.objects.get(code="asahi-astato-30").notes
     frenches = set(
         DeviceSize.objects.filter(device__code="introducer-sheath").values_list("french", flat=True)
     )
@@ -107,8 +107,9 @@ def test_device_changes_are_versioned_and_devices_retired_not_deleted(guideline_
     assert Device.objects.filter(pk=device.pk).exists()
     assert device not in Device.objects.active()
     assert "venovo" not in {m.name.lower() for m in selectors.stent_catalogue()}
+    # seeded, put into plain language (migration), then the admin's two changes
     history = list(device.history.order_by("history_date"))
-    assert [h.history_type for h in history] == ["+", "~", "~"]
+    assert [h.history_type for h in history] == ["+", "~", "~", "~"]
     assert history[-1].history_user == guideline_admin
     services.device_restore(device=device, user=guideline_admin)
     assert Device.objects.active().filter(pk=device.pk).exists()

@@ -1,0 +1,25 @@
+"""Template filters of the guideline pages: rule values in words, JSON shown as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+
+from guidelines.decisions import value_label
+
+register = template.Library()
+
+
+@register.filter
+def rule_value(value: str | None) -> str:
+    """ "Insufficient data (bleeding risk …)" for insufficient_data:bleeding_risk, "Against"
+    for against; "—" for nothing."""
+    return value_label(value) if value else "—"
+
+
+@register.filter
+def json_pretty(value: Any) -> str:
+    """A stored JSON value as indented JSON (not Python's repr)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
