@@ -27,11 +27,27 @@ def ensure_reference_data(sender: Any = None, apps: Any = None, **kwargs: Any) -
     sweep_schedule_ensure(apps=state)
 
 
+def tell_approvers(
+    sender: Any = None, version: Any = None, submitted_by: Any = None, **kwargs: Any
+) -> None:
+    """guidelines.signals.version_submitted (after commit): notices for the other guideline
+    admins, in the app and by e-mail."""
+    from followup import notifications, tasks
+
+    for notification_id in notifications.approval_requested(
+        version=version, submitted_by=submitted_by
+    ):
+        tasks.deliver_approval_request.delay(notification_id)
+
+
 class FollowupConfig(AppConfig):
     name = "followup"
     verbose_name = "Follow-up"
 
     def ready(self) -> None:
+        from guidelines.signals import version_submitted
+
         post_migrate.connect(
             ensure_reference_data, sender=self, dispatch_uid="followup.ensure_reference_data"
         )
+        version_submitted.connect(tell_approvers, dispatch_uid="followup.tell_approvers")

@@ -848,6 +848,7 @@ class NotificationKind(models.TextChoices):
     OVERDUE = "overdue", _("Visit overdue")
     DIGEST = "digest", _("Daily worklist")
     ESCALATION = "escalation", _("Escalation")
+    APPROVAL = "approval", _("Rule awaiting approval")
 
 
 class Notification(models.Model):
@@ -868,6 +869,8 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("created"))
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Set once the e-mail copy went out (notices that are also e-mailed one by one).
+    mailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -32,6 +32,7 @@ import smtplib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -440,4 +441,65 @@ def escalation_notice_deliver(*, notice_id: int, now: dt.datetime | None = None)
     except MAIL_ERRORS as error:
         _record_failure(EscalationNotice, notice_id, error)
         raise
+    return "sent"
+
+
+# --- rule versions awaiting approval -------------------------------------------------------------
+
+
+def approval_requested(
+    *, version: Any, submitted_by: User, now: dt.datetime | None = None
+) -> list[int]:
+    """An in-app notice for every other guideline admin who may approve the submitted rule
+    version, and an e-mail each (a Celery task); returns the notices' ids."""
+    now = now or timezone.now()
+    approvers = (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(groups__permissions__codename="approve_ruleversion")
+            | Q(user_permissions__codename="approve_ruleversion")
+        )
+        .exclude(pk=submitted_by.pk)
+        .distinct()
+    )
+    url = reverse("guidelines:version", args=[version.rule.rule_id, version.number])
+    title = f"{version.rule.rule_id} v{version.number} awaits your approval"
+    body = version.change_note or ""
+    notices = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=approver,
+                kind=NotificationKind.APPROVAL,
+                title=title,
+                body=body,
+                url=url,
+                created_at=now,
+            )
+            for approver in approvers
+        ]
+    )
+    return [notice.pk for notice in notices]
+
+
+def approval_request_mail(*, notification_id: int, now: dt.datetime | None = None) -> str:
+    """The e-mail copy of one approval notice, sent once (the row is claimed and marked)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notice = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=notification_id, kind=NotificationKind.APPROVAL, mailed_at__isnull=True)
+            .first()
+        )
+        if notice is None:
+            return "nothing to do"
+        if notice.recipient.email:
+            _send_mail(
+                notice.title,
+                "approval_request",
+                {"notice": notice, "url": absolute_url(notice.url)},
+                [notice.recipient.email],
+            )
+        notice.mailed_at = now
+        notice.save(update_fields=["mailed_at"])
     return "sent"

@@ -76,3 +76,14 @@ def deliver_escalation_notice(notice_id: int) -> str:
 def patency_report(report_id: int) -> bool:
     """Compute one queued patency report; a redelivered message finds it claimed and stops."""
     return services.patency_report_run(report_id=report_id)
+
+
+@shared_task(
+    name="followup.deliver_approval_request",
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=45,
+    **_DELIVERY_RETRY,
+)
+def deliver_approval_request(notification_id: int) -> str:
+    return notifications.approval_request_mail(notification_id=notification_id)

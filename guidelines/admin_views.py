@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from guidelines import selectors, services
 from guidelines import vocabulary as V
-from guidelines.display import definition_diff, definition_view, editor_vocabulary
+from guidelines.display import definition_comparison, definition_view, editor_vocabulary
 from guidelines.forms import (
     DraftCreateForm,
     ImportForm,
@@ -172,6 +172,16 @@ def rule_list(request: HttpRequest) -> HttpResponse:
                 "provisional": bool(active and active.verification != "verified"),
             }
         )
+    awaiting = (
+        list(
+            RuleVersion.objects.filter(status=VersionStatus.PENDING)
+            .exclude(author_id=request.user.pk)
+            .select_related("rule", "author")
+            .order_by("submitted_at", "pk")
+        )
+        if request.user.has_perm("guidelines.approve_ruleversion")
+        else []
+    )
     return render(
         request,
         "guidelines/admin/rule_list.html",
@@ -179,6 +189,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "filters": filters,
             "stored": _stored_evaluations(request),
+            "awaiting": awaiting,
         },
     )
 
@@ -243,14 +254,9 @@ def version_detail(request: HttpRequest, rule_id: str, number: int) -> HttpRespo
             "rule": version.rule,
             "view": definition_view(version.definition),
             "active": active,
-            "diff": definition_diff(
-                active.definition,
-                version.definition,
-                old_label=f"v{active.number} (active)",
-                new_label=f"v{version.number}",
-            )
+            "comparison": definition_comparison(active.definition, version.definition)
             if active is not None
-            else "",
+            else [],
             "test_cases": list(version.test_cases.all()),
             "actions": _actions(request, version),
             "tab": "definition",

@@ -12,6 +12,7 @@ Shared by the loader, the services, the forms and the API so that "the same defi
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = [
     "TEST_CASES_PATH",
     "check_test_case",
     "json_error_message",
+    "locally_modified",
     "normalise_definition",
 ]
 
@@ -98,3 +100,25 @@ def read_test_cases(path: Path = TEST_CASES_PATH) -> dict[str, list[dict[str, An
     if problems:
         raise RuleSetError(problems)
     return result
+
+
+@functools.cache
+def _shipped() -> dict[str, dict[str, Any]]:
+    """The shipped rule files' definitions by rule id, in the compiled rule set's form."""
+    from guidelines.engine import default_ruleset
+
+    return {definition["id"]: definition for definition in default_ruleset().definitions}
+
+
+def locally_modified(definition: Mapping[str, Any]) -> bool:
+    """Whether a rule definition differs from the shipped rule files (edited and published
+    at this site, or a rule the files do not have)."""
+    shipped = _shipped().get(str(definition.get("id")))
+    if shipped is None:
+        return True
+    if definition == shipped:
+        return False
+    try:
+        return validate_definition(definition).model_dump(by_alias=True) != shipped
+    except RuleSetError:
+        return True

@@ -7,8 +7,6 @@ Pure Python over ``guidelines/vocabulary.py``: readable sentences for expression
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -144,19 +142,6 @@ def definition_view(definition: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def definition_diff(
-    old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str, new_label: str
-) -> str:
-    """A unified diff of two definitions as indented JSON (what an approver reviews)."""
-
-    def lines(definition: Mapping[str, Any]) -> list[str]:
-        return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-
-    return "\n".join(
-        difflib.unified_diff(lines(old), lines(new), old_label, new_label, lineterm="", n=3)
-    )
-
-
 def editor_vocabulary() -> dict[str, Any]:
     """Everything the structured editor offers, from the closed vocabulary."""
     inputs: list[dict[str, Any]] = [
@@ -183,3 +168,54 @@ def editor_vocabulary() -> dict[str, Any]:
             {"value": v, "label": VALUE_LABELS[v]} for v in (*V.RULE_VALUES, V.INSUFFICIENT_DATA)
         ],
     }
+
+
+def expr_text(node: Mapping[str, Any] | None) -> str:
+    """A described expression as one line: "All of (A; any of (B; C))"."""
+    if not node:
+        return "—"
+    if node["kind"] == "leaf":
+        return str(node["text"])
+    inner = "; ".join(expr_text(child) for child in node["children"])
+    return f"{node['text']} ({inner})"
+
+
+def definition_comparison(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Two definitions side by side, aspect by aspect and criterion by criterion, in words
+    (what an approver reads): [{label, old, new, changed}]."""
+    a, b = definition_view(old), definition_view(new)
+    rows: list[tuple[str, str, str]] = [
+        ("Recommendation", a["text"], b["text"]),
+        ("Population (as stated)", a["population_text"], b["population_text"]),
+        ("Population (logic)", expr_text(a["population"]), expr_text(b["population"])),
+        ("Strength", a["strength"], b["strength"]),
+        ("Verification", str(a["verification"]), str(b["verification"])),
+        ("Topic", str(a["topic"]), str(b["topic"])),
+    ]
+    for index in range(max(len(a["criteria"]), len(b["criteria"]))):
+        left = a["criteria"][index] if index < len(a["criteria"]) else None
+        right = b["criteria"][index] if index < len(b["criteria"]) else None
+
+        def criterion(c: Mapping[str, Any] | None) -> str:
+            return f"{c['label']}: {expr_text(c['test'])}" if c else "—"
+
+        rows.append((f"Criterion {index + 1}", criterion(left), criterion(right)))
+    if a["switch"] or b["switch"]:
+
+        def switch(s: Mapping[str, Any] | None) -> str:
+            if not s:
+                return "—"
+            outcomes = ", ".join(f"{result} → {value}" for result, value in s["outcomes"])
+            return f"{s['label']}: {expr_text(s['test'])} ({outcomes})"
+
+        rows.append(("Switch", switch(a["switch"]), switch(b["switch"])))
+    rows += [
+        ("All criteria met", str(a["positive"] or "—"), str(b["positive"] or "—")),
+        ("A criterion not met", str(a["failure"] or "—"), str(b["failure"] or "—")),
+        ("Notes", a["notes"] or "—", b["notes"] or "—"),
+        ("Maintainer notes", a["maintainer_notes"] or "—", b["maintainer_notes"] or "—"),
+    ]
+    return [
+        {"label": label, "old": left, "new": right, "changed": left != right}
+        for label, left, right in rows
+    ]

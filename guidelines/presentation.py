@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import thrombolysis
+from guidelines.definitions import locally_modified
 from guidelines.vocabulary import FACT_FIELDS, OVERALL_STATUSES
 
 OVERALL_LABELS = {
@@ -224,6 +225,7 @@ class Card:
     link_label: str
     provisional: bool
     question: str
+    locally_modified: bool = False
     criteria: list[Criterion] = field(default_factory=list)
     missing_field: str | None = None
     missing_label: str | None = None
@@ -483,6 +485,10 @@ def _card(
         link_label=link_label,
         provisional=definition.get("verification") != "verified",
         question=_question(rule_id, definition),
+        # A signed decision keeps only what a card shows, not enough to compare.
+        locally_modified=not isinstance(catalogue, FrozenCatalogue)
+        and "id" in definition
+        and locally_modified(definition),
         criteria=_criteria(result),
         missing_field=missing or None,
         missing_label=field_label(missing) if missing else None,

@@ -34,7 +34,7 @@ from django.utils import timezone
 from cases.facts import case_facts
 from cases.models import Case
 from cases.services import case_evaluations_store
-from guidelines import impact, vocabulary
+from guidelines import impact, signals, vocabulary
 from guidelines.definitions import EXPECTED_VALUES, normalise_definition
 from guidelines.engine import ENGINE_VERSION, evaluate, evaluate_rule
 from guidelines.models import (
@@ -406,6 +406,14 @@ def rule_version_submit(
         user=user,
         reason="Submitted for approval",
         update_fields=["status", "submitted_at"],
+    )
+    # The other guideline admins are told (the follow-up app's notifications listen); a failure
+    # to tell them must not undo the submission.
+    transaction.on_commit(
+        lambda: signals.version_submitted.send(
+            sender=RuleVersion, version=version, submitted_by=user
+        ),
+        robust=True,
     )
     return version
 

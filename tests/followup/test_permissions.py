@@ -266,10 +266,10 @@ def test_a_refused_write_changes_nothing(client_for, world):
     assert Escalation.objects.get().acknowledged_at is None
 
 
-def test_home_sends_nurses_to_the_worklist_and_others_to_the_cases(client_for, world):
+def test_home_sends_each_role_to_its_work(client_for, world):
     assert client_for("nurse").get("/")["Location"] == "/followup/worklist/"
     assert client_for("clinician").get("/")["Location"] == "/cases/"
-    assert client_for("guideline_admin").get("/")["Location"] == "/cases/"
+    assert client_for("guideline_admin").get("/")["Location"] == "/guidelines/rules/"
 
 
 def request_api(client: Client, endpoint: str, w: dict[str, Any]) -> Any:

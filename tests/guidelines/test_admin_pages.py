@@ -411,8 +411,12 @@ def test_the_version_page_shows_the_changes_against_the_active_version(client_fo
         .content.decode()
     )
     assert 'id="diff-to-active"' in html
-    assert re.search(r"^-\s+&quot;value&quot;: 14$", html, re.M)
-    assert re.search(r"^\+\s+&quot;value&quot;: 21$", html, re.M)
+    # side by side in words, the changed criterion marked
+    row = re.search(r'<tr class="changed"[^>]*><th scope="row">Criterion 1.*?</tr>', html, re.S)
+    assert row is not None
+    assert "Days since symptom onset ≤ 14" in row.group(0)
+    assert "Days since symptom onset ≤ 21" in row.group(0)
+    assert "&quot;value&quot;" not in html.split('id="diff-to-active"')[1].split("</details>")[0]
     same = client_for("guideline_admin").get(reverse("guidelines:version", args=[ETR03, 1]))
     assert 'id="diff-to-active"' not in same.content.decode()
 
