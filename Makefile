@@ -5,30 +5,64 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+VAR := $(CURDIR)/var
+STEP = @printf '\n\033[1mvenousapp: %s\033[0m\n'
 
-.PHONY: run test install lint typecheck bench clean
+.PHONY: run dev test install lint typecheck bench clean
 
 $(STAMP): pyproject.toml
+	$(STEP) "[1/5] Python environment (the first run installs the dependencies: a minute or two)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install --upgrade pip --progress-bar on -q
+	$(PY) -m pip install -e '.[dev]' --progress-bar on -q
 	@touch $(STAMP)
 
 install: $(STAMP)
 
-# Zero-setup demo: SQLite and a filesystem Celery broker under var/ unless DATABASE_URL /
-# REDIS_URL are set. Web on $(PORT), a Celery worker and beat; Ctrl-C stops all three.
-run: export DEBUG ?= true
+# Zero-setup demo as it would run in a clinic: DEBUG off, gunicorn and WhiteNoise, a Celery
+# worker and beat. SQLite and a filesystem Celery broker under var/ unless DATABASE_URL /
+# REDIS_URL are set. Plain HTTP on 127.0.0.1 only. Ctrl-C stops all three.
+run: export DEBUG ?= false
+run: export SECRET_KEY_FILE ?= $(VAR)/secret_key
+run: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
+run: export SECURE_SSL_REDIRECT ?= false
+run: export SESSION_COOKIE_SECURE ?= false
+run: export CSRF_COOKIE_SECURE ?= false
+run: export SECURE_HSTS_SECONDS ?= 0
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+run: export PORT
 run: $(STAMP)
-	$(PY) manage.py migrate --noinput -v0
+	@mkdir -p $(VAR)
+	@test -s $(VAR)/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $(VAR)/secret_key
+	$(STEP) "[2/5] Database (migrations)"
+	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seed_demo --once
+	$(STEP) "[3/5] Demo data (users, cases, plans, follow-up visits, a patency cohort)"
+	$(PY) manage.py seed_demo --once --no-logins
 	$(PY) manage.py seed_patency_demo
-	@echo "venousapp: http://127.0.0.1:$(PORT)/accounts/login/  (health: /healthz)"
+	$(STEP) "[4/5] Starting the web server, the Celery worker and beat on port $(PORT)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(VENV)/bin/celery -A venousapp worker -l WARNING --concurrency=1 --without-gossip --without-mingle & \
 	  $(VENV)/bin/celery -A venousapp beat -l WARNING --pidfile= & \
+	  $(VENV)/bin/gunicorn venousapp.wsgi -b 127.0.0.1:$(PORT) --workers 2 --threads 4 --no-control-socket --log-level warning & \
+	  for _ in $$(seq 60); do \
+	    $(PY) -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$(PORT)/healthz?worker=skip', timeout=2)" 2>/dev/null && break; \
+	    sleep 1; \
+	  done; \
+	  printf '\n\033[1mvenousapp: [5/5] Ready\033[0m\n'; \
+	  $(PY) manage.py seed_demo --logins-only; \
+	  echo "Health: http://127.0.0.1:$(PORT)/healthz · stop with Ctrl-C"; \
+	  wait
+
+# Development: Django's server with the debugger and autoreload (DEBUG on).
+dev: export DEBUG ?= true
+dev: export SITE_URL ?= http://127.0.0.1:$(PORT)
+dev: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --once
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A venousapp worker -l INFO --concurrency=1 --without-gossip --without-mingle & \
+	  $(VENV)/bin/celery -A venousapp beat -l INFO --pidfile= & \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT) & \
 	  wait
 

@@ -55,8 +55,23 @@ class Command(BaseCommand):
             default=demo.CENTRE_A.code,
             help=f"Centre code of the synthetic cases (default {demo.CENTRE_A.code}).",
         )
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="Do not print the demo logins (make run prints them once the app is up).",
+        )
+        parser.add_argument(
+            "--logins-only",
+            action="store_true",
+            help="Only print the demo logins and where to log in; change nothing.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["logins_only"]:
+            if not demo.demo_exists():
+                raise CommandError("There is no demo data yet: run seed_demo first.")
+            self._print_logins(demo.demo_logins(password=demo.demo_password(dict(os.environ))))
+            return
         if options["cases"] < 0 or options["visits"] < 0:
             raise CommandError("--cases and --visits must be zero or more.")
         started = time.perf_counter()
@@ -108,7 +123,8 @@ class Command(BaseCommand):
             )
         if result.created:
             self._seed_followup(options)
-        self._print_logins(result.logins)
+        if not options["no_logins"]:
+            self._print_logins(result.logins)
         if not settings.DEBUG and seed_options.password == demo.DEFAULT_PASSWORD:
             self.stderr.write(
                 f"Warning: DEBUG is off and the demo users have the published default "
