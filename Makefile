@@ -30,7 +30,7 @@ run: export SESSION_COOKIE_SECURE ?= false
 run: export CSRF_COOKIE_SECURE ?= false
 run: export SECURE_HSTS_SECONDS ?= 0
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
-run: export PORT
+run: export PORT := $(PORT)
 run: $(STAMP)
 	@mkdir -p $(VAR)
 	@test -s $(VAR)/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $(VAR)/secret_key
