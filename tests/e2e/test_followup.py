@@ -9,6 +9,7 @@ needs no worker (the worker path has its own tests in tests/followup/test_celery
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from cases.scores import VCSS_ITEMS
 from followup import notifications, services
 from followup.models import Escalation, Visit
 from planning import services as planning_services
@@ -129,3 +131,56 @@ def test_nurse_records_an_abnormal_duplex_and_the_clinician_acknowledges(
 
     escalation.refresh_from_db()
     assert escalation.acknowledged_by == clinician
+
+
+def test_nurse_finds_a_patient_by_name_and_sees_the_number_to_call(
+    page: Page, live_server, overdue_visit: Visit
+):
+    patient = overdue_visit.schedule.case.patient
+    patient.name, patient.phone, patient.preferred_contact = (
+        "Greta Lindqvist",
+        "+49 30 555 0404",
+        "phone",
+    )
+    patient.save()
+    log_in(page, live_server.url, "nina")
+    expect(page.get_by_role("heading", name="Follow-up worklist")).to_be_visible()
+    page.get_by_label("Find").fill("lindq")
+    page.get_by_label("Find").press("Enter")
+    rows = page.locator("table.worklist tbody tr[data-visit]")
+    expect(rows.first).to_contain_text("Greta Lindqvist")
+    expect(rows.filter(has_not_text="Greta Lindqvist")).to_have_count(0)
+    call = rows.first.get_by_role("link", name="+49 30 555 0404")
+    expect(call).to_have_attribute("href", "tel:+49305550404")
+    page.get_by_label("Find").fill("nobody-called-this")
+    page.get_by_label("Find").press("Enter")
+    expect(page.locator("table.worklist tbody tr[data-visit]")).to_have_count(0)
+
+
+def test_clinician_reaches_schedule_next_visit_escalation_and_trend_from_the_case(
+    page: Page, live_server, overdue_visit: Visit, nurse
+):
+    services.visit_result_record(
+        visit=overdue_visit,
+        user=nurse,
+        data={
+            "performed_on": overdue_visit.target_on,
+            **{f"vcss_{item.key}": 1 for item in VCSS_ITEMS},
+        },
+        segments=[{"segment": "CIV", "side": "left", "patency": "occluded"}],
+    )
+    schedule = overdue_visit.schedule
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/cases/{schedule.case_id}/")
+    panel = page.locator("#followup-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator(".fu-trend").first).to_be_visible()
+    expect(panel.locator("[id^='case-escalation-']")).to_contain_text("awaiting acknowledgement")
+    panel.locator(".next-visit a").click()
+    expect(page.locator("#visit-status")).to_be_visible()
+    page.go_back()
+    panel.get_by_role("link", name=re.compile("Duplex schedule from")).click()
+    expect(page).to_have_url(re.compile(rf"/followup/schedules/{schedule.pk}/$"))
+    page.go_back()
+    panel.locator("[id^='case-escalation-'] a").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Escalation")

@@ -12,6 +12,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases.scores import VCSS_ITEMS
 from followup import services
 from followup.models import Escalation, Protocol, Schedule
 from tests.cases.browser import form_data
@@ -33,7 +34,7 @@ def story(make_procedure, nurse):
         visit=first,
         user=nurse,
         now=NOW,
-        data={"performed_on": first.target_on, "vcss_pain": 2},
+        data={"performed_on": first.target_on, **{f"vcss_{i.key}": 1 for i in VCSS_ITEMS}},
         segments=[
             {"segment": "CIV", "side": "left", "patency": "occluded"},
             {"segment": "EIV", "side": "left", "patency": "patent"},
@@ -55,7 +56,7 @@ def test_the_case_page_links_records_schedule_next_visit_escalation_and_trend(cl
     assert upcoming.target_on.strftime("%Y-%m-%d") in html
     escalation = Escalation.objects.get(case=record.case)
     assert f'id="case-escalation-{escalation.pk}"' in html
-    assert "fu-trend" in html
+    assert '<figure class="fu-trend"' in html
 
 
 @time_machine.travel(NOW, tick=False)
