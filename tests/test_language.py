@@ -156,11 +156,14 @@ def demo_world(monkeypatch):
     call_command("seed_patency_demo", stdout=StringIO(), stderr=StringIO())
 
 
-@pytest.mark.parametrize("username", ["clinician", "nurse", "guideline_admin", "clinician_b"])
+@pytest.mark.parametrize(
+    "username", ["clinician", "nurse", "guideline_admin", "clinician_b", "anonymous"]
+)
 def test_no_page_shows_reference_notation_or_raw_codes(demo_world, client, username, tmp_path):
     from venousapp.accounts.models import User
 
-    client.force_login(User.objects.get(username=username))
+    if username != "anonymous":
+        client.force_login(User.objects.get(username=username))
     problems = walk(client, tmp_path)
     report = "\n".join(f"{page}\n  " + "\n  ".join(found[:5]) for page, found in problems.items())
     assert not problems, f"{len(problems)} page(s) with jargon:\n{report}"

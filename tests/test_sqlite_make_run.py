@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,95 @@ def test_concurrent_writers_never_see_database_is_locked(make_run_database):
     for output in outputs:
         assert "database is locked" not in output
         assert "failures=0" in output, output[-2000:]
+
+
+ESCALATE = """
+import django; django.setup()
+from followup import services
+from followup.models import Visit
+from venousapp.accounts.models import User
+visits = Visit.objects.filter(state="planned", kind="duplex", schedule__procedure__isnull=False)
+visit = visits.order_by("target_on").first()
+stented = services.stented_segments(visit.schedule.procedure)
+result = services.visit_result_record(
+    visit=visit,
+    user=User.objects.get(username="nurse"),
+    data={"performed_on": services.centre_today(visit.centre)},
+    segments=[
+        {"segment": s, "side": d, "patency": "occluded" if i == 0 else "patent"}
+        for i, (s, d) in enumerate(stented)
+    ],
+)
+print("escalations", ",".join(str(e.pk) for e in result.escalations.all()))
+"""
+
+LISTED = """
+import django; django.setup()
+from followup.models import Notification
+print("listed", Notification.objects.filter(escalation_id={pk}, kind="escalation").count())
+"""
+
+
+def _python(code: str, env: dict[str, str]) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_worker_and_beat_deliver_an_escalation_notice_while_others_write(
+    make_run_database, tmp_path
+):
+    """The `make run` processes together on SQLite and the filesystem broker: a real Celery
+    worker and beat start (beat writes its schedule), writers keep the database busy, a
+    nurse's occlusion raises an escalation, and its notice is delivered and listed."""
+    env = make_run_database
+    logs = {name: tmp_path / f"{name}.log" for name in ("worker", "beat")}
+    celery = [sys.executable, "-m", "celery", "-A", "venousapp"]
+    commands = {
+        "worker": [*celery, "worker", "-l", "INFO", "--concurrency=1", "--without-gossip"],
+        "beat": [*celery, "beat", "-l", "INFO", "--pidfile=", "-s", str(tmp_path / "beat")],
+    }
+    processes = {
+        name: subprocess.Popen(
+            command,
+            env=env,
+            cwd=settings.BASE_DIR,
+            stdout=logs[name].open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for name, command in commands.items()
+    }
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.sqlite_writer", "100"],
+            env=env,
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        escalations = _python(ESCALATE, env).split()[-1].split(",")
+        assert escalations[0], "the occlusion raised no escalation"
+        deadline = time.monotonic() + 90
+        while True:
+            listed = int(_python(LISTED.format(pk=escalations[0]), env).split()[-1])
+            if listed or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert listed == 1, logs["worker"].read_text()[-3000:]
+        for writer in writers:
+            assert "failures=0" in writer.communicate(timeout=120)[0]
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait(20)
+    for name, log in logs.items():
+        assert "database is locked" not in log.read_text(), f"{name}: {log.read_text()[-2000:]}"
