@@ -26,7 +26,6 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -282,23 +281,20 @@ def schedules_for_case(*, user: User, case_id: int) -> QuerySet[Schedule]:
     )
 
 
-def schedules_with_next_visit(*, user: User, case_id: int) -> QuerySet[Schedule]:
-    """The case's schedules, each with ``planned_visits`` (its open visits, earliest target
-    first): two queries whatever the number of visits."""
-    return (
+def schedules_with_next_visit(*, user: User, case_id: int) -> list[tuple[Schedule, Visit | None]]:
+    """The case's schedules, newest first, each with its next planned visit (earliest
+    target): two queries whatever the number of visits."""
+    schedules = list(
         schedules_for_case(user=user, case_id=case_id)
         .select_related("centre")
-        .prefetch_related(
-            Prefetch(
-                "visits",
-                queryset=Visit.objects.filter(state=VisitState.PLANNED).order_by(
-                    "target_on", "sequence"
-                ),
-                to_attr="planned_visits",
-            )
-        )
         .order_by("-start_on", "-id")
     )
+    upcoming: dict[int, Visit] = {}
+    for visit in Visit.objects.filter(
+        schedule_id__in=[s.pk for s in schedules], state=VisitState.PLANNED
+    ).order_by("schedule_id", "target_on", "sequence"):
+        upcoming.setdefault(visit.schedule_id, visit)
+    return [(schedule, upcoming.get(schedule.pk)) for schedule in schedules]
 
 
 def reinterventions(schedule: Schedule) -> QuerySet[ReIntervention]:

@@ -37,10 +37,11 @@ class PrefilledInlineFormSet(BaseInlineFormSet):
     validated and saved like a typed row, unless it is explicitly removed (DELETE). A plain
     inline formset lets an untouched extra row go empty, so pre-filled rows vanished."""
 
-    def _construct_form(self, i: int, **kwargs: Any) -> Any:
-        if is_prefilled(self, i):
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and is_prefilled(self, index):
             kwargs["empty_permitted"] = False
-        return super()._construct_form(i, **kwargs)
+        return kwargs
 
 
 def formset_rows(formset: Any, order_field: str | None = None) -> list[dict[str, Any]]:

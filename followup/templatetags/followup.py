@@ -73,16 +73,15 @@ def followup_case_panel(context: template.Context, case: Any) -> dict[str, Any]:
     user = getattr(context.get("request"), "user", None)
     if user is None or not user.has_perm("followup.view_schedule"):
         return {"show": False}
-    schedules = list(selectors.schedules_with_next_visit(user=user, case_id=case.pk))
+    schedules = selectors.schedules_with_next_visit(user=user, case_id=case.pk)
     if not schedules:
         return {"show": False}
     escalations = list(selectors.escalation_list(user=user, open_only=True).filter(case_id=case.pk))
     trends = selectors.score_trends_for_case(
-        user=user, case=case, schedule_ids=[s.pk for s in schedules]
+        user=user, case=case, schedule_ids=[s.pk for s, _next in schedules]
     )
     rows = []
-    for s in schedules:
-        upcoming = s.planned_visits[0] if s.planned_visits else None
+    for s, upcoming in schedules:
         status = (
             surveillance.visit_status(
                 today=s.centre.today(),
