@@ -10,7 +10,14 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from cases import ceap, selectors, services
-from cases.models import EVALUATION_FIELDS, FINDING_FIELDS, Case, Patient, SegmentFinding
+from cases.models import (
+    EVALUATION_FIELDS,
+    FINDING_FIELDS,
+    PATIENT_FIELDS,
+    Case,
+    Patient,
+    SegmentFinding,
+)
 from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
 
@@ -52,18 +59,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "identifier",
-            "name",
-            "date_of_birth",
-            "sex",
-            "phone",
-            "email",
-            "preferred_contact",
-            "address",
-            "general_practitioner",
-        ]
+        fields = ["id", *PATIENT_FIELDS]
 
     def validate_identifier(self, value: str) -> str:
         user = self.context["request"].user

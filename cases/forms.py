@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import ceap, thrombolysis
 from cases.entities import ENTITY_GROUPS, fields_not_applicable
-from cases.models import FINDING_FIELDS, Case, LesionEntity, Patient, SegmentFinding
+from cases.models import (
+    FINDING_FIELDS,
+    PATIENT_FIELDS,
+    Case,
+    LesionEntity,
+    Patient,
+    SegmentFinding,
+)
 from cases.plausibility import case_plausibility_errors
 from guidelines.presentation import OVERALL_CHOICES
 
@@ -40,17 +47,7 @@ class PatientForm(EmptyChoiceLabelsMixin, forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "identifier",
-            "name",
-            "date_of_birth",
-            "sex",
-            "phone",
-            "email",
-            "preferred_contact",
-            "address",
-            "general_practitioner",
-        ]
+        fields = list(PATIENT_FIELDS)
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),

@@ -188,6 +188,20 @@ class Patient(models.Model):
         return day.year - self.date_of_birth.year - (0 if had_birthday else 1)
 
 
+# What a clinician enters about a patient: the form's and the API's fields.
+PATIENT_FIELDS = (
+    "identifier",
+    "name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "preferred_contact",
+    "address",
+    "general_practitioner",
+)
+
+
 def _grade_field(label: str, grades: tuple[str, ...]) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         label,

@@ -22,7 +22,7 @@ from cases.forms import (
     PatientForm,
 )
 from cases.history import case_history
-from cases.models import Case, Patient
+from cases.models import PATIENT_FIELDS, Case, Patient
 from guidelines.selectors import overall_status
 from guidelines.views import recommendations_context
 from venousapp.listing import ordering
@@ -83,7 +83,7 @@ def _patient_initial(request: HttpRequest) -> dict[str, Any]:
     patient = selectors.patient_list(user=request.user).filter(pk=patient_id).first()  # type: ignore[arg-type]
     if patient is None:
         return {}
-    return {name: getattr(patient, name) for name in PatientForm.Meta.fields}
+    return {name: getattr(patient, name) for name in PATIENT_FIELDS}
 
 
 def case_create(request: HttpRequest) -> HttpResponse:
@@ -137,7 +137,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         instance=Patient(
             pk=case.patient.pk,
             centre=case.patient.centre,
-            **{name: getattr(case.patient, name) for name in PatientForm.Meta.fields},
+            **{name: getattr(case.patient, name) for name in PATIENT_FIELDS},
         ),
     )
     case_form = CaseForm(request.POST or None, instance=case, patient_form=patient_form)

@@ -5,34 +5,17 @@ Debian's (tests/conftest.py, ``browser_type_launch_args``).
 """
 
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from cases import demo
 from cases.models import Case
+from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 IDENTIFIER = "40999123"
-
-
-@pytest.fixture
-def demo_site(live_server, monkeypatch) -> str:
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
-    return live_server.url
-
-
-def log_in(page: Page, base_url: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill("clinician")
-    page.get_by_label("Password").fill(demo.DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
 
 
 def open_new_case(page: Page) -> None:

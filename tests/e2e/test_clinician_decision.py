@@ -6,35 +6,18 @@ Debian's (tests/conftest.py, ``browser_type_launch_args``).
 """
 
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from cases import demo
 from cases.models import Case
 from guidelines.models import Decision
+from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ETR_PATIENT = "40118234"  # demo: acute left iliofemoral DVT, ETR candidate (cases/demo.py)
-
-
-@pytest.fixture
-def demo_site(live_server, monkeypatch) -> str:
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
-    call_command("seed_demo", stdout=StringIO())
-    return live_server.url
-
-
-def log_in(page: Page, base_url: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill("clinician")
-    page.get_by_label("Password").fill(demo.DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
 
 
 def test_clinician_overrides_a_card_signs_and_reopens_the_decision(

@@ -22,6 +22,7 @@ from followup import notifications, services
 from followup.models import Escalation, Visit
 from planning import services as planning_services
 from planning.models import Device
+from tests.e2e.session import log_in
 from tests.factories import CaseFactory, PatientFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -63,18 +64,11 @@ def overdue_visit(centre_a, clinician, nurse, monkeypatch) -> Visit:
     return record.followup_schedule.visits.get(label="3 months")
 
 
-def log_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_nurse_records_an_abnormal_duplex_and_the_clinician_acknowledges(
     page: Page, live_server, overdue_visit: Visit, clinician, tmp_path: Path
 ):
     # The nurse lands on her worklist and finds the overdue visit.
-    log_in(page, live_server.url, "nina")
+    log_in(page, live_server.url, "nina", PASSWORD)
     expect(page.get_by_role("heading", name="Follow-up worklist")).to_be_visible()
     page.locator("[data-status='overdue']").first.click()  # the "Overdue" filter tab
     row = page.locator(f"tr[data-visit='{overdue_visit.pk}']")
@@ -112,7 +106,7 @@ def test_nurse_records_an_abnormal_duplex_and_the_clinician_acknowledges(
     assert [m.to for m in mail.outbox] == [[clinician.email]]
 
     # The clinician sees the escalation on her home page and acknowledges it.
-    log_in(page, live_server.url, "alice")
+    log_in(page, live_server.url, "alice", PASSWORD)
     banner = page.locator("#escalation-banner")
     expect(banner).to_contain_text("1 follow-up escalation awaits your acknowledgement")
     expect(page.locator("#bell-count")).to_have_text("1")
@@ -143,7 +137,7 @@ def test_nurse_finds_a_patient_by_name_and_sees_the_number_to_call(
         "phone",
     )
     patient.save()
-    log_in(page, live_server.url, "nina")
+    log_in(page, live_server.url, "nina", PASSWORD)
     expect(page.get_by_role("heading", name="Follow-up worklist")).to_be_visible()
     page.get_by_label("Find").fill("lindq")
     page.get_by_label("Find").press("Enter")
@@ -170,7 +164,7 @@ def test_clinician_reaches_schedule_next_visit_escalation_and_trend_from_the_cas
         segments=[{"segment": "CIV", "side": "left", "patency": "occluded"}],
     )
     schedule = overdue_visit.schedule
-    log_in(page, live_server.url, "alice")
+    log_in(page, live_server.url, "alice", PASSWORD)
     page.goto(f"{live_server.url}/cases/{schedule.case_id}/")
     panel = page.locator("#followup-panel")
     expect(panel).to_be_visible()

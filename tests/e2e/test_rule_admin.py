@@ -8,15 +8,14 @@ Debian's (tests/conftest.py, ``browser_type_launch_args``).
 
 import json
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from cases import demo
 from guidelines.models import RuleVersion
+from tests.e2e.session import log_in
 from tests.factories import UserFactory
 from tests.guidelines.rule_admin import (
     ETR03,
@@ -31,13 +30,6 @@ ADMIN2_PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory'
 
 
 @pytest.fixture
-def demo_site(live_server, monkeypatch) -> str:
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
-    return live_server.url
-
-
-@pytest.fixture
 def demo_case(demo_site):
     """A demo case at centre A: acute iliofemoral DVT, symptoms for 18 days."""
     centre = Centre.objects.get(code=demo.CENTRE_A.code)
@@ -47,14 +39,6 @@ def demo_case(demo_site):
         onset_days=18,
         identifier="40999018",
     )
-
-
-def log_in(page: Page, base_url: str, username: str, password: str = demo.DEFAULT_PASSWORD):
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def log_out(page: Page) -> None:

@@ -10,36 +10,19 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from cases import demo
 from cases.models import Case
 from planning.models import ProcedurePlan
+from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PREGNANT = "40999777"
 POOR_INFLOW = "40108851"  # "Post-thrombotic obstruction reaching the CFV, poor inflow"
 REASON = "Venous board: inflow to be restored by endophlebectomy in the same session."
-
-
-@pytest.fixture
-def demo_site(live_server, monkeypatch) -> str:
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
-    return live_server.url
-
-
-def log_in(page: Page, base_url: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill("clinician")
-    page.get_by_label("Password").fill(demo.DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
 
 
 def test_pregnant_patient_with_a_symptomatic_compression_is_deferred(
