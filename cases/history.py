@@ -1,13 +1,16 @@
 """The case's audit trail: who changed what and when, across the case, its segment findings
 and its patient, newest first (django-simple-history records)."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cases import thrombolysis
 from cases.models import Case, Patient, SegmentFinding
 
 _ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
@@ -22,8 +25,20 @@ class HistoryEntry:
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
 
 
+# Labels of the coded items of list fields (a JSON list of codes has no model choices).
+_ITEM_LABELS: dict[str, dict[str, str]] = {
+    "thrombolysis_contraindications": thrombolysis.LABELS,
+}
+
+
 def _shown(model_field: Any, value: Any) -> Any:
-    """Coded values as their labels ("Left", not "left"), as the form showed them."""
+    """Coded values as their labels ("Left", not "left"), as the form showed them; a list of
+    codes (the thrombolysis checklist) as its items' labels."""
+    if isinstance(value, list | tuple):
+        labels = _ITEM_LABELS.get(model_field.name, {})
+        return "; ".join(gettext(labels[v]) if v in labels else str(v) for v in value) or None
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     choices = dict(model_field.flatchoices) if model_field.choices else {}
     return choices.get(value, value)
 

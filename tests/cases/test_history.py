@@ -248,3 +248,20 @@ def test_history_of_users_keeps_no_password():
     assert "password" not in tracked
     assert "last_login" not in tracked
     assert "email" in tracked
+
+
+def test_ticking_a_contraindication_keeps_the_history_page_readable(client_for, clinician):
+    """A list value (the checklist) in the audit trail used to answer 500 for ever."""
+    from tests.factories import CaseFactory, PatientFactory
+
+    case = CaseFactory(patient=PatientFactory(centre=clinician.centre), author=clinician)
+    client = client_for("clinician")
+    answer = client.patch(
+        f"/api/v1/cases/{case.pk}/",
+        {"thrombolysis_contraindications": ["renal_failure"]},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200
+    page = client.get(f"/cases/{case.pk}/history/")
+    assert page.status_code == 200
+    assert "Renal failure (eGFR &lt;60 mL/min)" in page.content.decode()
