@@ -23,6 +23,14 @@ def alice(client_for):
     return client_for("clinician")
 
 
+def stored_case(clinician, **fields):
+    """A case of a female patient at the clinician's centre, stored as is (no services: as an
+    older version of the app or an import could have left it)."""
+    return CaseFactory(
+        patient=PatientFactory(centre=clinician.centre, sex="female"), author=clinician, **fields
+    )
+
+
 # --- pregnancy ticks the checklist --------------------------------------------------------
 
 
@@ -42,9 +50,8 @@ def test_pregnancy_keeps_the_other_ticks(alice):
 
 
 def test_the_form_shows_the_tick_locked_while_pregnancy_is_yes(alice, clinician):
-    case = CaseFactory(
-        patient=PatientFactory(centre=clinician.centre, sex="female"),
-        author=clinician,
+    case = stored_case(
+        clinician,
         pregnancy=True,
         contraindications_assessed=True,
         thrombolysis_contraindications=[PREGNANCY_CODE],
@@ -84,9 +91,8 @@ def test_pregnancy_for_a_patient_of_other_sex_is_accepted(alice):
 
 
 def test_changing_the_patient_to_male_on_the_edit_page_is_refused(alice, clinician):
-    case = CaseFactory(
-        patient=PatientFactory(centre=clinician.centre, sex="female"),
-        author=clinician,
+    case = stored_case(
+        clinician,
         pregnancy=True,
         ceap="C3,s",
         ulcer="none",
@@ -224,9 +230,8 @@ def _block(html: str, element_id: str) -> str:
 
 
 def test_case_page_shows_relative_because_of_pregnancy(client_for, clinician):
-    case = CaseFactory(
-        patient=PatientFactory(centre=clinician.centre, sex="female"),
-        author=clinician,
+    case = stored_case(
+        clinician,
         pregnancy=True,
         contraindications_assessed=True,
         thrombolysis_contraindications=[PREGNANCY_CODE],
@@ -237,9 +242,8 @@ def test_case_page_shows_relative_because_of_pregnancy(client_for, clinician):
 
 
 def test_case_page_shows_absolute_and_the_ticked_item(client_for, clinician):
-    case = CaseFactory(
-        patient=PatientFactory(centre=clinician.centre, sex="female"),
-        author=clinician,
+    case = stored_case(
+        clinician,
         contraindications_assessed=True,
         thrombolysis_contraindications=["cerebrovascular_event_3m", "renal_failure"],
     )
@@ -252,9 +256,8 @@ def test_case_page_shows_absolute_and_the_ticked_item(client_for, clinician):
 
 def test_case_page_warns_when_the_recorded_class_understates_the_pregnancy(client_for, clinician):
     """A case stored before pregnancy ticked the checklist: assessed, nothing ticked."""
-    case = CaseFactory(
-        patient=PatientFactory(centre=clinician.centre, sex="female"),
-        author=clinician,
+    case = stored_case(
+        clinician,
         pregnancy=True,
         contraindications_assessed=True,
         thrombolysis_contraindications=[],
@@ -266,9 +269,8 @@ def test_case_page_warns_when_the_recorded_class_understates_the_pregnancy(clien
 
 
 def test_case_page_has_no_warning_when_the_class_is_whole(client_for, clinician):
-    case = CaseFactory(
-        patient=PatientFactory(centre=clinician.centre, sex="female"),
-        author=clinician,
+    case = stored_case(
+        clinician,
         pregnancy=False,
         contraindications_assessed=True,
         thrombolysis_contraindications=[],
