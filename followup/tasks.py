@@ -24,6 +24,13 @@ _DELIVERY_RETRY: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+# One message (a digest, an escalation notice, an approval request): a minute at most.
+_ONE_MESSAGE: dict[str, Any] = {
+    "acks_late": True,
+    "time_limit": 60,
+    "soft_time_limit": 45,
+    **_DELIVERY_RETRY,
+}
 
 
 @shared_task(name="followup.sweep", acks_late=True, time_limit=240, soft_time_limit=200)
@@ -50,24 +57,12 @@ def deliver_reminders(reminder_ids: list[int]) -> int:
     return notifications.reminders_deliver(ids=reminder_ids)
 
 
-@shared_task(
-    name="followup.deliver_digest",
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=45,
-    **_DELIVERY_RETRY,
-)
+@shared_task(name="followup.deliver_digest", **_ONE_MESSAGE)
 def deliver_digest(digest_id: int) -> str:
     return notifications.digest_deliver(digest_id=digest_id)
 
 
-@shared_task(
-    name="followup.deliver_escalation_notice",
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=45,
-    **_DELIVERY_RETRY,
-)
+@shared_task(name="followup.deliver_escalation_notice", **_ONE_MESSAGE)
 def deliver_escalation_notice(notice_id: int) -> str:
     return notifications.escalation_notice_deliver(notice_id=notice_id)
 
@@ -78,12 +73,6 @@ def patency_report(report_id: int) -> bool:
     return services.patency_report_run(report_id=report_id)
 
 
-@shared_task(
-    name="followup.deliver_approval_request",
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=45,
-    **_DELIVERY_RETRY,
-)
+@shared_task(name="followup.deliver_approval_request", **_ONE_MESSAGE)
 def deliver_approval_request(notification_id: int) -> str:
     return notifications.approval_request_mail(notification_id=notification_id)
