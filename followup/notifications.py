@@ -120,8 +120,11 @@ def dispatch_on_commit(
     now: dt.datetime,
     dispatcher: Dispatcher | None = None,
 ) -> None:
+    """Enqueue the claimed ids once the claim has committed. A broker that is down fails
+    neither the caller nor its saved work: Django logs the error, and the sweep takes the
+    stale claim again after ``CLAIM_TIMEOUT``."""
     ids = list(ids)
-    transaction.on_commit(lambda: (dispatcher or _enqueue)(model, ids, now))
+    transaction.on_commit(lambda: (dispatcher or _enqueue)(model, ids, now), robust=True)
 
 
 # --- the sweep --------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.cache import cache
 
 from cases import scores
 from cases.forms import CaseForm
-from followup import services
+from followup import notifications, services, tasks
 from followup.forms import VisitResultForm
 from followup.models import Escalation, Notification, Protocol, Visit
 from tests.followup.conftest import NOW, TODAY
@@ -108,6 +109,30 @@ def test_recording_an_abnormal_duplex_warns_and_escalates(client_for, visit, cli
     visit.refresh_from_db()
     assert visit.state == "done"
     assert visit.result.vcss_pain == 2
+
+
+@pytest.mark.django_db(transaction=True)  # on_commit runs as in production, inside the request
+def test_a_broker_down_never_fails_the_save_and_the_sweep_sends_later(
+    client_for, visit, clinician, monkeypatch
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.deliver_escalation_notice, "delay", broker_down)
+    response = client_for("nurse").post(
+        f"/followup/visits/{visit.pk}/result/",
+        result_post(**{"segments-0-isr_percent": "60"}),
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Abnormal findings were sent to the responsible clinician" in response.content.decode()
+    escalation = Escalation.objects.get()
+    assert mail.outbox == []
+    later = NOW + notifications.CLAIM_TIMEOUT + dt.timedelta(minutes=1)
+    notifications.reminders_sweep(now=later, dispatcher=notifications.deliver_inline)
+    sent = [m for m in mail.outbox if "abnormal follow-up finding" in m.subject]
+    assert [m.to for m in sent] == [[clinician.email]]
+    assert Notification.objects.filter(escalation=escalation, recipient=clinician).exists()
 
 
 def test_a_result_with_errors_keeps_the_input_and_lists_the_errors(client_for, visit):
