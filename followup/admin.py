@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from followup.models import (
+    ApprovalMail,
     ContactAttempt,
     Digest,
     Escalation,
@@ -115,7 +116,7 @@ class ReInterventionAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     raw_id_fields = ["schedule", "case", "centre", "escalation", "author"]
 
 
-@admin.register(Reminder, EscalationNotice, Digest)
+@admin.register(Reminder, EscalationNotice, Digest, ApprovalMail)
 class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["__str__", "due_at", "claimed_at", "sent_at", "skipped", "tries", "last_error"]
     list_filter = ["skipped"]

@@ -32,12 +32,9 @@ def tell_approvers(
 ) -> None:
     """guidelines.signals.version_submitted (after commit): notices for the other guideline
     admins, in the app and by e-mail."""
-    from followup import notifications, tasks
+    from followup import notifications
 
-    for notification_id in notifications.approval_requested(
-        version=version, submitted_by=submitted_by
-    ):
-        tasks.deliver_approval_request.delay(notification_id)
+    notifications.approval_requested(version=version, submitted_by=submitted_by)
 
 
 class FollowupConfig(AppConfig):

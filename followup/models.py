@@ -869,8 +869,6 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("created"))
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    # Set once the e-mail copy went out (notices that are also e-mailed one by one).
-    mailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -887,3 +885,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ApprovalMail(Delivery):
+    """The e-mail copy of an in-app notice that a rule version awaits approval."""
+
+    notice = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("approval request e-mail")
+        verbose_name_plural = _("approval request e-mails")
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="approvalmail_unsent_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Approval e-mail of notice {self.notice_id}"

@@ -1,18 +1,20 @@
-"""Reminders, digests and escalation notices: one sweep claims what is due, tasks deliver it.
+"""Reminders, digests, escalation notices and approval e-mails: one sweep claims what is due,
+tasks deliver it.
 
 The pattern is healthchecks' ``sendalerts`` and Zulip's scheduled messages (STYLE.md
 convention 5):
 
-1. Due rows (``Reminder``, ``EscalationNotice``, ``Digest``) are found through a partial index
-   (``sent_at IS NULL``, ordered by ``due_at``) and **claimed** in a short transaction with
-   ``SELECT … FOR UPDATE SKIP LOCKED`` + ``UPDATE … SET claimed_at``: two sweeps running at
-   once claim disjoint rows. The ids are enqueued once that transaction has committed.
+1. Due rows (``Reminder``, ``EscalationNotice``, ``Digest``, ``ApprovalMail``) are found
+   through a partial index (``sent_at IS NULL``, ordered by ``due_at``) and **claimed** in a
+   short transaction with ``SELECT … FOR UPDATE SKIP LOCKED`` + ``UPDATE … SET
+   claimed_at``: two sweeps running at once claim disjoint rows. The ids are enqueued once
+   that transaction has committed.
 2. A task **delivers** a row inside a transaction holding its row lock: it re-reads the row
    (``sent_at IS NULL``), sends, and marks ``sent_at`` with a conditional UPDATE before
    committing. A second run of the same task (redelivery after a worker was killed, a retry,
    a duplicate message) finds the row sent, or locked by the run that is sending it, and
    does nothing. The unique constraints (visit + kind, escalation + attempt, centre + date)
-   make a second row for the same reminder impossible.
+   and the one e-mail per approval notice make a second row for the same message impossible.
 3. A claim whose delivery never finished (message lost, every retry failed) is taken again
    after ``CLAIM_TIMEOUT`` by a later sweep.
 
@@ -44,6 +46,7 @@ from django.utils import timezone
 
 from followup import selectors, services
 from followup.models import (
+    ApprovalMail,
     Digest,
     Escalation,
     EscalationNotice,
@@ -88,7 +91,12 @@ def _enqueue(model: type[models.Model], ids: Sequence[int], now: dt.datetime) ->
         for chunk in chunks:
             tasks.deliver_reminders.delay(chunk)
         return len(chunks)
-    task = tasks.deliver_digest if model is Digest else tasks.deliver_escalation_notice
+    tasks_by_model: dict[type[models.Model], Any] = {
+        Digest: tasks.deliver_digest,
+        EscalationNotice: tasks.deliver_escalation_notice,
+        ApprovalMail: tasks.deliver_approval_request,
+    }
+    task = tasks_by_model[model]
     for pk in ids:
         task.delay(pk)
     return len(ids)
@@ -100,12 +108,15 @@ def deliver_inline(model: type[models.Model], ids: Sequence[int], now: dt.dateti
     if model is Reminder:
         reminders_deliver(ids=list(ids), now=now)
     else:
+        one_by_one: dict[type[models.Model], Callable[..., str]] = {
+            Digest: digest_deliver,
+            EscalationNotice: escalation_notice_deliver,
+            ApprovalMail: approval_request_mail,
+        }
+        deliver = one_by_one[model]
         for pk in ids:
             try:
-                if model is Digest:
-                    digest_deliver(digest_id=pk, now=now)
-                else:
-                    escalation_notice_deliver(notice_id=pk, now=now)
+                deliver(pk, now=now)
             except MAIL_ERRORS:
                 logger.warning("followup: delivery of %s %s failed", model.__name__, pk)
     return len(ids)
@@ -206,7 +217,7 @@ def reminders_sweep(
     result = SweepResult()
     result.digests_created = digests_create(now=now)
     result.schedules_extended = services.schedules_extend_due(now=now)
-    for model in (EscalationNotice, Digest, Reminder):
+    for model in (EscalationNotice, ApprovalMail, Digest, Reminder):
         total = 0
         while total < limit:
             ids = claim_due(
@@ -327,7 +338,7 @@ def _send_mail(subject: str, template: str, context: dict[str, object], to: list
     message.send()
 
 
-def digest_deliver(*, digest_id: int, now: dt.datetime | None = None) -> str:
+def digest_deliver(digest_id: int, *, now: dt.datetime | None = None) -> str:
     """The centre's daily worklist e-mail to its nurses, plus an in-app notice each."""
     now = now or timezone.now()
     try:
@@ -381,7 +392,7 @@ def digest_deliver(*, digest_id: int, now: dt.datetime | None = None) -> str:
     return "sent"
 
 
-def escalation_notice_deliver(*, notice_id: int, now: dt.datetime | None = None) -> str:
+def escalation_notice_deliver(notice_id: int, *, now: dt.datetime | None = None) -> str:
     """E-mail and in-app notice to the responsible clinician; schedules the next notice
     24 hours later in case the escalation stays unacknowledged."""
     now = now or timezone.now()
@@ -450,11 +461,10 @@ def escalation_notice_deliver(*, notice_id: int, now: dt.datetime | None = None)
 # --- rule versions awaiting approval -------------------------------------------------------------
 
 
-def approval_requested(
-    *, version: Any, submitted_by: User, now: dt.datetime | None = None
-) -> list[int]:
+def approval_requested(*, version: Any, submitted_by: User, now: dt.datetime | None = None) -> None:
     """An in-app notice for every other guideline admin who may approve the submitted rule
-    version, and an e-mail each (a Celery task); returns the notices' ids."""
+    version, and its e-mail copy (claimed here, enqueued after commit; the sweep takes it
+    again if the message is lost)."""
     now = now or timezone.now()
     approvers = (
         User.objects.filter(is_active=True)
@@ -468,41 +478,45 @@ def approval_requested(
     url = reverse("guidelines:version", args=[version.rule.rule_id, version.number])
     title = f"{version.rule.rule_id} v{version.number} awaits your approval"
     body = version.change_note or ""
-    notices = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=approver,
-                kind=NotificationKind.APPROVAL,
-                title=title,
-                body=body,
-                url=url,
-                created_at=now,
-            )
-            for approver in approvers
-        ]
-    )
-    return [notice.pk for notice in notices]
-
-
-def approval_request_mail(*, notification_id: int, now: dt.datetime | None = None) -> str:
-    """The e-mail copy of one approval notice, sent once (the row is claimed and marked)."""
-    now = now or timezone.now()
     with transaction.atomic():
-        notice = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .select_related("recipient")
-            .filter(pk=notification_id, kind=NotificationKind.APPROVAL, mailed_at__isnull=True)
-            .first()
+        notices = Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=approver,
+                    kind=NotificationKind.APPROVAL,
+                    title=title,
+                    body=body,
+                    url=url,
+                    created_at=now,
+                )
+                for approver in approvers
+            ]
         )
-        if notice is None:
-            return "nothing to do"
-        if notice.recipient.email:
-            _send_mail(
-                notice.title,
-                "approval_request",
-                {"notice": notice, "url": absolute_url(notice.url)},
-                [notice.recipient.email],
-            )
-        notice.mailed_at = now
-        notice.save(update_fields=["mailed_at"])
+        mails = ApprovalMail.objects.bulk_create(
+            [ApprovalMail(notice=notice, due_at=now, claimed_at=now) for notice in notices]
+        )
+        dispatch_on_commit(ApprovalMail, [m.pk for m in mails], now)
+
+
+def approval_request_mail(mail_id: int, *, now: dt.datetime | None = None) -> str:
+    """The e-mail copy of one approval notice, sent once."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            row = _locked_unsent(ApprovalMail, mail_id, "notice__recipient")
+            if row is None:
+                return "nothing to do"
+            assert isinstance(row, ApprovalMail)
+            notice = row.notice
+            if notice.recipient.email:
+                _send_mail(
+                    notice.title,
+                    "approval_request",
+                    {"notice": notice, "url": absolute_url(notice.url)},
+                    [notice.recipient.email],
+                )
+            _mark(ApprovalMail, [row.pk], now)
+    except MAIL_ERRORS as error:
+        _record_failure(ApprovalMail, mail_id, error)
+        raise
     return "sent"

@@ -74,5 +74,5 @@ def patency_report(report_id: int) -> bool:
 
 
 @shared_task(name="followup.deliver_approval_request", **_ONE_MESSAGE)
-def deliver_approval_request(notification_id: int) -> str:
-    return notifications.approval_request_mail(notification_id=notification_id)
+def deliver_approval_request(mail_id: int) -> str:
+    return notifications.approval_request_mail(mail_id)

@@ -4,12 +4,15 @@ flagged "locally modified" wherever it is shown; the author sees no approve butt
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from followup import notifications, tasks
-from followup.models import Notification
+from followup.models import ApprovalMail, Notification
 from guidelines import services
 from tests.guidelines.rule_admin import (
     ETR03,
@@ -31,7 +34,7 @@ def test_submitting_tells_the_other_admins_in_app_and_by_mail(
     guideline_admin, other_admin, django_capture_on_commit_callbacks, monkeypatch
 ):
     task = tasks.deliver_approval_request
-    monkeypatch.setattr(task, "delay", lambda notice_id: task.apply(args=[notice_id]))
+    monkeypatch.setattr(task, "delay", lambda mail_id: task.apply(args=[mail_id]))
     draft = onset_draft(guideline_admin)
     with django_capture_on_commit_callbacks(execute=True):
         services.rule_version_submit(version=draft, user=guideline_admin)
@@ -39,12 +42,35 @@ def test_submitting_tells_the_other_admins_in_app_and_by_mail(
     assert [n.recipient for n in notices] == [other_admin]
     notice = notices.get()
     assert notice.url == reverse("guidelines:version", args=[ETR03, draft.number])
-    assert notice.mailed_at is not None
+    sent = ApprovalMail.objects.get(notice=notice)
+    assert sent.sent_at is not None
     assert [m.to for m in mail.outbox] == [[other_admin.email]]
     assert f"{ETR03} v{draft.number} awaits your approval" in mail.outbox[0].subject
     # a redelivered task sends nothing more
-    assert notifications.approval_request_mail(notification_id=notice.pk) == "nothing to do"
+    assert notifications.approval_request_mail(sent.pk) == "nothing to do"
     assert len(mail.outbox) == 1
+
+
+def test_a_broker_down_at_submission_delays_the_mail_but_loses_nothing(
+    guideline_admin, other_admin, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    for task in (tasks.deliver_approval_request, tasks.deliver_reminders):
+        monkeypatch.setattr(task, "delay", broker_down)
+    draft = onset_draft(guideline_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rule_version_submit(version=draft, user=guideline_admin)
+    draft.refresh_from_db()
+    assert draft.status == "pending"
+    assert Notification.objects.filter(kind="approval", recipient=other_admin).exists()
+    assert mail.outbox == []
+    # the broker is back: the periodic sweep sends the copy its message never carried
+    later = timezone.now() + notifications.CLAIM_TIMEOUT + dt.timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.reminders_sweep(now=later, dispatcher=notifications.deliver_inline)
+    assert [m.to for m in mail.outbox] == [[other_admin.email]]
 
 
 def test_the_other_admins_home_page_lists_what_awaits_them(
