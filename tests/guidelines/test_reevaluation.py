@@ -81,7 +81,8 @@ def test_a_publish_reevaluates_every_case_once_committed(
     draft = onset_draft(admin2, days=21)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         publish(draft, author=admin2, approver=guideline_admin)
-    assert len(callbacks) == 2  # the notice to the other admins on submit, the re-evaluation
+    # On submit: the in-app notices to the other admins, then their e-mail; the re-evaluation.
+    assert len(callbacks) == 3
     job = ReEvaluation.objects.latest("id")
     assert (job.trigger, job.status, job.ruleset) == ("ruleset_change", "done", number())
     assert (job.total, job.done, job.changed) == (4, 4, 2)
