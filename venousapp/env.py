@@ -5,6 +5,7 @@ back to a default. ``NAME_FILE`` variables point at a file holding the secret
 (Docker/Kubernetes secrets), so secrets need not live in the process environment.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -49,3 +50,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(
+    name: str, default: list[str]
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated IP addresses and networks (``10.0.0.2, 172.18.0.0/16``); an address is
+    a network of one."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks (10.0.0.2, 172.18.0.0/16) "
+                f"separated by commas, not {item!r}."
+            ) from None
+    return networks

@@ -10,7 +10,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
-from venousapp.env import env_bool, env_int, env_list, env_str
+from venousapp.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -123,7 +123,12 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Failed-login throttling per user and IP address (django-axes).
+# Failed-login throttling per user and client address (django-axes). Behind a reverse proxy
+# every request comes from the proxy: list its address (or network) in TRUSTED_PROXIES so the
+# client's address is read from the X-Forwarded-For entries it appends. Nothing is trusted by
+# default, and then the header is ignored (README: "Behind a reverse proxy").
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+AXES_CLIENT_IP_CALLABLE = "venousapp.accounts.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
