@@ -11,11 +11,11 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from followup.models import (
-    ApprovalMail,
     ContactAttempt,
     Digest,
     Escalation,
     EscalationNotice,
+    NoticeMail,
     Notification,
     PatencyReport,
     Protocol,
@@ -116,10 +116,17 @@ class ReInterventionAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     raw_id_fields = ["schedule", "case", "centre", "escalation", "author"]
 
 
-@admin.register(Reminder, EscalationNotice, Digest, ApprovalMail)
+@admin.register(Reminder, EscalationNotice, Digest)
 class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["__str__", "due_at", "claimed_at", "sent_at", "skipped", "tries", "last_error"]
     list_filter = ["skipped"]
+
+
+@admin.register(NoticeMail)
+class NoticeMailAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["__str__", "due_at", "sending_at", "sent_at", "outcome", "tries", "last_error"]
+    list_filter = ["outcome"]
+    raw_id_fields = ["notice"]
 
 
 @admin.register(Notification)

@@ -887,21 +887,40 @@ class Notification(models.Model):
         return self.title
 
 
-class ApprovalMail(Delivery):
-    """The e-mail copy of an in-app notice that a rule version awaits approval."""
+class MailOutcome(models.TextChoices):
+    SENT = "sent", _("Accepted by the mail server")
+    UNCONFIRMED = "unconfirmed", _("Not confirmed: the mail server stopped answering")
+    FAILED = "failed", _("Not sent: the mail server refused every try")
 
-    notice = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="+")
+
+class NoticeMail(Delivery):
+    """The e-mail copy of one in-app notice, to its recipient: at most one per notice.
+
+    The in-app notice is committed first and never waits for the mail server; the copy is
+    rendered with it and sent by its own task. ``sending_at`` is committed before the
+    message goes to the mail server (the idempotency key): a run that finds it set does not
+    send again, so a message the server may have accepted is never sent twice. A refusal
+    (no connection, an error reply) clears it and the copy is retried.
+    """
+
+    notice = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="mail")
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=300)
+    text = models.TextField(_("text"))
+    html = models.TextField(_("HTML"), blank=True)
+    sending_at = models.DateTimeField(_("handed to the mail server"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=MailOutcome.choices, blank=True)
 
     class Meta:
-        verbose_name = _("approval request e-mail")
-        verbose_name_plural = _("approval request e-mails")
+        verbose_name = _("notice e-mail")
+        verbose_name_plural = _("notice e-mails")
         indexes = [
             models.Index(
                 fields=["due_at"],
                 condition=models.Q(sent_at__isnull=True),
-                name="approvalmail_unsent_due",
+                name="noticemail_unsent_due",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Approval e-mail of notice {self.notice_id}"
+        return f"E-mail of notice {self.notice_id}"

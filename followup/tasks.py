@@ -1,8 +1,9 @@
 """Celery tasks of the follow-up app: thin, they take ids (the work is in
 ``followup.notifications``, and in ``followup.services`` for the patency analytics),
 acknowledge late so a killed worker's message is redelivered (settings:
-``CELERY_TASK_REJECT_ON_WORKER_LOST``), and retry mail-server errors with exponential
-backoff. Running any of them twice is harmless (see notifications.py; a patency report is
+``CELERY_TASK_REJECT_ON_WORKER_LOST``), and retry every failure (a mail server that refused,
+the database, a time limit) with exponential backoff; the failure is recorded on its row
+first. Running any of them twice is harmless (see notifications.py; a patency report is
 claimed with a conditional UPDATE)."""
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ import datetime as dt
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from followup import notifications, services
 
-# A delivery that failed (the mail server, or the database: SQLite "database is locked"
-# under `make run`, a dropped connection) rolled back and is tried again, never dropped.
+# A delivery that failed (the mail server, the database: SQLite "database is locked" under
+# `make run`, a dropped connection; the soft time limit) rolled back and is tried again.
 _DELIVERY_RETRY: dict[str, Any] = {
-    "autoretry_for": (*notifications.MAIL_ERRORS, OperationalError),
+    "autoretry_for": (*notifications.MAIL_ERRORS, OperationalError, SoftTimeLimitExceeded),
     "retry_backoff": True,  # 1, 2, 4, 8 ... seconds (with jitter), at most 10 minutes
     "retry_backoff_max": 600,
     "retry_jitter": True,
     "max_retries": 8,
 }
-# One message (a digest, an escalation notice, an approval request): a minute at most.
+# One message (a digest, an escalation notice, one e-mail): a minute at most
+# (notifications.SEND_WINDOW).
 _ONE_MESSAGE: dict[str, Any] = {
     "acks_late": True,
     "time_limit": 60,
@@ -35,7 +38,7 @@ _ONE_MESSAGE: dict[str, Any] = {
 
 @shared_task(name="followup.sweep", acks_late=True, time_limit=240, soft_time_limit=200)
 def sweep(now: str | None = None) -> dict[str, Any]:
-    """The periodic sweep (django-celery-beat, every 5 minutes). ``now`` (ISO 8601) lets a
+    """The periodic sweep (django-celery-beat, every 30 seconds). ``now`` (ISO 8601) lets a
     caller sweep as of another time; the beat entry passes nothing."""
     when = dt.datetime.fromisoformat(now) if now else None
     result = notifications.reminders_sweep(now=when)
@@ -73,6 +76,6 @@ def patency_report(report_id: int) -> bool:
     return services.patency_report_run(report_id=report_id)
 
 
-@shared_task(name="followup.deliver_approval_request", **_ONE_MESSAGE)
-def deliver_approval_request(mail_id: int) -> str:
-    return notifications.approval_request_mail(mail_id)
+@shared_task(name="followup.deliver_notice_mail", **_ONE_MESSAGE)
+def deliver_notice_mail(mail_id: int) -> str:
+    return notifications.notice_mail_send(mail_id)

@@ -153,6 +153,8 @@ STORAGES = {
 
 EMAIL_CONFIG = _env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds a mail server may take to answer; a stalled one is given up, never waited for.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "venousapp <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Links in e-mails (reminders, escalations) point here; mails carry no patient identifiers.
@@ -167,6 +169,23 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # A request never waits long on a broker that is down: the work it hands over is a row
+    # the sweep enqueues again (followup.notifications, guidelines and patency jobs).
+    _BROKER_TIMEOUT = env_int("BROKER_TIMEOUT_SECONDS", 2)
+    CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "socket_connect_timeout": _BROKER_TIMEOUT,
+        "socket_timeout": max(_BROKER_TIMEOUT, 5),
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = _BROKER_TIMEOUT
+    CELERY_REDIS_SOCKET_TIMEOUT = max(_BROKER_TIMEOUT, 5)
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 0.5,
+    }
 else:
     _broker_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed", "results", "control"):

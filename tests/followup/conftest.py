@@ -1,6 +1,6 @@
 """Follow-up fixtures: completed procedures (through the planning services, which hand over
-to ``followup_schedule_create``), a fixed clock, and a real Celery worker with a mail
-backend and a queue of its own.
+to ``followup_schedule_create``), a fixed clock, and a real Celery worker with a queue of
+its own that sends real SMTP to a fake mail server.
 
 Times are Europe/Berlin (centre A's zone): ``NOW`` is Monday 16 November 2026, 10:00.
 """
@@ -24,10 +24,12 @@ from planning import services as planning_services
 from planning.models import Device, ProcedureRecord
 from tests.celery_worker import celery_worker
 from tests.factories import CaseFactory, PatientFactory
+from tests.followup.mail import FakeSMTPServer, Mailbox
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=BERLIN)
 TODAY = NOW.date()
+WORKER_EMAIL_TIMEOUT = 5  # seconds the worker waits for the fake mail server
 
 
 @pytest.fixture
@@ -105,15 +107,15 @@ def visit_of(schedule: Schedule, label: str) -> Any:
 
 
 class Worker:
-    def __init__(self, proc: subprocess.Popen[bytes], mail: Path, queue: str, log: Path) -> None:
-        self.proc, self.mail, self.queue, self.log = proc, mail, queue, log
+    def __init__(self, proc: subprocess.Popen[bytes], smtp: Mailbox, queue: str, log: Path) -> None:
+        self.proc, self.smtp, self.queue, self.log = proc, smtp, queue, log
 
     def messages(self) -> list[bytes]:
-        return sorted(p.read_bytes() for p in self.mail.glob("*.eml"))
+        """Every message the fake SMTP server received, in arrival order."""
+        return self.smtp.messages()
 
     def reset_mail(self) -> None:
-        for path in self.mail.iterdir():
-            path.unlink()
+        self.smtp.reset()
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -126,20 +128,25 @@ class Worker:
 @pytest.fixture(scope="session")
 def followup_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worker]:
     """A Celery worker process (prefork, 2 children) on the test database, consuming a queue
-    of its own, writing mail to files (tests/followup/mail.py)."""
+    of its own, sending real SMTP to a fake server in this process (tests/followup/mail.py)."""
     base = tmp_path_factory.mktemp("followup-worker")
-    mail = base / "mail"
-    mail.mkdir()
     queue = f"followup-test-{uuid.uuid4().hex[:8]}"
     log_path = base / "worker.log"
-    with celery_worker(
-        log_path,
-        settings_module="tests.followup.worker_settings",
-        worker_args=["--pool=prefork", "--concurrency=2", "-Q", queue],
-        env={"FOLLOWUP_TEST_QUEUE": queue, "FOLLOWUP_MAIL_DIR": str(mail)},
-        name=f"{queue}@localhost",
-    ) as proc:
-        yield Worker(proc, mail, queue, log_path)
+    with (
+        FakeSMTPServer() as smtp,
+        celery_worker(
+            log_path,
+            settings_module="tests.followup.worker_settings",
+            worker_args=["--pool=prefork", "--concurrency=2", "-Q", queue],
+            env={
+                "FOLLOWUP_TEST_QUEUE": queue,
+                "FOLLOWUP_SMTP_PORT": str(smtp.port),
+                "EMAIL_TIMEOUT": str(WORKER_EMAIL_TIMEOUT),
+            },
+            name=f"{queue}@localhost",
+        ) as proc,
+    ):
+        yield Worker(proc, smtp.mailbox, queue, log_path)
 
 
 @pytest.fixture

@@ -1,50 +1,77 @@
-"""A mail backend the test process and a Celery worker process both see: every message is
-one file in ``$FOLLOWUP_MAIL_DIR``. Control files in that directory inject failures:
+"""A fake SMTP server (aiosmtpd) in the test process, which the Celery worker process sends
+real SMTP to. It keeps every message it received and can misbehave on demand:
 
-- ``fail_count`` holding N: the next N sends raise ``SMTPServerDisconnected`` (a mail server
-  that is down, then comes back);
-- ``block_once``: the first send writes its process id to ``blocked.pid`` and hangs, so the
-  test can SIGKILL the worker child in the middle of a send.
+- ``refuse(n)``: the next ``n`` messages are answered ``451`` (a server that refuses, then
+  recovers): the message was not accepted;
+- ``stall_next(seconds)``: the next message is received in full, then the server stays
+  silent instead of answering ``250`` (a server that stalls after DATA): the sender cannot
+  know whether it was accepted.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import smtplib
-import time
-import uuid
-from collections.abc import Sequence
-from pathlib import Path
+import asyncio
+import socket
+import threading
+from typing import Any
 
-from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.message import EmailMessage
+from aiosmtpd.controller import Controller
 
 
-def mail_dir() -> Path:
-    return Path(os.environ["FOLLOWUP_MAIL_DIR"])
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-def sent_messages(directory: Path) -> list[bytes]:
-    return [p.read_bytes() for p in sorted(directory.glob("*.eml"))]
+class Mailbox:
+    """The aiosmtpd handler: what arrived, and how to answer the next messages."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[bytes] = []
+        self._refusals = 0
+        self._stall = 0.0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self._refusals > 0:
+                self._refusals -= 1
+                return "451 4.3.0 Temporary failure, try again later"
+            self._messages.append(envelope.original_content or envelope.content)
+            stall, self._stall = self._stall, 0.0
+        if stall:
+            await asyncio.sleep(stall)
+        return "250 2.0.0 OK"
+
+    def messages(self) -> list[bytes]:
+        with self._lock:
+            return list(self._messages)
+
+    def refuse(self, count: int) -> None:
+        with self._lock:
+            self._refusals = count
+
+    def stall_next(self, seconds: float) -> None:
+        with self._lock:
+            self._stall = seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self._messages.clear()
+            self._refusals = 0
+            self._stall = 0.0
 
 
-class FileBackend(BaseEmailBackend):
-    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        directory = mail_dir()
-        with (directory / "lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            counter = directory / "fail_count"
-            if counter.exists() and int(counter.read_text() or 0) > 0:
-                counter.write_text(str(int(counter.read_text()) - 1))
-                raise smtplib.SMTPServerDisconnected("test mail server is down")
-            block = directory / "block_once"
-            blocking = block.exists() and not (directory / "blocked.pid").exists()
-            if blocking:
-                (directory / "blocked.pid").write_text(str(os.getpid()))
-        if blocking:
-            time.sleep(120)  # killed by the test long before
-        for message in email_messages:
-            name = f"{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex}.eml"
-            (directory / name).write_bytes(message.message().as_bytes())
-        return len(email_messages)
+class FakeSMTPServer:
+    def __init__(self) -> None:
+        self.mailbox = Mailbox()
+        self.port = free_port()
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> FakeSMTPServer:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()

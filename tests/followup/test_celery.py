@@ -1,9 +1,10 @@
-"""Exactly-once delivery with a real Celery worker (prefork, 2 children) and Redis: two
-concurrent sweeps, a claim whose task never ran, a worker child killed in the middle of a
-send (acks late + reject on worker lost), and a mail server that fails before it recovers.
+"""Exactly-once in-app notices and at-most-once e-mail with a real Celery worker (prefork, 2
+children) and Redis: two concurrent sweeps, a claim whose task never ran, a worker child
+killed in the middle of a send (acks late + reject on worker lost), a mail server that
+refuses before it recovers, and one that stalls after it received a message.
 
-The worker runs in another process on the test database; it writes each e-mail to a file
-(tests/followup/mail.py), so the test counts real sends.
+The worker runs in another process on the test database and sends real SMTP to a fake
+server in this process (tests/followup/mail.py), so the test counts what really arrived.
 """
 
 from __future__ import annotations
@@ -12,14 +13,22 @@ import datetime as dt
 import os
 import signal
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from followup import notifications, services, tasks
-from followup.models import Digest, EscalationNotice, Notification, Reminder, Visit
-from tests.followup.conftest import Worker
+from followup.models import (
+    Digest,
+    EscalationNotice,
+    NoticeMail,
+    Notification,
+    Reminder,
+    Visit,
+)
+from tests.followup.conftest import WORKER_EMAIL_TIMEOUT, Worker
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -70,6 +79,21 @@ def mails_to(worker: Worker, user: Any) -> list[bytes]:
     return [m for m in worker.messages() if f"To: {user.email}".encode() in m]
 
 
+def escalate(visit: Visit, nurse: Any) -> EscalationNotice:
+    services.visit_result_record(
+        visit=visit,
+        user=nurse,
+        data={"performed_on": local_today(nurse.centre)},
+        segments=SEGMENTS,
+    )  # escalates; the notice is enqueued once committed
+    return EscalationNotice.objects.get(attempt=0)
+
+
+def worker_children(worker: Worker) -> list[int]:
+    pid = worker.proc.pid
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def test_a_due_visit_produces_exactly_one_email_when_the_sweep_runs_twice_concurrently(
     worker, due_visit, nurse
 ):
@@ -82,6 +106,8 @@ def test_a_due_visit_produces_exactly_one_email_when_the_sweep_runs_twice_concur
         lambda: (
             not Digest.objects.filter(sent_at__isnull=True).exists()
             and not Reminder.objects.filter(claimed_at__isnull=False, sent_at__isnull=True).exists()
+            and NoticeMail.objects.exists()
+            and not NoticeMail.objects.filter(sent_at__isnull=True).exists()
         )
     )
     assert len(worker.messages()) == 1
@@ -112,7 +138,7 @@ def test_a_task_lost_after_its_claim_is_redelivered_and_sends_once(worker, due_v
     assert worker.messages() == []
     later = now + notifications.CLAIM_TIMEOUT + dt.timedelta(minutes=1)
     assert tasks.sweep.delay(later.isoformat()).get(timeout=60)["claimed"]["digest"] == 1
-    worker.wait_for(lambda: Digest.objects.filter(sent_at__isnull=False).exists())
+    worker.wait_for(lambda: NoticeMail.objects.filter(outcome="sent").exists())
     # The same message delivered again (a redelivery) and yet another sweep: nothing more.
     assert tasks.deliver_digest.delay(claimed[0]).get(timeout=60) == "nothing to do"
     assert tasks.sweep.delay(later.isoformat()).get(timeout=60)["claimed"]["digest"] == 0
@@ -120,46 +146,57 @@ def test_a_task_lost_after_its_claim_is_redelivered_and_sends_once(worker, due_v
     assert len(worker.messages()) == 1
 
 
-def test_a_worker_killed_in_the_middle_of_a_send_is_redelivered_and_sends_once(
+def test_a_worker_killed_in_the_middle_of_a_send_never_sends_the_e_mail_twice(
     worker, overdue_visit, nurse, clinician
 ):
-    (worker.mail / "block_once").touch()
-    services.visit_result_record(
-        visit=overdue_visit,
-        user=nurse,
-        data={"performed_on": local_today(nurse.centre)},
-        segments=SEGMENTS,
-    )  # escalates; the notice is enqueued
-    pid_file = worker.mail / "blocked.pid"
-    worker.wait_for(pid_file.exists)
-    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the child holding the message
-    notice = EscalationNotice.objects.get(attempt=0)
-    worker.wait_for(
-        lambda: EscalationNotice.objects.filter(pk=notice.pk, sent_at__isnull=False).exists(),
-        timeout=60,
-    )
+    worker.smtp.stall_next(60)  # the message arrives, the answer never comes
+    notice = escalate(overdue_visit, nurse)
+    worker.wait_for(lambda: len(worker.messages()) == 1)
+    for pid in worker_children(worker):  # the child holding the message, and its sibling
+        os.kill(pid, signal.SIGKILL)
+    worker.wait_for(lambda: "WorkerLostError" in worker.log.read_text())
+    copy = NoticeMail.objects.get(notice__recipient=clinician)
+    assert copy.sending_at is not None  # the key was kept before the message went out
+    # The in-app notice was committed before the e-mail was even tried.
+    assert Notification.objects.filter(recipient=clinician, kind="escalation").count() == 1
+    assert EscalationNotice.objects.get(pk=notice.pk).sent_at is not None
+    # Redelivered while a send may still run: nothing; the sweep later: recorded, not resent.
+    assert tasks.deliver_notice_mail.delay(copy.pk).get(timeout=60) == "in progress"
+    later = timezone.now() + notifications.SEND_WINDOW + dt.timedelta(seconds=1)
+    assert notifications.notice_mail_send(copy.pk, now=later) == "not confirmed"
+    copy.refresh_from_db()
+    assert (copy.outcome, copy.sent_at) == ("unconfirmed", later)
     assert len(mails_to(worker, clinician)) == 1
-    assert "WorkerLostError" in worker.log.read_text()
     assert Notification.objects.filter(recipient=clinician, kind="escalation").count() == 1
 
 
-def test_a_failing_mail_server_is_retried_with_backoff_and_later_succeeds(
+def test_a_mail_server_that_stalls_after_the_message_gets_it_once_and_the_notice_stays(
     worker, overdue_visit, nurse, clinician
 ):
-    (worker.mail / "fail_count").write_text("2")
-    services.visit_result_record(
-        visit=overdue_visit,
-        user=nurse,
-        data={"performed_on": local_today(nurse.centre)},
-        segments=SEGMENTS,
-    )
-    notice = EscalationNotice.objects.get(attempt=0)
+    worker.smtp.stall_next(WORKER_EMAIL_TIMEOUT * 4)
+    escalate(overdue_visit, nurse)
     worker.wait_for(
-        lambda: EscalationNotice.objects.filter(pk=notice.pk, sent_at__isnull=False).exists(),
-        timeout=60,
+        lambda: NoticeMail.objects.filter(sent_at__isnull=False).exists(),
+        timeout=WORKER_EMAIL_TIMEOUT * 3 + 10,
     )
-    notice.refresh_from_db()
-    assert notice.tries == 2
-    assert (worker.mail / "fail_count").read_text() == "0"
+    copy = NoticeMail.objects.get(notice__recipient=clinician)
+    assert copy.outcome == "unconfirmed"
+    assert "timed out" in copy.last_error
+    assert Notification.objects.filter(recipient=clinician, kind="escalation").count() == 1
+    # Sweeping later sends nothing more.
+    later = timezone.now() + notifications.CLAIM_TIMEOUT + dt.timedelta(minutes=1)
+    assert tasks.sweep.delay(later.isoformat()).get(timeout=60)["claimed"]["noticemail"] == 0
+    assert len(mails_to(worker, clinician)) == 1
+
+
+def test_a_mail_server_that_refuses_is_retried_with_backoff_and_later_accepts_once(
+    worker, overdue_visit, nurse, clinician
+):
+    worker.smtp.refuse(2)
+    escalate(overdue_visit, nurse)
+    worker.wait_for(lambda: NoticeMail.objects.filter(sent_at__isnull=False).exists(), timeout=60)
+    copy = NoticeMail.objects.get(notice__recipient=clinician)
+    assert (copy.outcome, copy.tries, copy.sending_at is not None) == ("sent", 2, True)
     assert len(mails_to(worker, clinician)) == 1
     assert worker.log.read_text().count("Retry in") >= 2
+    assert Notification.objects.filter(recipient=clinician, kind="escalation").count() == 1

@@ -35,16 +35,16 @@ def test_a_locked_database_delays_the_escalation_notice_but_does_not_lose_it(
 ):
     record(visit, nurse, segs=segments(patency="occluded"))
     notice = EscalationNotice.objects.get()
-    real_create = Notification.objects.create
+    real_create = Notification.objects.bulk_create
     calls = {"n": 0}
 
-    def locked_once(**kwargs):
+    def locked_once(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
             raise OperationalError("database is locked")
-        return real_create(**kwargs)
+        return real_create(*args, **kwargs)
 
-    monkeypatch.setattr(Notification.objects, "create", locked_once)
+    monkeypatch.setattr(Notification.objects, "bulk_create", locked_once)
     result = tasks.deliver_escalation_notice.apply(args=[notice.pk])
     assert result.get() == "sent"
     assert calls["n"] == 2
@@ -52,3 +52,4 @@ def test_a_locked_database_delays_the_escalation_notice_but_does_not_lose_it(
     assert listed.count() == 1
     notice.refresh_from_db()
     assert notice.sent_at is not None
+    assert (notice.tries, notice.last_error) == (1, "")

@@ -11,13 +11,14 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.core.management import call_command
 from django.db import OperationalError, connection
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from followup import notifications, selectors, services, tasks
-from followup.models import Digest, Notification, Reminder, Visit
+from followup.models import Digest, NoticeMail, Notification, Reminder, Visit
 from tests.factories import CentreFactory, UserFactory
 from tests.followup.conftest import BERLIN, NOW, TODAY
 
@@ -116,7 +117,7 @@ def test_one_daily_digest_per_centre_in_its_time_zone(nivl_visit, nurse, sweep, 
     assert Notification.objects.filter(recipient=nurse, kind="digest").count() == 2
 
 
-def test_a_failing_mail_server_leaves_the_digest_for_the_retry(
+def test_a_failing_mail_server_never_holds_back_the_in_app_digest_and_its_copy_is_retried(
     nivl_visit, nurse, monkeypatch, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
@@ -124,24 +125,29 @@ def test_a_failing_mail_server_leaves_the_digest_for_the_retry(
     digest = Digest.objects.get()
     calls = {"n": 0}
 
-    def flaky(self: Any) -> int:
+    def down_twice(self: Any) -> None:
         calls["n"] += 1
         if calls["n"] <= 2:
-            raise smtplib.SMTPServerDisconnected("down")
-        return 1
+            raise ConnectionRefusedError("mail server down")
 
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", flaky)
-    for _ in range(2):
-        with pytest.raises(smtplib.SMTPException):
-            notifications.digest_deliver(digest_id=digest.pk, now=NOW)
-    digest.refresh_from_db()
-    assert (digest.sent_at, digest.tries) == (None, 2)
-    assert "down" in digest.last_error
-    assert not Notification.objects.filter(kind="digest").exists()  # rolled back with it
-    assert notifications.digest_deliver(digest_id=digest.pk, now=NOW) == "sent"
-    digest.refresh_from_db()
-    assert digest.sent_at == NOW
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.open", down_twice)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert notifications.digest_deliver(digest.pk, now=NOW) == "sent"
     assert Notification.objects.filter(kind="digest", recipient=nurse).count() == 1
+    copy = NoticeMail.objects.get(notice__recipient=nurse)
+    for _ in range(2):
+        with pytest.raises(ConnectionRefusedError):
+            notifications.notice_mail_send(copy.pk)
+    copy.refresh_from_db()
+    assert (copy.sent_at, copy.sending_at, copy.tries) == (None, None, 2)
+    assert "mail server down" in copy.last_error
+    assert mail.outbox == []
+    assert notifications.notice_mail_send(copy.pk) == "sent"
+    copy.refresh_from_db()
+    assert copy.outcome == "sent"
+    assert [m.to for m in mail.outbox] == [[nurse.email]]
+    assert notifications.notice_mail_send(copy.pk) == "nothing to do"
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -209,10 +215,30 @@ def test_send_due_reminders_refuses_a_naive_time(db):
         call_command("send_due_reminders", "--now", "2026-11-16T10:00:00", stdout=StringIO())
 
 
-def test_the_sweep_is_one_beat_entry_every_five_minutes(db):
+def test_the_sweep_is_one_beat_entry_every_thirty_seconds(db):
+    """Often enough that a claim lost with its worker is taken again within two minutes."""
     (task,) = PeriodicTask.objects.filter(task="followup.sweep")
     assert task.enabled
-    assert (task.interval.every, task.interval.period) == (5, "minutes")
+    assert (task.interval.every, task.interval.period) == (30, "seconds")
+    assert dt.timedelta(seconds=30) + notifications.CLAIM_TIMEOUT <= dt.timedelta(minutes=2)
+
+
+def test_a_sweep_left_at_the_former_default_is_moved_and_a_chosen_interval_kept(db):
+    from django.apps import apps
+
+    from followup.beat import sweep_schedule_speed_up
+
+    task = PeriodicTask.objects.get(task="followup.sweep")
+    task.interval = IntervalSchedule.objects.create(every=5, period="minutes")
+    task.save()
+    assert sweep_schedule_speed_up(apps=apps)
+    task.refresh_from_db()
+    assert (task.interval.every, task.interval.period) == (30, "seconds")
+    task.interval = IntervalSchedule.objects.create(every=2, period="minutes")
+    task.save()
+    assert not sweep_schedule_speed_up(apps=apps)
+    task.refresh_from_db()
+    assert (task.interval.every, task.interval.period) == (2, "minutes")
 
 
 def test_tasks_are_thin_acks_late_time_limited_and_retry_mail_errors():
@@ -221,11 +247,19 @@ def test_tasks_are_thin_acks_late_time_limited_and_retry_mail_errors():
         tasks.deliver_reminders,
         tasks.deliver_digest,
         tasks.deliver_escalation_notice,
+        tasks.deliver_notice_mail,
     ):
         assert task.acks_late
         assert 0 < task.soft_time_limit < task.time_limit <= 240
-    for task in (tasks.deliver_reminders, tasks.deliver_digest, tasks.deliver_escalation_notice):
-        assert set(task.autoretry_for) == {smtplib.SMTPException, ConnectionError, OperationalError}
+    one_message = (tasks.deliver_digest, tasks.deliver_escalation_notice, tasks.deliver_notice_mail)
+    assert {task.time_limit for task in one_message} == {notifications.SEND_WINDOW.total_seconds()}
+    for task in (tasks.deliver_reminders, *one_message):
+        assert set(task.autoretry_for) == {
+            smtplib.SMTPException,
+            OSError,
+            OperationalError,
+            SoftTimeLimitExceeded,
+        }
         assert task.retry_backoff is True
         assert task.max_retries == 8
 

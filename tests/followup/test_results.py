@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import TestCase
 
 from followup import notifications, services
 from followup.models import (
@@ -53,9 +54,16 @@ def record(
     )
 
 
+def deliver(notice: EscalationNotice) -> str:
+    """Deliver one notice in this process, its e-mail copy too once the notice committed."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return notifications.escalation_notice_deliver(
+            notice.pk, now=NOW, dispatcher=notifications.deliver_inline
+        )
+
+
 def deliver_first_notice(escalation: Escalation) -> None:
-    notice = EscalationNotice.objects.get(escalation=escalation, attempt=0)
-    assert notifications.escalation_notice_deliver(notice_id=notice.pk, now=NOW) == "sent"
+    assert deliver(EscalationNotice.objects.get(escalation=escalation, attempt=0)) == "sent"
 
 
 def mails_to(user: Any) -> list[Any]:
@@ -116,7 +124,7 @@ def test_each_abnormal_finding_escalates_to_the_responsible_clinician(
     assert (notice.attempt, notice.claimed_at, notice.sent_at) == (0, NOW, None)
     assert len(callbacks) == 1  # the notice is enqueued once the escalation is committed
 
-    assert notifications.escalation_notice_deliver(notice_id=notice.pk, now=NOW) == "sent"
+    assert deliver(notice) == "sent"
     (email,) = mail.outbox
     assert email.to == [clinician.email]
     assert f"case #{visit.schedule.case_id}" in email.subject
@@ -125,9 +133,7 @@ def test_each_abnormal_finding_escalates_to_the_responsible_clinician(
     assert bell.escalation == escalation
     assert bell.read_at is None
     # Delivered twice (a redelivered task): nothing more.
-    assert notifications.escalation_notice_deliver(notice_id=notice.pk, now=NOW) == (
-        "nothing to do"
-    )
+    assert deliver(notice) == "nothing to do"
     assert len(mail.outbox) == 1
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup import notifications, tasks
-from followup.models import ApprovalMail, Notification
+from followup.models import NoticeMail, Notification
 from guidelines import services
 from tests.guidelines.rule_admin import (
     ETR03,
@@ -33,7 +33,7 @@ def other_admin(centre_a):
 def test_submitting_tells_the_other_admins_in_app_and_by_mail(
     guideline_admin, other_admin, django_capture_on_commit_callbacks, monkeypatch
 ):
-    task = tasks.deliver_approval_request
+    task = tasks.deliver_notice_mail
     monkeypatch.setattr(task, "delay", lambda mail_id: task.apply(args=[mail_id]))
     draft = onset_draft(guideline_admin)
     with django_capture_on_commit_callbacks(execute=True):
@@ -42,12 +42,12 @@ def test_submitting_tells_the_other_admins_in_app_and_by_mail(
     assert [n.recipient for n in notices] == [other_admin]
     notice = notices.get()
     assert notice.url == reverse("guidelines:version", args=[ETR03, draft.number])
-    sent = ApprovalMail.objects.get(notice=notice)
-    assert sent.sent_at is not None
+    sent = NoticeMail.objects.get(notice=notice)
+    assert (sent.outcome, sent.sent_at is not None) == ("sent", True)
     assert [m.to for m in mail.outbox] == [[other_admin.email]]
     assert f"{ETR03} v{draft.number} awaits your approval" in mail.outbox[0].subject
     # a redelivered task sends nothing more
-    assert notifications.approval_request_mail(sent.pk) == "nothing to do"
+    assert notifications.notice_mail_send(sent.pk) == "nothing to do"
     assert len(mail.outbox) == 1
 
 
@@ -57,7 +57,7 @@ def test_a_broker_down_at_submission_delays_the_mail_but_loses_nothing(
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    for task in (tasks.deliver_approval_request, tasks.deliver_reminders):
+    for task in (tasks.deliver_notice_mail, tasks.deliver_reminders):
         monkeypatch.setattr(task, "delay", broker_down)
     draft = onset_draft(guideline_admin)
     with django_capture_on_commit_callbacks(execute=True):
