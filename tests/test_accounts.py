@@ -290,7 +290,15 @@ def test_roles_give_users_their_permissions(request, persona, perm, granted):
 
 # --- login required everywhere ------------------------------------------------------------
 
-PUBLIC = {"login", "healthz", "admin:login"}
+PUBLIC = {
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "healthz",
+    "admin:login",
+}
 SAMPLE_VALUES = {"app_label": "cases"}
 
 
@@ -338,7 +346,7 @@ def test_project_urls_are_all_found_and_resolve_to_their_views():
         assert resolve(path).func == callback, (path, name)
 
 
-def test_public_urls_are_only_login_and_health(db):
+def test_public_urls_are_only_login_password_reset_and_health(db):
     public = {
         name
         for _, name, callback in project_urls()

@@ -117,6 +117,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A password reset link works once and for three hours (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
 # Sessions end after inactivity and with the browser.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)

@@ -26,10 +26,9 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 def client_ip(request: HttpRequest) -> str | None:
     """The address of the client: ``REMOTE_ADDR``, or behind trusted proxies the address
     the nearest untrusted hop has according to them (``AXES_CLIENT_IP_CALLABLE``)."""
-    remote_addr = request.META.get("REMOTE_ADDR") or None
-    address = _address(remote_addr)
-    if address is None:
-        return remote_addr
+    address = _address(request.META.get("REMOTE_ADDR"))
+    if address is None:  # a Unix socket, or a server that sent nonsense
+        return None
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     while hops and _trusted(address):
         hop = _address(hops.pop())

@@ -67,3 +67,30 @@ class User(AbstractUser):
 
     def has_role(self, role: Role) -> bool:
         return any(g.name == role.value for g in self.groups.all())
+
+
+class PasswordResetRequest(models.Model):
+    """A password reset asked for on the public page: counted to limit requests per address
+    and per client (``services.password_reset_request``), and the work item of the task that
+    sends the e-mail. Rows are deleted once they no longer count.
+
+    The typed address is kept only until the task has handled the request; the counting uses
+    a keyed digest of it, so the table never holds a list of who was looked up.
+    """
+
+    requested_at = models.DateTimeField(_("requested at"))
+    email_digest = models.CharField(_("address digest"), max_length=64)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+        indexes = [
+            models.Index(fields=["email_digest", "requested_at"], name="reset_by_address"),
+            models.Index(fields=["client_ip", "requested_at"], name="reset_by_client"),
+            models.Index(fields=["requested_at"], name="reset_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"password reset request {self.pk}"
