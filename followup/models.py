@@ -706,6 +706,8 @@ class PatencyReport(models.Model):
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(_("requested"))
+    enqueued_at = models.DateTimeField(_("last sent to a worker"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

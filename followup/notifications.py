@@ -51,6 +51,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup import selectors, services
+from guidelines import services as guidelines_services
 from followup.models import (
     Digest,
     Escalation,
@@ -161,6 +162,8 @@ class SweepResult:
     digests_created: int = 0
     schedules_extended: int = 0
     claimed: dict[str, int] = field(default_factory=dict)
+    jobs_requeued: int = 0
+    jobs_failed: int = 0
 
     @property
     def total_claimed(self) -> int:
@@ -170,7 +173,8 @@ class SweepResult:
         parts = [f"{name} {count}" for name, count in self.claimed.items()]
         return (
             f"claimed {self.total_claimed} ({', '.join(parts)}); digests created "
-            f"{self.digests_created}; schedules extended {self.schedules_extended}"
+            f"{self.digests_created}; schedules extended {self.schedules_extended}; "
+            f"jobs sent again {self.jobs_requeued}, failed (worker lost) {self.jobs_failed}"
         )
 
 
@@ -227,7 +231,9 @@ def reminders_sweep(
     dispatcher: Dispatcher | None = None,
     limit: int = SWEEP_LIMIT,
 ) -> SweepResult:
-    """The periodic sweep (every 30 seconds, ``followup.sweep``; ``send_due_reminders``)."""
+    """The periodic sweep (every 30 seconds, ``followup.sweep``; ``send_due_reminders``): due
+    deliveries are claimed, and background jobs left queued or lost with their worker are
+    resumed (``venousapp.jobs``)."""
     now = now or timezone.now()
     result = SweepResult()
     result.digests_created = digests_create(now=now)
@@ -242,6 +248,10 @@ def reminders_sweep(
             if len(ids) < CLAIM_BATCH:
                 break
         result.claimed[model._meta.model_name or model.__name__] = total
+    resumed = [*guidelines_services.jobs_resume(now=now).values()]
+    resumed.append(services.patency_reports_resume(now=now))
+    result.jobs_requeued = sum(r.requeued for r in resumed)
+    result.jobs_failed = sum(r.failed for r in resumed)
     return result
 
 

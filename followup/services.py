@@ -48,6 +48,7 @@ from followup.models import (
     VisitState,
 )
 from planning.models import ProcedureRecord
+from venousapp import jobs
 from venousapp.accounts.models import Centre, User
 
 EXTRA_SEQUENCE_BASE = 1000  # unscheduled (re-imaging) visits; protocol visits stay below
@@ -913,19 +914,30 @@ def patency_report_queue(
     *, user: User, entity: str = "", now: dt.datetime | None = None
 ) -> PatencyReport:
     """A new report of the user's centre, computed by a Celery task enqueued after commit."""
+    now = now or timezone.now()
     report = PatencyReport(
         centre_id=user.centre_id,
         created_by=user,
         entity=entity,
         total=selectors.patency_cohort_size(centre_id=user.centre_id, entity=entity),
-        created_at=now or timezone.now(),
+        created_at=now,
+        enqueued_at=now,
     )
     report.full_clean()
     report.save()
     from followup.tasks import patency_report as patency_report_task
 
-    patency_report_task.delay_on_commit(report.pk)
+    jobs.enqueue_on_commit(patency_report_task, report)
     return report
+
+
+def patency_reports_resume(*, now: dt.datetime | None = None) -> jobs.Resumed:
+    """Reports left queued are sent again; those whose worker was lost are marked failed."""
+    from followup.tasks import patency_report as patency_report_task
+
+    return jobs.jobs_resume(
+        PatencyReport, task=patency_report_task, statuses=PatencyReportStatus, now=now
+    )
 
 
 def patency_report_run(*, report_id: int, now: Callable[[], dt.datetime] = timezone.now) -> bool:
@@ -933,7 +945,7 @@ def patency_report_run(*, report_id: int, now: Callable[[], dt.datetime] = timez
     task does nothing; progress is written per chunk of schedules, outside any transaction,
     so the polling page sees it. Returns False when the report was not claimable."""
     claimed = PatencyReport.objects.filter(pk=report_id, status=PatencyReportStatus.QUEUED).update(
-        status=PatencyReportStatus.RUNNING
+        status=PatencyReportStatus.RUNNING, started_at=now()
     )
     if not claimed:
         return False

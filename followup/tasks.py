@@ -46,6 +46,8 @@ def sweep(now: str | None = None) -> dict[str, Any]:
         "claimed": result.claimed,
         "digests_created": result.digests_created,
         "schedules_extended": result.schedules_extended,
+        "jobs_requeued": result.jobs_requeued,
+        "jobs_failed": result.jobs_failed,
     }
 
 

@@ -53,6 +53,7 @@ from guidelines.models import (
 from guidelines.ruleset import current_ruleset, current_ruleset_numbered, ruleset_with
 from guidelines.schema import RuleSetError, Source, validate_ruleset, validate_sources
 from guidelines.selectors import reevaluation_in_progress, up_to_date_q
+from venousapp import jobs
 from venousapp.accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -775,7 +776,8 @@ def impact_preview_start(*, version: RuleVersion, user: User) -> ImpactPreview:
     else:
         from guidelines.tasks import impact_preview_task
 
-        impact_preview_task.delay_on_commit(preview.pk)
+        ImpactPreview.objects.filter(pk=preview.pk).update(enqueued_at=timezone.now())
+        jobs.enqueue_on_commit(impact_preview_task, preview)
     return preview
 
 
@@ -784,7 +786,7 @@ def impact_preview_run(*, preview_id: int, now: Callable[[], dt.datetime] = time
     does not run it twice). Progress is written per chunk outside any transaction so the
     page sees it; returns False when the preview was not claimable."""
     claimed = ImpactPreview.objects.filter(pk=preview_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING
+        status=JobStatus.RUNNING, started_at=now()
     )
     if not claimed:
         return False
@@ -864,8 +866,24 @@ def reevaluation_start(
     else:
         from guidelines.tasks import reevaluation_task
 
-        reevaluation_task.delay_on_commit(job.pk)
+        ReEvaluation.objects.filter(pk=job.pk).update(enqueued_at=timezone.now())
+        jobs.enqueue_on_commit(reevaluation_task, job)
     return job
+
+
+def jobs_resume(*, now: dt.datetime | None = None) -> dict[str, jobs.Resumed]:
+    """Impact previews and re-evaluations left queued are sent again; those whose worker
+    was lost are marked failed (``venousapp.jobs``)."""
+    from guidelines.tasks import impact_preview_task, reevaluation_task
+
+    return {
+        "impact_previews": jobs.jobs_resume(
+            ImpactPreview, task=impact_preview_task, statuses=JobStatus, now=now
+        ),
+        "reevaluations": jobs.jobs_resume(
+            ReEvaluation, task=reevaluation_task, statuses=JobStatus, now=now
+        ),
+    }
 
 
 def reevaluation_run(
@@ -890,7 +908,7 @@ def reevaluation_run(
     )
     if not claimed:
         return False
-    jobs = ReEvaluation.objects.filter(pk=job_id)
+    job_rows = ReEvaluation.objects.filter(pk=job_id)
     try:
         for index in range(REEVALUATION_MAX_PASSES):
             _ruleset, number = current_ruleset_numbered(fresh=True)
@@ -898,7 +916,7 @@ def reevaluation_run(
             count = stale.count()
             if not count:
                 break
-            jobs.update(total=F("done") + count)
+            job_rows.update(total=F("done") + count)
             for chunk in impact.case_chunks(stale, chunk_size):
                 ruleset, number = current_ruleset_numbered(fresh=True)
                 evaluations = [
@@ -911,16 +929,16 @@ def reevaluation_run(
                     evaluations=evaluations, ruleset=number, engine=ENGINE_VERSION, now=now()
                 )
                 # A case added during the pass may join the stream: total grows with done.
-                jobs.update(
+                job_rows.update(
                     ruleset=number,
                     done=F("done") + len(chunk),
                     total=Greatest(F("total"), F("done") + len(chunk)),
                     changed=F("changed") + changed,
                 )
     except Exception as error:
-        jobs.update(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=now())
+        job_rows.update(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=now())
         raise
-    jobs.update(status=JobStatus.DONE, finished_at=now())
+    job_rows.update(status=JobStatus.DONE, finished_at=now())
     return True
 
 

@@ -24,12 +24,17 @@ def celery_worker(
     env: dict[str, str] | None = None,
     name: str | None = None,
     start_timeout: float = 40,
+    broker_url: str | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A worker answering pings (``name``: only that worker's); stopped on exit."""
+    """A worker answering pings (``name``: only that worker's); stopped on exit.
+    ``broker_url``: a broker of the worker's own (its environment's ``REDIS_URL``)."""
+    from celery import Celery
     from django.conf import settings
     from django.db import connection
 
-    from venousapp.celery import app
+    from venousapp.celery import app as project_app
+
+    app = Celery(broker=broker_url) if broker_url else project_app
 
     if not settings.REDIS_URL:
         pytest.skip("REDIS_URL is not set: the worker tests need a real Redis broker")

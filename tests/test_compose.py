@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = shutil.which("docker-compose")
@@ -52,6 +53,15 @@ def test_compose_services_wait_for_healthy_dependencies():
     assert "condition: service_healthy" in text
     assert "django_celery_beat.schedulers:DatabaseScheduler" in text
     assert "pgdata:/var/lib/postgresql/data" in text
+
+
+def test_redis_keeps_the_queue_across_a_restart():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    redis = compose["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert "redisdata:/data" in redis["volumes"]
+    assert "redisdata" in compose["volumes"]
 
 
 def test_dockerfile_runs_gunicorn_as_a_non_root_user():

@@ -214,11 +214,14 @@ def test_a_failure_is_recorded_on_the_job(cohort, monkeypatch, client_for):
 
 
 @pytest.mark.django_db
-def test_many_stale_cases_go_to_celery(cohort, settings, monkeypatch):
+def test_many_stale_cases_go_to_celery(
+    cohort, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.GUIDELINES_REEVALUATION_INLINE_MAX = 3
     queued: list[int] = []
-    monkeypatch.setattr(reevaluation_task, "delay_on_commit", queued.append)
-    job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
+    monkeypatch.setattr(reevaluation_task, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
     assert (job.status, job.total, queued) == ("queued", 4, [job.pk])
     settings.GUIDELINES_REEVALUATION_INLINE_MAX = 4
     job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)

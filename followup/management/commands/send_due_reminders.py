@@ -17,7 +17,10 @@ from followup import notifications
 
 
 class Command(BaseCommand):
-    help = "Claim due follow-up reminders, digests and escalation notices and send them."
+    help = (
+        "Claim due follow-up reminders, digests, escalation notices and e-mails and send "
+        "them; resume background jobs left queued."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -48,4 +51,9 @@ class Command(BaseCommand):
             f"(created now: {result.digests_created})"
         )
         self.stdout.write(f"  escalation notices: {result.claimed.get('escalationnotice', 0)}")
+        self.stdout.write(f"  e-mail copies of notices: {result.claimed.get('noticemail', 0)}")
         self.stdout.write(f"Schedules extended: {result.schedules_extended}")
+        self.stdout.write(
+            f"Background jobs sent again: {result.jobs_requeued}; "
+            f"marked failed (worker lost): {result.jobs_failed}"
+        )
