@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -70,15 +71,16 @@ def password_reset_mail_send(*, request_id: int) -> int:
         accounts = len(list(form.get_users(reset.email))) if form.is_valid() else 0
         if accounts:
             site_url = str(settings.SITE_URL).rstrip("/")
+            context: dict[str, Any] = {
+                "site_url": site_url,
+                "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            }
             form.save(
                 domain_override=urlsplit(site_url).netloc,
                 subject_template_name="registration/password_reset_subject.txt",
                 email_template_name="emails/password_reset.txt",
                 html_email_template_name="emails/password_reset.html",
-                extra_email_context={
-                    "site_url": site_url,
-                    "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
-                },
+                extra_email_context=context,
             )
         reset.email = ""
         reset.save(update_fields=["email"])
