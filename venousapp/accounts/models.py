@@ -53,6 +53,17 @@ class User(AbstractUser):
     centre = models.ForeignKey(
         Centre, on_delete=models.PROTECT, related_name="users", verbose_name=_("centre")
     )
+    # Set when an administrator sets the password (venousapp.accounts.admin), cleared when
+    # the user chooses her own (venousapp.accounts.forms); the middleware and the API's
+    # authentication hold her at the password change page meanwhile.
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_(
+            "Must choose a new password at the next log-in. Set whenever an administrator "
+            "sets the password here."
+        ),
+    )
     REQUIRED_FIELDS = ["email", "centre"]
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
