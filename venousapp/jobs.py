@@ -38,6 +38,11 @@ def enqueue_on_commit(task: Any, job: models.Model) -> None:
     transaction.on_commit(lambda: task.delay(pk), robust=True)
 
 
+def _send(task: Any, ids: list[int]) -> None:
+    for pk in ids:
+        task.delay(pk)
+
+
 @dataclass(frozen=True)
 class Resumed:
     requeued: int
@@ -64,8 +69,7 @@ def jobs_resume(
             .values_list("pk", flat=True)[:RESUME_BATCH]
         )
         manager.filter(pk__in=ids).update(enqueued_at=now)
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: task.delay(pk), robust=True)
+        transaction.on_commit(lambda: _send(task, ids), robust=True)
     lost_before = now - dt.timedelta(seconds=task.time_limit)
     failed = manager.filter(status=statuses.RUNNING, started_at__lt=lost_before).update(
         status=statuses.FAILED, error=LOST_WORKER, finished_at=now
