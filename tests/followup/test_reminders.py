@@ -156,7 +156,7 @@ def test_two_concurrent_sweeps_claim_disjoint_rows(make_procedure):
         make_procedure(
             entity="nivl",
             performed_on=TODAY - dt.timedelta(days=days),
-            now=NOW - dt.timedelta(days=60),
+            now=NOW - dt.timedelta(days=days),
         )
     due = set(
         Reminder.objects.filter(due_at__lte=NOW, sent_at__isnull=True).values_list("pk", flat=True)
