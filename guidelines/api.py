@@ -2,10 +2,16 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import permissions
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +20,8 @@ from cases import selectors as case_selectors
 from cases.api import RolePermission
 from cases.facts import case_facts
 from cases.models import Case
-from guidelines.engine import evaluate
+from guidelines import vocabulary as V
+from guidelines.engine import WARNING_REASONS, evaluate, evaluate_with_warnings
 from guidelines.ruleset import current_ruleset
 
 _EXAMPLE = {
@@ -38,6 +45,39 @@ class CanReadRules(permissions.BasePermission):
         return bool(user and user.is_authenticated and user.has_perm("guidelines.view_rule"))
 
 
+class FactWarningSerializer(serializers.Serializer):
+    """A value of the posted document that the evaluation ignored (read as not recorded)."""
+
+    field = serializers.CharField(
+        help_text="Where it is: a facts field, or a path such as bleeding_risk.factors[1]."
+    )
+    value = serializers.JSONField(help_text="The value as posted.")
+    reason = serializers.ChoiceField(
+        choices=WARNING_REASONS,
+        help_text="unknown_field: not a facts field; unknown_code: outside the field's codes; "
+        "wrong_type: a JSON type the field never takes; out_of_range: a number outside the "
+        "field's range; unreadable: not a number, or a CEAP text the parser rejects.",
+    )
+    message = serializers.CharField()
+
+
+class EvaluationSerializer(serializers.Serializer):
+    """The §2.6 evaluation contract of one facts document, with the warnings about it."""
+
+    overall = serializers.ChoiceField(choices=V.OVERALL_STATUSES)
+    cdt_contraindication = serializers.CharField(allow_null=True)
+    rules = serializers.DictField(
+        child=serializers.DictField(), help_text="Every scored rule: value and criteria."
+    )
+    derived = serializers.DictField()
+    planning = serializers.DictField(allow_null=True)
+    follow_up_entity = serializers.CharField(allow_null=True)
+    missing = serializers.ListField(child=serializers.CharField())
+    warnings = FactWarningSerializer(
+        many=True, help_text="Values of the document that were ignored; empty for a clean one."
+    )
+
+
 class EvaluateView(APIView):
     """Evaluate one facts document or a list of them against the published rules."""
 
@@ -47,13 +87,21 @@ class EvaluateView(APIView):
         request=OpenApiTypes.OBJECT,
         responses={
             200: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="The evaluation contract (or a list of them for a list of documents).",
+                PolymorphicProxySerializer(
+                    component_name="EvaluationOrList",
+                    serializers=[EvaluationSerializer, EvaluationSerializer(many=True)],
+                    resource_type_field_name=None,
+                    many=False,
+                ),
+                description="The evaluation contract with its warnings (or a list of them for "
+                "a list of documents).",
             ),
             400: OpenApiResponse(
                 OpenApiTypes.OBJECT,
-                description="Malformed JSON or a body "
-                "that is neither an object nor a list of objects.",
+                description="Malformed JSON, a body that is neither an object nor a list of "
+                "objects, a list of more documents than allowed (at most "
+                f"{settings.EVALUATE_MAX_DOCUMENTS} documents per request) or arrays and objects "
+                f"nested more than {settings.API_JSON_MAX_DEPTH} levels; `detail` says which.",
             ),
             403: OpenApiResponse(description="Not logged in, or an account without a role."),
         },
@@ -66,17 +114,27 @@ class EvaluateView(APIView):
         body: Any = request.data
         ruleset = current_ruleset()
         if isinstance(body, dict):
-            return Response(evaluate(body, ruleset))
+            return Response(evaluate_with_warnings(body, ruleset))
         if isinstance(body, list):
+            limit = settings.EVALUATE_MAX_DOCUMENTS
+            if len(body) > limit:
+                return Response(
+                    {
+                        "detail": f"Send at most {limit} documents per request; "
+                        f"this request has {len(body)}."
+                    },
+                    status=400,
+                )
             bad = [i for i, doc in enumerate(body) if not isinstance(doc, dict)]
             if bad:
                 return Response({"detail": f"Item {bad[0]} is not a facts object."}, status=400)
-            return Response([evaluate(doc, ruleset) for doc in body])
+            return Response([evaluate_with_warnings(doc, ruleset) for doc in body])
         return Response({"detail": "Send a facts object or a list of facts objects."}, status=400)
 
 
 class CaseRecommendationsView(APIView):
-    """The evaluation of a stored case (same shape as /evaluate)."""
+    """The evaluation of a stored case (the contract /evaluate answers, without warnings: a
+    stored case holds checked values only)."""
 
     permission_classes = [RolePermission]
     queryset = Case.objects.none()

@@ -4,7 +4,8 @@ Pure Python (no Django, no ORM). The rules are data (``guidelines/rules/*.json``
 ``guidelines/schema.py``); this module
 
 1. normalises a facts document (§2.6 C1, C6, C11): anything not recorded or outside the
-   vocabulary of ``guidelines/vocabulary.py`` becomes ``None`` (unknown);
+   vocabulary of ``guidelines/vocabulary.py`` becomes ``None`` (unknown), and
+   :func:`facts_warnings` says which values were ignored that way, and why;
 2. derives the §2.4/§2.5 values (ACUTE, IF, FP_only, c_classes, symptomatic, ...) with
    three-valued (Kleene) logic;
 3. evaluates every scored rule with the criterion convention of §2.5 (C2, C3);
@@ -22,9 +23,10 @@ import functools
 import hashlib
 import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import UnionType
 from typing import Any
 
 from cases import thrombolysis
@@ -41,6 +43,7 @@ from planning.sizing import plan
 
 __all__ = [
     "ENGINE_VERSION",
+    "WARNING_REASONS",
     "EngineOptions",
     "RuleSet",
     "RuleSetError",
@@ -48,6 +51,8 @@ __all__ = [
     "default_ruleset",
     "evaluate",
     "evaluate_rule",
+    "evaluate_with_warnings",
+    "facts_warnings",
     "normalise_facts",
 ]
 
@@ -287,6 +292,189 @@ def normalise_facts(facts: object) -> dict[str, Any]:
         if normalise is not None and raw is not None:
             result[name] = normalise(raw)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Warnings: what normalisation ignored, and why. Not part of the §2.6 contract, where such a
+# value simply is not recorded (C1); the evaluate API and command report them next to it.
+
+UNKNOWN_FIELD = "unknown_field"  # a key the vocabulary does not have
+UNKNOWN_CODE = "unknown_code"  # a text outside the field's codes
+WRONG_TYPE = "wrong_type"  # a JSON type the field never takes
+OUT_OF_RANGE = "out_of_range"  # a number outside the field's range
+UNREADABLE = "unreadable"  # a text that is not a number, or a CEAP text the parser rejects
+WARNING_REASONS = (UNKNOWN_FIELD, UNKNOWN_CODE, WRONG_TYPE, OUT_OF_RANGE, UNREADABLE)
+
+Warning = dict[str, Any]
+Check = Callable[[str, object, list[Warning]], None]
+
+_NOT_READ = "Read as not recorded."
+_IGNORED = "Ignored."
+_any_number = _number(float("-inf"), float("inf"))
+_TYPE_NAMES: tuple[tuple[type | UnionType, str], ...] = (
+    (type(None), "null"),
+    (bool, "a boolean"),
+    (int | float, "a number"),
+    (str, "a text"),
+    (list | tuple, "a list"),
+    (Mapping, "an object"),
+)
+
+
+def _blank(value: object) -> bool:
+    """Not recorded on purpose (§2.6 C1): null, an empty text or "unknown"."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "unknown"))
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _type_name(value: object) -> str:
+    return next(
+        (name for kind, name in _TYPE_NAMES if isinstance(value, kind)), type(value).__name__
+    )
+
+
+def _warning(path: str, value: object, reason: str, problem: str, outcome: str) -> Warning:
+    return {"field": path, "value": value, "reason": reason, "message": f"{problem} {outcome}"}
+
+
+def _wrong_type(path: str, value: object, expected: str, outcome: str = _NOT_READ) -> Warning:
+    problem = f"{_shown(value)} is {_type_name(value)}, expected {expected}."
+    return _warning(path, value, WRONG_TYPE, problem, outcome)
+
+
+def _value_check(normalise: Callable[[object], Any], kind: str, expected: str) -> Check:
+    """A bool, enum or number field; ``expected`` says what it takes ("true or false")."""
+
+    def check(path: str, value: object, out: list[Warning]) -> None:
+        if _blank(value) or normalise(value) is not None:
+            return
+        problem = f"{_shown(value)} is not {expected}."
+        if kind == "number" and type(value) in (int, float, str):
+            reason = UNREADABLE if _any_number(value) is None else OUT_OF_RANGE
+            out.append(_warning(path, value, reason, problem, _NOT_READ))
+        elif kind != "number" and isinstance(value, str):
+            out.append(_warning(path, value, UNKNOWN_CODE, problem, _NOT_READ))
+        else:
+            out.append(_wrong_type(path, value, expected))
+
+    return check
+
+
+def _codes_check(known: Container[str], code: str) -> Check:
+    """A set of codes (a list, or a comma-separated text) matched case-insensitively against
+    ``known`` (lower case): each unknown one is reported, the others are read. ``code`` names
+    one ("a CEAP 2020 segment abbreviation")."""
+
+    def item_check(path: str, item: object, out: list[Warning]) -> None:
+        if _blank(item):
+            return
+        if not isinstance(item, str):
+            out.append(_wrong_type(path, item, code, _IGNORED))
+        elif item.strip().lower() not in known:
+            problem = f"{_shown(item)} is not {code}."
+            out.append(_warning(path, item, UNKNOWN_CODE, problem, _IGNORED))
+
+    def check(path: str, value: object, out: list[Warning]) -> None:
+        if isinstance(value, str):
+            for item in value.split(","):
+                item_check(path, item, out)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                item_check(f"{path}[{index}]", item, out)
+        elif not _blank(value):
+            out.append(_wrong_type(path, value, "a list"))
+
+    return check
+
+
+def _object_check(name: str, parts: dict[str, Check], text: Check) -> Check:
+    """An object of ``parts``; a bare text is read as its first part (``text``)."""
+
+    def check(path: str, value: object, out: list[Warning]) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                part = parts.get(key)
+                if part is None:
+                    problem = f"{_shown(key)} is not a field of {name}."
+                    out.append(_warning(f"{path}.{key}", item, UNKNOWN_FIELD, problem, _IGNORED))
+                else:
+                    part(f"{path}.{key}", item, out)
+        elif isinstance(value, str):
+            text(path, value, out)
+        elif not _blank(value):
+            out.append(_wrong_type(path, value, "an object"))
+
+    return check
+
+
+def _ceap_check(path: str, value: object, out: list[Warning]) -> None:
+    if _blank(value) or _ceap(value) is not None:
+        return
+    if not isinstance(value, str):
+        out.append(_wrong_type(path, value, "a CEAP classification"))
+        return
+    try:
+        parse_clinical(value.strip())
+        problem = f"{_shown(value)} has no CEAP clinical class."
+    except Exception as error:  # CeapError; a parser defect is unreadable too (_ceap_clinical)
+        problem = str(error)
+    out.append(_warning(path, value, UNREADABLE, problem, _NOT_READ))
+
+
+def _one_of(values: Sequence[str]) -> str:
+    return f"one of: {', '.join(values)}"
+
+
+def _field_check(field: V.FactField) -> Check:
+    normalise = _NORMALISERS[field.name]
+    if field.kind == "bool":
+        return _value_check(normalise, "bool", "true or false")
+    if field.kind == "enum":
+        return _value_check(normalise, "enum", _one_of(field.values))
+    if field.kind == "number":
+        expected = f"a number from {field.minimum:g} to {field.maximum:g}"
+        return _value_check(normalise, "number", expected)
+    if field.kind == "segments":
+        return _codes_check(_SEGMENT_BY_FOLD, "a CEAP 2020 segment abbreviation")
+    if field.kind == "ceap":
+        return _ceap_check
+    if field.kind == "obstruction":
+        kind = _value_check(_obstruction_type, "enum", _one_of(V.OBSTRUCTION_TYPES))
+        percent = _value_check(_percent, "number", "a number from 0 to 100")
+        parts = {"type": kind, "area_reduction_pct": percent, "diameter_reduction_pct": percent}
+        return _object_check("obstruction", parts, kind)
+    level = _value_check(_risk_level, "enum", _one_of(V.RISK_LEVELS))
+    klass = _value_check(_contraindication_class, "enum", _one_of(V.CONTRAINDICATION_CLASSES))
+    factors = _codes_check(_FACTOR_RANK, "a thrombolysis contraindication code")
+    parts = {"level": level, "contraindication_class": klass, "factors": factors}
+    return _object_check("bleeding_risk", parts, level)
+
+
+_CHECKS = {name: _field_check(field) for name, field in V.FACT_FIELDS.items()}
+
+
+def facts_warnings(facts: object) -> list[Warning]:
+    """Every value of ``facts`` that :func:`normalise_facts` ignores, in document order, as
+    ``{"field": path, "value": the value, "reason": one of WARNING_REASONS, "message"}``
+    (paths like ``bleeding_risk.factors[1]``).
+
+    What says "not recorded" (null, "", "unknown") and what is read after folding case or
+    spaces is no warning: a clean document has none. Never raises for a JSON value.
+    """
+    if not isinstance(facts, Mapping):
+        return [_wrong_type("", facts, "a facts object", "Nothing was read.")]
+    out: list[Warning] = []
+    for name, value in facts.items():
+        check = _CHECKS.get(name)
+        if check is None:
+            problem = f"{_shown(name)} is not a facts field."
+            out.append(_warning(str(name), value, UNKNOWN_FIELD, problem, _IGNORED))
+        else:
+            check(name, value, out)
+    return out
 
 
 # =============================================================================================
@@ -1073,6 +1261,16 @@ def evaluate(
         "follow_up_entity": follow_up,
         "missing": missing,
     }
+
+
+def evaluate_with_warnings(
+    facts: object,
+    ruleset: RuleSet | None = None,
+    options: EngineOptions = _DEFAULT_OPTIONS,
+) -> dict[str, Any]:
+    """What the evaluate API and command answer for a posted document: :func:`evaluate` and
+    ``warnings``, the values it ignored (:func:`facts_warnings`; empty for a clean one)."""
+    return {**evaluate(facts, ruleset, options), "warnings": facts_warnings(facts)}
 
 
 def evaluate_rule(

@@ -210,4 +210,7 @@ def test_manage_py_works_in_a_checkout_without_configuration(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == json.loads(json.dumps(evaluate(document)))
+    assert json.loads(result.stdout) == {
+        **json.loads(json.dumps(evaluate(document))),
+        "warnings": [],
+    }

@@ -218,12 +218,23 @@ REST_FRAMEWORK = {
         "venousapp.accounts.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "venousapp.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "venousapp.api.exception_handler",
 }
+# How deeply arrays and objects may nest in an API request body (a facts document needs 3,
+# a rule export about 10); deeper bodies answer 400 before they are parsed.
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
+# Facts documents per POST /api/v1/evaluate: a batch of every rule test case shipped (90)
+# fits; a hundred take a worker a few tens of milliseconds.
+EVALUATE_MAX_DOCUMENTS = env_int("EVALUATE_MAX_DOCUMENTS", 100)
 SPECTACULAR_SETTINGS = {
     "TITLE": "venousapp API",
     "DESCRIPTION": "Cases, guideline evaluation, planning and follow-up for iliocaval "

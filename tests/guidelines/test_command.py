@@ -26,7 +26,7 @@ def test_current_ruleset_is_the_published_rule_set_equal_to_the_shipped_files():
 
 def test_single_document_in_single_result_out():
     output = evaluate_text(json.dumps(chronic_pto()), current_ruleset())
-    assert json.loads(output) == evaluate(chronic_pto())
+    assert json.loads(output) == {**evaluate(chronic_pto()), "warnings": []}
     assert output.startswith('{\n  "overall": "stent_indicated"')
 
 
@@ -81,3 +81,29 @@ def test_command_prints_results(tmp_path):
     out = io.StringIO()
     Command(stdout=out, stderr=io.StringIO()).handle(file=str(path))
     assert json.loads(out.getvalue())[0]["overall"] == "stent_indicated"
+
+
+def test_command_prints_the_warnings_in_the_results_and_on_stderr(tmp_path):
+    path = tmp_path / "cases.json"
+    documents = [chronic_pto(), chronic_pto(ulcer="actve"), chronic_pto(first_episode=1)]
+    path.write_text(json.dumps(documents), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    Command(stdout=out, stderr=err).handle(file=str(path))
+    results = json.loads(out.getvalue())
+    assert [[w["field"] for w in result["warnings"]] for result in results] == [
+        [],
+        ["ulcer"],
+        ["first_episode"],
+    ]
+    assert err.getvalue().splitlines() == [
+        'Document 1: ulcer: "actve" is not one of: none, healed, active. Read as not recorded.',
+        "Document 2: first_episode: 1 is a number, expected true or false. Read as not recorded.",
+    ]
+
+
+def test_command_prints_the_warnings_of_a_single_document_without_a_number():
+    lines: list[str] = []
+    evaluate_text(json.dumps(chronic_pto(side="up")), current_ruleset(), warn=lines.append)
+    assert lines == [
+        'side: "up" is not one of: left, right, bilateral. Read as not recorded.',
+    ]

@@ -1,0 +1,52 @@
+"""The API's JSON parser: a body nested too deeply is refused before it is built, with a 400
+that names the limit."""
+
+import io
+import itertools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+# A JSON string, escapes included; an unterminated one runs to the end of the body. It always
+# matches from a quote, so the scan stays linear whatever the body.
+_STRING = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"?')
+_NOT_A_BRACKET = re.compile(rb"[^\[\]{}]+")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest in the JSON ``body`` (0 for a scalar), counted on the
+    bytes without building anything; brackets inside strings do not count. Exact for UTF-8
+    (JSON's encoding), whose multi-byte characters contain no ASCII byte."""
+    brackets = _NOT_A_BRACKET.sub(b"", _STRING.sub(b"", body))
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets), initial=0))
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with arrays and objects nested at most ``API_JSON_MAX_DEPTH`` levels.
+
+    Python's parser recurses per level, so ``[`` × 100 000 would otherwise end in a
+    RecursionError (a 500), and no request of this API needs more than a dozen levels. The
+    depth is counted before anything is built; the body itself is already bounded by
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (DRF reads it through ``request.body``).
+    """
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        body = stream.read()
+        depth = settings.API_JSON_MAX_DEPTH
+        too_deep = f"JSON nested too deeply: at most {depth} levels of arrays and objects."
+        if json_depth(body) > depth:
+            raise ParseError(too_deep)
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:  # only with API_JSON_MAX_DEPTH near Python's recursion limit
+            raise ParseError(too_deep) from None
