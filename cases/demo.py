@@ -312,7 +312,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
             "pregnancy": False,
             "bleeding_risk_level": RiskLevel.HIGH,
             "contraindications_assessed": True,
-            "thrombolysis_contraindications": ["recent_major_event", "uncontrolled_hypertension"],
+            "thrombolysis_contraindications": ["major_event_10d", "uncontrolled_hypertension"],
             **_NO_DEVICE_CONTRA,
             "notes": "Total hip replacement 6 days ago; blood pressure 190/105 mm Hg.",
         },

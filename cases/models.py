@@ -8,12 +8,14 @@ unknown rather than as "no".
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from simple_history.models import HistoricalRecords
 
-from cases import scores
+from cases import ceap, scores, thrombolysis
 from guidelines.presentation import OVERALL_CHOICES
 from venousapp.accounts.models import Centre
 
@@ -140,6 +142,35 @@ class ContactRoute(models.TextChoices):
     EMAIL = "email", _("E-mail")
 
 
+def validate_ceap(value: str) -> None:
+    """A CEAP 2020 classification the parser reads (``cases/ceap.py``), or nothing."""
+    if value.strip():
+        try:
+            ceap.parse(value)
+        except ceap.CeapError as exc:
+            raise ValidationError(str(exc), code="invalid_ceap") from None
+
+
+def validate_contraindication_codes(value: object) -> None:
+    """Ticks of the thrombolysis checklist: a list of its codes (``cases/thrombolysis.py``,
+    brief §4.5) and nothing else, since the rules read every tick and skip unknown ones."""
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationError(
+            _("Expected a list of thrombolysis contraindication codes."), code="not_a_list"
+        )
+    unknown = [code for code in value if code not in thrombolysis.LABELS]
+    if unknown:
+        raise ValidationError(
+            ngettext_lazy(
+                "Unknown thrombolysis contraindication code: %(codes)s.",
+                "Unknown thrombolysis contraindication codes: %(codes)s.",
+                "count",
+            ),
+            code="unknown_code",
+            params={"codes": ", ".join(unknown), "count": len(unknown)},
+        )
+
+
 class Patient(models.Model):
     centre = models.ForeignKey(
         Centre, on_delete=models.PROTECT, related_name="patients", verbose_name=_("centre")
@@ -252,6 +283,7 @@ class Case(models.Model):
         max_length=120,
         blank=True,
         help_text=_("e.g. C3,4b,s Esi Ad Po (CIV,EIV,CFV)"),
+        validators=[validate_ceap],
     )
     ulcer = models.CharField(_("venous ulcer"), max_length=8, choices=Ulcer.choices, blank=True)
     venous_claudication = models.BooleanField(_("venous claudication"), null=True, blank=True)
@@ -314,7 +346,10 @@ class Case(models.Model):
         _("thrombolysis contraindications assessed"), default=False
     )
     thrombolysis_contraindications = models.JSONField(
-        _("thrombolysis contraindications"), default=list, blank=True
+        _("thrombolysis contraindications"),
+        default=list,
+        blank=True,
+        validators=[validate_contraindication_codes],
     )
 
     # rVCSS items (Vasquez 2010)

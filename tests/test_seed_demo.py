@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from cases import ceap, demo
+from cases import ceap, demo, thrombolysis
 from cases.facts import case_facts
 from cases.models import Case, LesionEntity, Patient, SegmentFinding
 from guidelines.engine import evaluate
@@ -168,6 +168,23 @@ def test_seed_demo_includes_the_special_cases(seeded):
     assert atresia["age"] < 30
     sparse = [f for f in by_id.values() if f["ceap"] is None and f["qol_impairment"] is None]
     assert len(sparse) == 1  # the case with missing data
+
+
+def test_seed_demo_ticks_only_codes_of_the_contraindication_checklist(seeded):
+    for ticks in Case.objects.values_list("thrombolysis_contraindications", flat=True):
+        assert set(ticks) <= set(thrombolysis.FACTOR_CODES), ticks
+    hip = Case.objects.get(notes__startswith="Total hip replacement 6 days ago")
+    assert hip.thrombolysis_contraindications == ["major_event_10d", "uncontrolled_hypertension"]
+
+
+def test_seed_demo_cases_read_from_the_api_are_accepted_back_unchanged(seeded):
+    for username, centre in (("clinician", "centre-a"), ("clinician_b", "centre-b")):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        for pk in Case.objects.filter(patient__centre__code=centre).values_list("pk", flat=True):
+            body = client.get(f"/api/v1/cases/{pk}/").json()
+            response = client.put(f"/api/v1/cases/{pk}/", body, content_type="application/json")
+            assert response.status_code == 200, (pk, response.json())
 
 
 def test_seed_demo_writes_history_for_every_demo_case(seeded):

@@ -225,6 +225,41 @@ def test_api_case_create_invalid_input_names_the_field(api, patient_a, changes, 
     assert not Case.objects.exists()
 
 
+def test_api_case_update_unknown_contraindication_code_names_the_field(api, case_a):
+    body = api("get", f"{CASES}{case_a.pk}/").json()
+    body["thrombolysis_contraindications"] = ["recent_major_event"]
+    response = api("put", f"{CASES}{case_a.pk}/", body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "thrombolysis_contraindications": {"0": ['"recent_major_event" is not a valid choice.']}
+    }
+    case_a.refresh_from_db()
+    assert case_a.thrombolysis_contraindications == []
+
+
+def test_api_case_read_back_is_accepted_unchanged(api, patient_a):
+    created = api("post", CASES, payload(patient_a)).json()
+    response = api("put", f"{CASES}{created['id']}/", created)
+    assert response.status_code == 200, response.json()
+    assert response.json()["thrombolysis_contraindications"] == [entries.TICKS[0]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("[" * 100_000, id="unclosed-lists"),
+        pytest.param('{"a":' * 5_000, id="unclosed-objects"),
+        pytest.param('{"notes": ' + "[" * 40 + "]" * 40 + "}", id="closed-lists"),
+    ],
+)
+def test_api_deeply_nested_json_is_a_400_not_a_500(client_for, body):
+    response = client_for("clinician").post(CASES, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "JSON nested too deeply: at most 32 levels of arrays and objects."
+    }
+
+
 def test_api_case_create_missing_fields_are_each_named(api):
     response = api("post", CASES, {})
     assert response.status_code == 400

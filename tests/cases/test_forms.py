@@ -266,6 +266,24 @@ def test_case_create_ticked_contraindication_marks_the_checklist_assessed(alice)
     assert case.thrombolysis_contraindications == [entries.ABSOLUTE_TICK]
 
 
+def test_case_create_unknown_contraindication_code_is_a_field_error(alice):
+    """A code outside the §4.5 checklist (as an old page or a script might post) is refused;
+    the ticks that are on the checklist and everything else typed stay."""
+    posted = entries.post_data(
+        case={"thrombolysis_contraindications": [entries.TICKS[0], "recent_major_event"]}
+    )
+    response = alice.post(CREATE, posted)
+    assert response.status_code == 200
+    assert errors_of(response) == {
+        "case-thrombolysis_contraindications": [
+            "Select a valid choice. recent_major_event is not one of the available choices."
+        ]
+    }
+    kept = {**posted, "case-thrombolysis_contraindications": [entries.TICKS[0]]}
+    assert lost_values(kept, response.content, form_id="case-form") == set()
+    assert not Case.objects.exists()
+
+
 def test_case_create_not_recorded_answers_stay_not_recorded(alice):
     unknown = ["first_episode", "phlegmasia", "venous_claudication", "ambulatory", "pregnancy"]
     posted = entries.post_data(case=dict.fromkeys(unknown, "unknown"))
