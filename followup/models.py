@@ -718,6 +718,13 @@ class PatencyReport(models.Model):
             models.CheckConstraint(
                 condition=models.Q(done__lte=models.F("total")), name="patencyreport_done_le_total"
             ),
+            models.UniqueConstraint(
+                fields=["centre", "entity"],
+                condition=models.Q(
+                    status__in=[PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING]
+                ),
+                name="patencyreport_one_in_progress",
+            ),
         ]
         indexes = [
             models.Index(fields=["centre", "entity", "-created_at"], name="patencyreport_latest"),

@@ -913,7 +913,10 @@ def patency_analytics(
 def patency_report_queue(
     *, user: User, entity: str = "", now: dt.datetime | None = None
 ) -> PatencyReport:
-    """A new report of the user's centre, computed by a Celery task enqueued after commit."""
+    """A new report of the user's centre, computed by a Celery task enqueued after commit; or
+    the report of the same centre and entity already queued or running, which a second
+    request joins (one at a time: a partial unique constraint, so two requests at the same
+    moment cannot both insert)."""
     now = now or timezone.now()
     report = PatencyReport(
         centre_id=user.centre_id,
@@ -923,8 +926,16 @@ def patency_report_queue(
         created_at=now,
         enqueued_at=now,
     )
-    report.full_clean()
-    report.save()
+    report.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        return PatencyReport.objects.get(
+            centre_id=user.centre_id,
+            entity=entity,
+            status__in=[PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING],
+        )
     from followup.tasks import patency_report as patency_report_task
 
     jobs.enqueue_on_commit(patency_report_task, report)
