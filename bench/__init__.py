@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (README "Benchmarks"); not part of the product."""
