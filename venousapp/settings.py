@@ -173,6 +173,12 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     # A request never waits long on a broker that is down: the work it hands over is a row
+# Plausible dates (venousapp/dates.py): what has happened (a case, a procedure, a visit) lies
+# at most this many years before the centre's today, what is planned (a rescheduled visit,
+# re-imaging) at most this many years after it.
+CLINICAL_DATES_YEARS_BACK = env_int("CLINICAL_DATES_YEARS_BACK", 30, minimum=1)
+CLINICAL_DATES_YEARS_AHEAD = env_int("CLINICAL_DATES_YEARS_AHEAD", 10, minimum=1)
+
     # the sweep enqueues again (followup.notifications, guidelines and patency jobs).
     _BROKER_TIMEOUT = env_int("BROKER_TIMEOUT_SECONDS", 2)
     CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT
