@@ -20,6 +20,7 @@ from cases.models import (
 )
 from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
+from venousapp import dates
 
 
 class RolePermission(permissions.BasePermission):
@@ -56,7 +57,9 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: _ERRORS[code] for code in codes}
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerializer):
+    date_limits = {"date_of_birth": dates.birth_dates}
+
     class Meta:
         model = Patient
         fields = ["id", *PATIENT_FIELDS]
@@ -113,7 +116,8 @@ class SegmentFindingSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerializer):
+    date_limits = {"case_date": dates.past_dates, "symptom_onset_date": dates.past_dates}
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     findings = SegmentFindingSerializer(many=True)
     thrombolysis_contraindications = serializers.ListField(

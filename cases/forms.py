@@ -20,6 +20,7 @@ from cases.models import (
 )
 from cases.plausibility import case_plausibility_errors
 from guidelines.presentation import OVERALL_CHOICES
+from venousapp import dates
 
 
 class NotRecordedBooleanSelect(forms.NullBooleanSelect):
@@ -42,8 +43,9 @@ class EmptyChoiceLabelsMixin:
                 field.choices = [("", empty), *choices[1:]]
 
 
-class PatientForm(EmptyChoiceLabelsMixin, forms.ModelForm):
+class PatientForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, forms.ModelForm):
     prefix = "patient"
+    date_limits = {"date_of_birth": dates.birth_dates}
 
     class Meta:
         model = Patient
@@ -149,8 +151,9 @@ class ContraindicationChecklist(forms.CheckboxSelectMultiple):
         return option
 
 
-class CaseForm(EmptyChoiceLabelsMixin, forms.ModelForm):
+class CaseForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, forms.ModelForm):
     prefix = "case"
+    date_limits = {"case_date": dates.past_dates, "symptom_onset_date": dates.past_dates}
     thrombolysis_contraindications = forms.MultipleChoiceField(
         label=_("Contraindications present"),
         choices=[

@@ -18,6 +18,7 @@ from cases.facts import case_facts
 from cases.models import Case, Patient, SegmentFinding
 from cases.plausibility import case_plausibility_errors
 from guidelines.selectors import overall_evaluate
+from venousapp import dates
 from venousapp.accounts.models import Centre, User
 
 # Patient fields a new case for a known patient may bring up to date (nothing typed is lost).
@@ -31,13 +32,21 @@ _PATIENT_UPDATABLE = (
 )
 
 
-def patient_get_or_create(*, centre: Centre, data: dict[str, Any]) -> Patient:
+def _check_birth_date(centre: Centre, data: dict[str, Any], now: dt.datetime | None) -> None:
+    birth = dates.birth_dates(centre.today(now))
+    dates.check_dates({"date_of_birth": (data.get("date_of_birth"), birth)})
+
+
+def patient_get_or_create(
+    *, centre: Centre, data: dict[str, Any], now: dt.datetime | None = None
+) -> Patient:
     """The centre's patient with this identifier, created when new.
 
     An existing identifier with a different date of birth or sex is refused: it is either a
     typo or two people under one number, and both must be resolved by a person. Name and
     contact details typed for a known patient update the record (with history).
     """
+    _check_birth_date(centre, data, now)
     patient = Patient.objects.filter(centre=centre, identifier=data["identifier"]).first()
     if patient is None:
         patient = Patient(centre=centre, **data)
@@ -59,8 +68,12 @@ def patient_get_or_create(*, centre: Centre, data: dict[str, Any]) -> Patient:
     return patient_update(patient=patient, data=changes) if changes else patient
 
 
-def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
+def patient_update(
+    *, patient: Patient, data: dict[str, Any], now: dt.datetime | None = None
+) -> Patient:
     changed = [name for name, value in data.items() if getattr(patient, name) != value]
+    if "date_of_birth" in changed:
+        _check_birth_date(patient.centre, data, now)
     if (
         "identifier" in changed
         and Patient.objects.filter(
@@ -100,6 +113,19 @@ def _check_and_complete(case: Case, sex: str) -> None:
     if case.pregnancy is True and thrombolysis.PREGNANCY_CODE not in ticks:
         case.thrombolysis_contraindications = [*ticks, thrombolysis.PREGNANCY_CODE]
         case.contraindications_assessed = True
+
+
+def _check_case_dates(case: Case, names: Sequence[str], now: dt.datetime | None) -> None:
+    """Refuse a case date or symptom onset (of ``names``, those being written) out of the
+    limits of what has happened (``venousapp.dates``)."""
+    past = dates.past_dates(case.patient.centre.today(now))
+    dates.check_dates(
+        {
+            name: (getattr(case, name), past)
+            for name in ("case_date", "symptom_onset_date")
+            if name in names
+        }
+    )
 
 
 def _replace_findings(case: Case, findings: Sequence[dict[str, Any]]) -> None:
@@ -185,10 +211,16 @@ def _evaluation_store(case: Case) -> None:
 
 @transaction.atomic
 def case_create(
-    *, patient: Patient, author: User, data: dict[str, Any], findings: Sequence[dict[str, Any]]
+    *,
+    patient: Patient,
+    author: User,
+    data: dict[str, Any],
+    findings: Sequence[dict[str, Any]],
+    now: dt.datetime | None = None,
 ) -> Case:
     case = Case(patient=patient, author=author, **data)
     _clear_not_applicable(case)
+    _check_case_dates(case, ("case_date", "symptom_onset_date"), now)
     _check_and_complete(case, patient.sex)
     case.full_clean()
     case.save()
@@ -199,11 +231,16 @@ def case_create(
 
 @transaction.atomic
 def case_update(
-    *, case: Case, data: dict[str, Any], findings: Sequence[dict[str, Any]] | None = None
+    *,
+    case: Case,
+    data: dict[str, Any],
+    findings: Sequence[dict[str, Any]] | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     for name, value in data.items():
         setattr(case, name, value)
     _clear_not_applicable(case)
+    _check_case_dates(case, list(data), now)
     _check_and_complete(case, case.patient.sex)
     case.full_clean()
     case.save()

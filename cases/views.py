@@ -88,8 +88,9 @@ def _patient_initial(request: HttpRequest) -> dict[str, Any]:
 
 def case_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, "cases.add_case")
-    patient_form = PatientForm(request.POST or None, initial=_patient_initial(request))
-    case_form = CaseForm(request.POST or None, patient_form=patient_form)
+    today = request.user.centre.today()  # type: ignore[union-attr]
+    patient_form = PatientForm(request.POST or None, initial=_patient_initial(request), today=today)
+    case_form = CaseForm(request.POST or None, patient_form=patient_form, today=today)
     findings = cast(
         BaseFindingFormSet,
         FindingFormSet(request.POST or None, instance=Case(), prefix="findings"),
@@ -132,6 +133,7 @@ def _case_data(form: CaseForm) -> dict[str, Any]:
 
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk, "cases.change_case")
+    today = case.patient.centre.today()
     patient_form = PatientForm(
         request.POST or None,
         instance=Patient(
@@ -139,8 +141,11 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
             centre=case.patient.centre,
             **{name: getattr(case.patient, name) for name in PATIENT_FIELDS},
         ),
+        today=today,
     )
-    case_form = CaseForm(request.POST or None, instance=case, patient_form=patient_form)
+    case_form = CaseForm(
+        request.POST or None, instance=case, patient_form=patient_form, today=today
+    )
     findings = cast(
         BaseFindingFormSet,
         FindingFormSet(request.POST or None, instance=case, prefix="findings"),
