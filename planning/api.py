@@ -42,6 +42,7 @@ from planning.models import (
     ProcedureRecord,
     StentSegment,
 )
+from venousapp import dates
 from venousapp.accounts.models import User
 from venousapp.params import object_id
 
@@ -602,7 +603,8 @@ class ImplantSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "device_name"]
 
 
-class ProcedureRecordSerializer(serializers.ModelSerializer):
+class ProcedureRecordSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerializer):
+    date_limits = {"performed_on": dates.past_dates}
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.none())
     plan = serializers.PrimaryKeyRelatedField(
         queryset=ProcedurePlan.objects.none(), required=False, allow_null=True

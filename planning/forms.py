@@ -23,6 +23,7 @@ from planning.models import (
     ProcedureRecord,
     StentSegment,
 )
+from venousapp import dates
 
 
 def is_prefilled(formset: Any, index: int) -> bool:
@@ -209,7 +210,8 @@ class SignForm(forms.Form):
     )
 
 
-class ProcedureRecordForm(forms.ModelForm):
+class ProcedureRecordForm(dates.DateLimitsFormMixin, forms.ModelForm):
+    date_limits = {"performed_on": dates.past_dates}
     technical_success = forms.NullBooleanField(
         label=_("Technical success"),
         required=False,

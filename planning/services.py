@@ -34,6 +34,7 @@ from planning.models import (
     ProcedureRecord,
 )
 from planning.proposal import PlanRefused, draft_plan, open_contraindications
+from venousapp import dates
 from venousapp.accounts.models import User
 
 _TEMPLATE_POSITION_OFFSET = 500  # template items follow the generated equipment items
@@ -542,6 +543,11 @@ def _replace_implants(
         _save(implant, user)
 
 
+def _procedure_dates(case: Case, now: dt.datetime | None) -> dates.DateLimits:
+    """A procedure has taken place: on the centre's today at the latest."""
+    return dates.past_dates(case.patient.centre.today(now))
+
+
 def _assert_open(record: ProcedureRecord) -> None:
     if record.completed_at is not None:
         raise ValidationError(
@@ -558,6 +564,7 @@ def procedure_record_create(
     data: dict[str, Any],
     implants: Sequence[dict[str, Any]] | None = None,
     plan: ProcedurePlan | None = None,
+    now: dt.datetime | None = None,
 ) -> ProcedureRecord:
     """Record a procedure. ``implants`` None (not given) means the plan's planned stents, as
     the record form pre-fills them; an empty list records none."""
@@ -565,6 +572,7 @@ def procedure_record_create(
         raise ValidationError({"plan": _("The plan belongs to another case.")})
     if plan is not None and plan.records.exists():
         raise ValidationError({"plan": _("This plan already has a procedure record.")})
+    dates.check_dates({"performed_on": (data.get("performed_on"), _procedure_dates(case, now))})
     record = ProcedureRecord(
         case=case,
         plan=plan,
@@ -585,9 +593,12 @@ def procedure_record_update(
     user: User,
     data: dict[str, Any],
     implants: Sequence[dict[str, Any]] | None = None,
+    now: dt.datetime | None = None,
 ) -> ProcedureRecord:
     record = ProcedureRecord.objects.select_for_update().get(pk=record.pk)
     _assert_open(record)
+    performed = _procedure_dates(record.case, now)
+    dates.check_dates({"performed_on": (data.get("performed_on"), performed)})
     for name, value in data.items():
         if name in _RECORD_FIELDS:
             setattr(record, name, value)
@@ -613,19 +624,26 @@ def procedure_record_complete(
     """Mark the procedure as completed and create its surveillance schedule.
 
     Idempotent: completing a completed record changes nothing and creates no second
-    schedule. Completion needs the technical result and the follow-up protocol.
+    schedule. Completion needs the technical result, the follow-up protocol and a date of the
+    procedure within the limits (one stored before they existed, or through the admin, would
+    start the surveillance schedule in the wrong century).
     """
     record = ProcedureRecord.objects.select_for_update().get(pk=record.pk)
     if record.completed_at is not None:
         return record
+    now = now or timezone.now()
     errors = {}
     if record.technical_success is None:
         errors["technical_success"] = _("Record whether the procedure succeeded technically.")
     if not record.follow_up_entity:
         errors["follow_up_entity"] = _("Choose the follow-up protocol.")
+    problem = _procedure_dates(record.case, now).problem(record.performed_on)
+    if problem is not None:
+        errors["performed_on"] = _(
+            "Correct the date of the procedure before completing the record. %(problem)s"
+        ) % {"problem": problem}
     if errors:
         raise ValidationError(errors)
-    now = now or timezone.now()
     record.completed_at = now
     record.completed_by = user
     _save(record, user, ["completed_at", "completed_by", "updated_at"])

@@ -411,7 +411,12 @@ def record_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("planning:record-detail", pk=existing.pk)
     initial = services.procedure_record_initial(plan=plan, user=request.user)  # type: ignore[arg-type]
     implants_initial = initial.pop("implants")
-    form = forms.ProcedureRecordForm(request.POST or None, initial=initial, prefix="record")
+    form = forms.ProcedureRecordForm(
+        request.POST or None,
+        initial=initial,
+        prefix="record",
+        today=plan.case.patient.centre.today(),
+    )
     implants = forms.ImplantFormSet(
         request.POST or None,
         instance=ProcedureRecord(),
@@ -470,7 +475,12 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("The procedure record is completed and can no longer be changed.")
         )
         return redirect("planning:record-detail", pk=record.pk)
-    form = forms.ProcedureRecordForm(request.POST or None, instance=record, prefix="record")
+    form = forms.ProcedureRecordForm(
+        request.POST or None,
+        instance=record,
+        prefix="record",
+        today=record.case.patient.centre.today(),
+    )
     implants = forms.ImplantFormSet(request.POST or None, instance=record, prefix="implants")
     if request.method == "POST" and form.is_valid() and implants.is_valid():
         try:
