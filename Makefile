@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 VAR := $(CURDIR)/var
 STEP = @printf '\n\033[1mvenousapp: %s\033[0m\n'
 
-.PHONY: run dev test install lint typecheck bench clean
+.PHONY: run dev test install lint typecheck bench bench-pages clean
 
 $(STAMP): pyproject.toml
 	$(STEP) "[1/5] Python environment (the first run installs the dependencies: a minute or two)"
@@ -83,6 +83,12 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/engine.py
+
+# Pages and API routes under gunicorn, each next to a floor (wrk; apt-get install wrk). Seeds
+# PostgreSQL venousapp_bench_pages on first use (a few minutes), then reuses it.
+# Options: make bench-pages BENCH_ARGS="--duration 5s --only case-detail --reseed"
+bench-pages: $(STAMP)
+	$(PY) bench/pages.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var staticfiles
