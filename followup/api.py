@@ -35,6 +35,7 @@ from followup.models import (
     VisitState,
 )
 from planning.models import FollowUpEntity
+from venousapp import dates
 from venousapp.accounts.models import User
 
 _ERRORS = {
@@ -198,7 +199,8 @@ def _score_fields() -> dict[str, serializers.Field]:
     }
 
 
-class ResultInput(ModelSerializer):
+class ResultInput(dates.DateLimitsSerializerMixin, ModelSerializer):
+    date_limits = {"performed_on": dates.past_dates}
     segments = SegmentIO(many=True, required=False)
 
     class Meta:
@@ -250,11 +252,12 @@ class VisitDetailOutput(VisitOutput):
         return ResultOutput(result).data if result else None
 
 
-class ContactInput(serializers.Serializer):
+class ContactInput(dates.DateLimitsSerializerMixin, serializers.Serializer):
+    date_limits = {"attempted_at": dates.past_dates}
     method = Choice(choices=ContactMethod.choices)
     outcome = Choice(choices=ContactOutcome.choices)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    attempted_at = serializers.DateTimeField(required=False)
+    attempted_at = dates.DateTimeField(required=False)
 
 
 class EscalationOutput(ModelSerializer):
@@ -286,7 +289,8 @@ class EscalationOutput(ModelSerializer):
         ]
 
 
-class DecisionInput(serializers.Serializer):
+class DecisionInput(dates.DateLimitsSerializerMixin, serializers.Serializer):
+    date_limits = {"reimage_on": dates.future_dates}
     decision = Choice(choices=Decision.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     reimage_kind = Choice(
@@ -371,7 +375,7 @@ class VisitResultView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         visit = _visit(request, pk)
         existed = visit.state == VisitState.DONE
-        data = ResultInput(data=request.data)
+        data = ResultInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         segments = [dict(row) for row in values.pop("segments", [])]
@@ -409,7 +413,7 @@ class ContactListView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         visit = _visit(request, pk)
-        data = ContactInput(data=request.data)
+        data = ContactInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         attempt = services.contact_attempt_log(
             visit=visit,
@@ -482,7 +486,7 @@ class EscalationDecideView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         escalation = _escalation(request, pk)
-        data = DecisionInput(data=request.data)
+        data = DecisionInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         services.escalation_decide(
             escalation=escalation,

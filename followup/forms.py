@@ -24,6 +24,7 @@ from followup.models import (
     VisitStatus,
 )
 from planning.models import FollowUpEntity
+from venousapp import dates
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -94,7 +95,8 @@ class ContactAttemptForm(EmptyChoiceLabelsMixin, forms.ModelForm):
         fields = ["method", "outcome", "note"]
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(dates.DateLimitsFormMixin, forms.Form):
+    date_limits = {"target_on": dates.planned_dates}
     target_on = forms.DateField(label=_("New target date"), widget=_DATE)
     reason = forms.CharField(
         label=_("Reason"), max_length=300, widget=forms.TextInput(attrs={"autocomplete": "off"})
@@ -154,8 +156,9 @@ CLINICAL_FIELDS = (
 )
 
 
-class VisitResultForm(EmptyChoiceLabelsMixin, forms.ModelForm):
+class VisitResultForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, forms.ModelForm):
     prefix = "result"
+    date_limits = {"performed_on": dates.past_dates}
 
     class Meta:
         model = VisitResult
@@ -247,7 +250,8 @@ class BaseSegmentFormSet(BaseFormSet):
 SegmentFormSet = formset_factory(ResultSegmentForm, formset=BaseSegmentFormSet, extra=0)
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(dates.DateLimitsFormMixin, forms.Form):
+    date_limits = {"reimage_on": dates.future_dates}
     decision = forms.ChoiceField(
         label=_("Decision"), choices=Decision.choices, widget=forms.RadioSelect
     )
@@ -265,7 +269,8 @@ class DecisionForm(forms.Form):
     reimage_on = forms.DateField(label=_("Re-imaging target date"), required=False, widget=_DATE)
 
 
-class ReInterventionForm(EmptyChoiceLabelsMixin, forms.ModelForm):
+class ReInterventionForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, forms.ModelForm):
+    date_limits = {"performed_on": dates.past_dates}
     segments = forms.MultipleChoiceField(
         label=_("Segments treated"), widget=forms.CheckboxSelectMultiple, required=False
     )

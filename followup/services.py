@@ -48,7 +48,7 @@ from followup.models import (
     VisitState,
 )
 from planning.models import ProcedureRecord
-from venousapp import jobs
+from venousapp import dates, jobs
 from venousapp.accounts.models import Centre, User
 
 EXTRA_SEQUENCE_BASE = 1000  # unscheduled (re-imaging) visits; protocol visits stay below
@@ -266,7 +266,7 @@ def _reminder_rows(visit: Visit, centre: Centre, now: dt.datetime) -> list[Remin
         due = max(local_at(centre, visit.earliest_on, hour), now)
         rows.append(Reminder(visit=visit, kind=ReminderKind.WINDOW_OPEN, due_at=due))
     if visit.latest_on > visit.target_on:
-        due = max(local_at(centre, visit.target_on + dt.timedelta(days=1), hour), now)
+        due = max(local_at(centre, surveillance.add_days(visit.target_on, 1), hour), now)
         rows.append(Reminder(visit=visit, kind=ReminderKind.OVERDUE, due_at=due))
     return rows
 
@@ -448,6 +448,8 @@ def contact_attempt_log(
         outcome=data.get("outcome", ""),
         note=data.get("note", ""),
     )
+    day = dates.local_day(attempt.attempted_at, visit.centre.zone)
+    dates.check_dates({"attempted_at": (day, dates.past_dates(centre_today(visit.centre, now)))})
     if attempt.attempted_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"attempted_at": _("A contact attempt cannot be in the future.")})
     _save(attempt, user)
@@ -462,17 +464,22 @@ def contact_attempt_log(
 def visit_reschedule(
     *, visit: Visit, user: User, target_on: dt.date, reason: str, now: dt.datetime | None = None
 ) -> Visit:
-    """Move the visit's target date; the window keeps its width around the new target."""
+    """Move the visit's target date; the window keeps its width around the new target (held
+    at the calendar's ends, for a window stored before the date limits existed)."""
     now = now or timezone.now()
     visit = _locked_visit(visit)
     _assert_planned(visit)
     reason = (reason or "").strip()
+    today = centre_today(visit.centre, now)
     errors = {}
     if not reason:
         errors["reason"] = _("Say why the visit is rescheduled.")
-    if target_on < visit.schedule.start_on:
+    problem = dates.planned_dates(today).problem(target_on)
+    if problem is not None:
+        errors["target_on"] = problem
+    elif target_on < visit.schedule.start_on:
         errors["target_on"] = _("The visit cannot be before the procedure.")
-    if target_on < centre_today(visit.centre, now) and target_on != visit.target_on:
+    elif target_on < today and target_on != visit.target_on:
         errors["target_on"] = _("Choose today or a later date.")
     if errors:
         raise ValidationError(errors)
@@ -480,9 +487,9 @@ def visit_reschedule(
     after = (visit.latest_on - visit.target_on).days
     soon = (visit.earliest_on - visit.notice_on).days
     visit.target_on = target_on
-    visit.earliest_on = max(target_on - dt.timedelta(days=before), visit.schedule.start_on)
-    visit.latest_on = target_on + dt.timedelta(days=after)
-    visit.notice_on = visit.earliest_on - dt.timedelta(days=soon)
+    visit.earliest_on = max(surveillance.add_days(target_on, -before), visit.schedule.start_on)
+    visit.latest_on = surveillance.add_days(target_on, after)
+    visit.notice_on = surveillance.add_days(visit.earliest_on, -soon)
     visit.reschedule_reason = reason
     _save(
         visit,
@@ -597,8 +604,8 @@ def visit_result_record(
     performed_on = data.get("performed_on")
     if performed_on is None:
         raise ValidationError({"performed_on": _("Enter the date of the visit.")})
-    if performed_on > centre_today(visit.centre, now):
-        raise ValidationError({"performed_on": _("The visit date cannot be in the future.")})
+    today = centre_today(visit.centre, now)
+    dates.check_dates({"performed_on": (performed_on, dates.past_dates(today))})
     if performed_on < visit.schedule.start_on:
         raise ValidationError({"performed_on": _("The visit cannot be before the procedure.")})
 
@@ -761,8 +768,7 @@ def _reimage_visit_create(
     )
     today = centre_today(schedule.centre, now)
     target = target_on or today + dt.timedelta(days=REIMAGE_WINDOW_DAYS)
-    if target < today:
-        raise ValidationError({"reimage_on": _("Choose today or a later date.")})
+    dates.check_dates({"reimage_on": (target, dates.future_dates(today))})
     if kind not in VisitKind.values:
         raise ValidationError({"reimage_kind": _("Choose the imaging.")})
     last = schedule.visits.aggregate(s=Max("sequence"))["s"] or 0
@@ -776,7 +782,7 @@ def _reimage_visit_create(
         with_clinical=True,
         target_on=target,
         earliest_on=min(today, target),
-        latest_on=target + dt.timedelta(days=REIMAGE_WINDOW_DAYS),
+        latest_on=surveillance.add_days(target, REIMAGE_WINDOW_DAYS),
         notice_on=min(today, target),
         extra=True,
     )
@@ -802,12 +808,13 @@ def reintervention_record(
     if stented and not segments:
         errors["segments"] = _("Choose the segments treated.")
     performed_on: dt.date | None = data.get("performed_on")
+    past = dates.past_dates(centre_today(schedule.centre, now))
     if performed_on is None:
         errors["performed_on"] = _("Enter the date of the re-intervention.")
+    elif (problem := past.problem(performed_on)) is not None:
+        errors["performed_on"] = problem
     elif performed_on < schedule.start_on:
         errors["performed_on"] = _("The re-intervention cannot be before the procedure.")
-    elif performed_on > centre_today(schedule.centre, now):
-        errors["performed_on"] = _("The date cannot be in the future.")
     escalation = data.get("escalation")
     if escalation is not None and escalation.visit.schedule_id != schedule.pk:
         errors["escalation"] = _("The escalation belongs to another schedule.")

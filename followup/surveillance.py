@@ -22,18 +22,34 @@ from decimal import Decimal
 DAYS, WEEKS, MONTHS = "days", "weeks", "months"
 
 
+# Dates are held at the calendar's first or last day instead of leaving it: a procedure
+# date stored before the entry limits existed (venousapp.dates), or through the admin, must
+# not make a schedule, a window or a page fail.
+
+
+def add_days(day: dt.date, days: int) -> dt.date:
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """Calendar months; the 31st becomes the last day of a shorter month."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    if year < dt.MINYEAR:
+        return dt.date.min
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def add_offset(day: dt.date, value: int, unit: str) -> dt.date:
     if unit == DAYS:
-        return day + dt.timedelta(days=value)
+        return add_days(day, value)
     if unit == WEEKS:
-        return day + dt.timedelta(weeks=value)
+        return add_days(day, 7 * value)
     if unit == MONTHS:
         return add_months(day, value)
     raise ValueError(f"Unknown offset unit {unit!r}.")
@@ -92,7 +108,7 @@ def _planned(
     not_before: dt.date,
 ) -> PlannedVisit:
     # No window opens before the procedure itself (the discharge visit is day 0–1).
-    earliest = max(target - dt.timedelta(days=before), not_before)
+    earliest = max(add_days(target, -before), not_before)
     return PlannedVisit(
         sequence=sequence,
         label=label,
@@ -100,8 +116,8 @@ def _planned(
         with_clinical=with_clinical,
         target_on=target,
         earliest_on=earliest,
-        latest_on=target + dt.timedelta(days=after),
-        notice_on=earliest - dt.timedelta(days=due_soon_days),
+        latest_on=add_days(target, after),
+        notice_on=add_days(earliest, -due_soon_days),
     )
 
 
@@ -160,6 +176,8 @@ def plan_visits(
                     start,
                 )
             )
+        if target == dt.date.max:  # held at the calendar's end: no later year exists
+            break
         months += 12
     return out
 

@@ -146,7 +146,7 @@ def _visit_context(request: HttpRequest, visit: Visit, **extra: Any) -> dict[str
         "result_segments": list(result.segments.all()) if result else [],
         "contact_form": extra.pop("contact_form", None) or ContactAttemptForm(),
         "reschedule_form": extra.pop("reschedule_form", None)
-        or RescheduleForm(initial={"target_on": visit.target_on}),
+        or RescheduleForm(initial={"target_on": visit.target_on}, today=today),
         "close_form": extra.pop("close_form", None) or CloseVisitForm(),
         **extra,
     }
@@ -191,7 +191,11 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def visit_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     visit = access.visit_for_request(request, pk, "followup.change_visit")
-    form = RescheduleForm(request.POST or None, initial={"target_on": visit.target_on})
+    form = RescheduleForm(
+        request.POST or None,
+        initial={"target_on": visit.target_on},
+        today=services.centre_today(visit.centre),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_reschedule(
@@ -284,6 +288,7 @@ def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         instance=existing,
         initial=None if existing else {"performed_on": today},
+        today=today,
     )
     segments = SegmentFormSet(
         request.POST or None, prefix="segments", initial=initial if with_duplex else []
@@ -375,11 +380,13 @@ def reintervention_create(request: HttpRequest, pk: int) -> HttpResponse:
     escalation_id = object_id(request.GET.get("escalation") or request.POST.get("escalation"))
     if escalation_id is not None:
         escalation = access.escalation_for_request(request, escalation_id)
+    today = services.centre_today(schedule.centre)
     form = ReInterventionForm(
         request.POST or None,
         stented=stented,
+        today=today,
         initial={
-            "performed_on": services.centre_today(schedule.centre),
+            "performed_on": today,
             "for_occlusion": bool(escalation and "occlusion" in escalation.reasons),
             "segments": [f"{s}:{d}" for s, d in stented],
         },
@@ -576,7 +583,11 @@ def escalation_detail(
             "segments": list(result.segments.all()),
             "patient": escalation.case.patient,
             "schedule": escalation.visit.schedule,
-            "form": form or DecisionForm(initial={"decision": escalation.decision or None}),
+            "form": form
+            or DecisionForm(
+                initial={"decision": escalation.decision or None},
+                today=services.centre_today(escalation.visit.centre),
+            ),
             # Once decided, the decision is shown; the form comes back only to change it (or
             # with the errors of a change just posted).
             "change_decision": form is not None or request.GET.get("change") == "1",
@@ -599,7 +610,7 @@ def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
     escalation = access.escalation_for_request(request, pk, "followup.decide_escalation")
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, today=services.centre_today(escalation.visit.centre))
     if form.is_valid():
         data = form.cleaned_data
         try:
