@@ -167,18 +167,18 @@ SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 # than this many millimetres.
 PLANNING_EXCESS_LENGTH_MM = env_int("PLANNING_EXCESS_LENGTH_MM", 40)
 
-# Celery: Redis in CI and production; a filesystem broker for the zero-setup `make run`.
-REDIS_URL = env_str("REDIS_URL", "")
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
-    # A request never waits long on a broker that is down: the work it hands over is a row
 # Plausible dates (venousapp/dates.py): what has happened (a case, a procedure, a visit) lies
 # at most this many years before the centre's today, what is planned (a rescheduled visit,
 # re-imaging) at most this many years after it.
 CLINICAL_DATES_YEARS_BACK = env_int("CLINICAL_DATES_YEARS_BACK", 30, minimum=1)
 CLINICAL_DATES_YEARS_AHEAD = env_int("CLINICAL_DATES_YEARS_AHEAD", 10, minimum=1)
 
+# Celery: Redis in CI and production; a filesystem broker for the zero-setup `make run`.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    # A request never waits long on a broker that is down: the work it hands over is a row
     # the sweep enqueues again (followup.notifications, guidelines and patency jobs).
     _BROKER_TIMEOUT = env_int("BROKER_TIMEOUT_SECONDS", 2)
     CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT
