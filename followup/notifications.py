@@ -51,7 +51,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup import selectors, services
-from guidelines import services as guidelines_services
 from followup.models import (
     Digest,
     Escalation,
@@ -64,6 +63,7 @@ from followup.models import (
     ReminderKind,
     VisitState,
 )
+from guidelines import services as guidelines_services
 from venousapp.accounts.models import Centre, Role, User
 
 logger = logging.getLogger(__name__)
