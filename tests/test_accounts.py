@@ -370,8 +370,8 @@ def _is_api(path: str) -> bool:
 def test_every_url_redirects_anonymous_users_to_login(client, db, path, name):
     response = client.get(path)
     if _is_api(path):
-        # The API answers with JSON instead of a log-in page.
-        assert response.status_code == 403
+        # The API answers with JSON instead of a log-in page, naming its scheme.
+        assert response.status_code == 401
         return
     assert response.status_code == 302, (path, name)
     location = urlsplit(response["Location"])

@@ -119,15 +119,15 @@ def test_lockout_behind_proxy_a_direct_client_is_not_believed(clinician, behind_
 
 def test_lockout_behind_proxy_api_basic_auth_is_per_client(clinician, behind_proxy):
     for _ in range(5):
-        assert api_get(via_proxy(ATTACKER), "wrong-password") == 403
-    assert api_get(via_proxy(ATTACKER), PASSWORD) == 403
+        assert api_get(via_proxy(ATTACKER), "wrong-password") == 401
+    assert api_get(via_proxy(ATTACKER), PASSWORD) == 401
     assert api_get(via_proxy(ALICE_AT_HOME), PASSWORD) == 200
 
 
 def test_lockout_without_proxy_api_basic_auth_is_per_address(clinician):
     for _ in range(5):
         api_get(client_at(ATTACKER), "wrong-password")
-    assert api_get(client_at(ATTACKER), PASSWORD) == 403
+    assert api_get(client_at(ATTACKER), PASSWORD) == 401
     assert api_get(client_at(ALICE_AT_HOME), PASSWORD) == 200
 
 

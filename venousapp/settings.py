@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -219,7 +220,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {
+    # Programs send a token from "My account" (README: "API"); the first class names the
+    # scheme in a 401's WWW-Authenticate. Basic auth re-hashes the password on every
+    # request (slow by design) and is meant for trying things out.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "venousapp.accounts.authentication.TokenAuthentication",
         "venousapp.accounts.authentication.SessionAuthentication",
         "venousapp.accounts.authentication.BasicAuthentication",
     ],
@@ -241,6 +246,13 @@ API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
 # Facts documents per POST /api/v1/evaluate: a batch of every rule test case shipped (90)
 # fits; a hundred take a worker a few tens of milliseconds.
 EVALUATE_MAX_DOCUMENTS = env_int("EVALUATE_MAX_DOCUMENTS", 100)
+# API tokens (django-rest-knox, our own model): stored as a SHA-512 digest, sent as
+# "Authorization: Token venous_<64 hex digits>"; the prefix lets secret scanners spot one.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model, not a secret)
+REST_KNOX = {"TOKEN_PREFIX": "venous_", "AUTH_HEADER_PREFIX": "Token"}
+# knox's migrations create its own token table even when KNOX_TOKEN_MODEL replaces it: a
+# table nothing uses, with a key to the users that makes Django's flush fail.
+MIGRATION_MODULES = {"knox": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "venousapp API",
     "DESCRIPTION": "Cases, guideline evaluation, planning and follow-up for iliocaval "

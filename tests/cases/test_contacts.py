@@ -24,7 +24,7 @@ EXPECTED = {
     "nurse": (200, 403),
     "guideline_admin": (200, 403),
     "other_centre_clinician": (404, 404),
-    "anonymous": (403, 403),
+    "anonymous": (401, 401),
 }
 
 

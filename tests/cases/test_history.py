@@ -18,7 +18,8 @@ from cases.models import Case, Patient, SegmentFinding
 from tests.cases import entries
 from tests.cases.browser import form_data
 from tests.factories import CaseFactory, CentreFactory, PatientFactory, UserFactory
-from venousapp.accounts.models import Centre, User
+from venousapp.accounts import services as account_services
+from venousapp.accounts.models import ApiToken, Centre, User
 
 
 def types(records: Any) -> list[str]:
@@ -209,6 +210,12 @@ AUDITED: dict[type[models.Model], tuple[Callable[[], Any], Callable[[Any], None]
         lambda: UserFactory(),
         lambda user: setattr(user, "email", "changed@example.org"),
     ),
+    ApiToken: (
+        lambda: account_services.api_token_create(
+            user=UserFactory(), name="Registry export", lifetime=None
+        )[0],
+        lambda token: setattr(token, "name", "Registry export (old)"),
+    ),
 }
 
 
@@ -228,7 +235,7 @@ def test_history_every_audited_model_is_covered_here():
 def test_history_every_audited_model_change_leaves_a_row(model):
     create, change = AUDITED[model]
     obj = create()
-    history = model.history.filter(id=obj.pk)
+    history = model.history.filter(**{model._meta.pk.attname: obj.pk})
     assert types(history) == ["+"]
     change(obj)
     obj.save()

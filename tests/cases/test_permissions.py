@@ -3,7 +3,7 @@
 Alice (clinician), Nina (nurse) and Gustav (guideline admin) work at centre A, Bob
 (other_centre_clinician) at centre B. Clinicians read and write, nurses and guideline admins
 only read (403 for writes), another centre's objects are 404 (their existence is not
-revealed), anonymous users are sent to the login page (pages) or refused with 403 (API).
+revealed), anonymous users are sent to the login page (pages) or refused with 401 (API).
 """
 
 from __future__ import annotations
@@ -34,16 +34,16 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "ceap-preview": (200, 200, 200, 200, LOGIN),
 }
 API: dict[str, tuple[int, ...]] = {
-    "patients-list": (200, 200, 200, 200, 403),
-    "patients-create": (201, 403, 403, 201, 403),
-    "patients-retrieve": (200, 200, 200, 404, 403),
-    "patients-update": (200, 403, 403, 404, 403),
-    "patients-partial_update": (200, 403, 403, 404, 403),
-    "cases-list": (200, 200, 200, 200, 403),
-    "cases-create": (201, 403, 403, 201, 403),
-    "cases-retrieve": (200, 200, 200, 404, 403),
-    "cases-update": (200, 403, 403, 404, 403),
-    "cases-partial_update": (200, 403, 403, 404, 403),
+    "patients-list": (200, 200, 200, 200, 401),
+    "patients-create": (201, 403, 403, 201, 401),
+    "patients-retrieve": (200, 200, 200, 404, 401),
+    "patients-update": (200, 403, 403, 404, 401),
+    "patients-partial_update": (200, 403, 403, 404, 401),
+    "cases-list": (200, 200, 200, 200, 401),
+    "cases-create": (201, 403, 403, 201, 401),
+    "cases-retrieve": (200, 200, 200, 404, 401),
+    "cases-update": (200, 403, 403, 404, 401),
+    "cases-partial_update": (200, 403, 403, 404, 401),
 }
 
 
@@ -231,7 +231,7 @@ def test_api_endpoints_answer_each_persona(
 
 def test_api_anonymous_answer_is_json(client, case_a):
     response = client.get(f"/api/v1/cases/{case_a.pk}/")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert "detail" in response.json()
 
@@ -265,7 +265,7 @@ def test_api_patient_filter_does_not_reach_other_centres(client_for, case_a, cas
         ("nurse", 200),
         ("guideline_admin", 200),
         ("other_centre_clinician", 200),
-        ("anonymous", 403),
+        ("anonymous", 401),
     ],
 )
 def test_api_schema_and_docs_need_login(client_for, path, persona, expected):

@@ -5,7 +5,7 @@ Alice (clinician), Nina (nurse) and Gustav (guideline admin) work at centre A, B
 worklist (visits, contacts, results); clinicians read, acknowledge and decide escalations and
 record re-interventions; guideline admins keep the protocols. A missing role permission is
 403 (also for Bob: the permission is checked first), another centre's object 404, anonymous
-users go to the login page (pages) or get 403 (API).
+users go to the login page (pages) or get 401 (API).
 """
 
 from __future__ import annotations
@@ -56,15 +56,15 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "protocol-revise-post": (403, 403, 302, 403, LOGIN),
 }
 API: dict[str, tuple[int, ...]] = {
-    "worklist": (200, 200, 403, 200, 403),
-    "visit": (200, 200, 403, 404, 403),
-    "visit-result": (403, 201, 403, 403, 403),
-    "contacts-list": (200, 200, 403, 404, 403),
-    "contacts-create": (403, 201, 403, 403, 403),
-    "escalations": (200, 200, 403, 200, 403),
-    "escalation": (200, 200, 403, 404, 403),
-    "acknowledge": (200, 403, 403, 404, 403),
-    "decide": (200, 403, 403, 404, 403),
+    "worklist": (200, 200, 403, 200, 401),
+    "visit": (200, 200, 403, 404, 401),
+    "visit-result": (403, 201, 403, 403, 401),
+    "contacts-list": (200, 200, 403, 404, 401),
+    "contacts-create": (403, 201, 403, 403, 401),
+    "escalations": (200, 200, 403, 200, 401),
+    "escalation": (200, 200, 403, 404, 401),
+    "acknowledge": (200, 403, 403, 404, 401),
+    "decide": (200, 403, 403, 404, 401),
 }
 
 

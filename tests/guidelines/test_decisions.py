@@ -2,7 +2,7 @@
 counts (issue 3, "Decision records"; STYLE.md §11, §12).
 
 Alice (clinician) signs; Nina (nurse) and Gustav (guideline admin) read; Bob (another
-centre's clinician) gets 404; anonymous users go to the login page (pages) or get 403 (API).
+centre's clinician) gets 404; anonymous users go to the login page (pages) or get 401 (API).
 """
 
 from __future__ import annotations
@@ -575,9 +575,9 @@ PAGES: dict[str, tuple[Any, ...]] = {
     "draft-post": (302, 403, 403, 404, LOGIN),
 }
 API: dict[str, tuple[int, ...]] = {
-    "api-list": (200, 200, 200, 404, 403),
-    "api-detail": (200, 200, 200, 404, 403),
-    "api-sign": (201, 403, 403, 404, 403),
+    "api-list": (200, 200, 200, 404, 401),
+    "api-detail": (200, 200, 200, 404, 401),
+    "api-sign": (201, 403, 403, 404, 401),
 }
 
 

@@ -257,7 +257,7 @@ def test_evaluate_schema_documents_the_warnings_and_the_limits(client_for):
         ("nurse", 200),
         ("guideline_admin", 200),
         ("other_centre_clinician", 200),
-        ("anonymous", 403),
+        ("anonymous", 401),
     ],
 )
 def test_evaluate_per_persona(client_for, persona, status):
@@ -301,7 +301,7 @@ def test_evaluate_never_answers_500(client_for, body):
         ("nurse", 200),
         ("guideline_admin", 200),
         ("other_centre_clinician", 404),
-        ("anonymous", 403),
+        ("anonymous", 401),
     ],
 )
 def test_case_recommendations_per_persona(client_for, case_a, persona, status):

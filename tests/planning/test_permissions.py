@@ -3,7 +3,7 @@
 Alice (clinician), Nina (nurse) and Gustav (guideline admin) work at centre A, Bob
 (other_centre_clinician) at centre B. Clinicians write plans, ticks and procedure records;
 nurses read; guideline admins read and keep the catalogue and checklist templates; another
-centre's plans are 404; anonymous users go to the login page (pages) or get 403 (API).
+centre's plans are 404; anonymous users go to the login page (pages) or get 401 (API).
 """
 
 from __future__ import annotations
@@ -67,30 +67,30 @@ PAGES: dict[str, tuple[Any, ...]] = {
 }
 
 API: dict[str, tuple[int, ...]] = {
-    "devices-list": (200, 200, 200, 200, 403),
-    "devices-retrieve": (200, 200, 200, 200, 403),
-    "devices-create": (403, 403, 201, 403, 403),
-    "devices-partial_update": (403, 403, 200, 403, 403),
-    "devices-retire": (403, 403, 200, 403, 403),
-    "devices-restore": (403, 403, 200, 403, 403),
-    "sizes-retrieve": (200, 200, 200, 200, 403),
-    "sizes-create": (403, 403, 201, 403, 403),
-    "sizes-partial_update": (403, 403, 200, 403, 403),
-    "sizes-retire": (403, 403, 200, 403, 403),
-    "plans-list": (200, 200, 200, 200, 403),
-    "plans-retrieve": (200, 200, 200, 404, 403),
-    "plans-create": (201, 403, 403, 400, 403),
-    "plans-partial_update": (200, 403, 403, 404, 403),
-    "plans-sign": (200, 403, 403, 404, 403),
-    "plans-reopen": (200, 403, 403, 404, 403),
-    "items-retrieve": (200, 200, 200, 404, 403),
-    "items-tick": (200, 403, 403, 404, 403),
-    "items-untick": (200, 403, 403, 404, 403),
-    "records-list": (200, 200, 200, 200, 403),
-    "records-retrieve": (200, 200, 200, 404, 403),
-    "records-create": (201, 403, 403, 400, 403),
-    "records-partial_update": (200, 403, 403, 404, 403),
-    "records-complete": (200, 403, 403, 404, 403),
+    "devices-list": (200, 200, 200, 200, 401),
+    "devices-retrieve": (200, 200, 200, 200, 401),
+    "devices-create": (403, 403, 201, 403, 401),
+    "devices-partial_update": (403, 403, 200, 403, 401),
+    "devices-retire": (403, 403, 200, 403, 401),
+    "devices-restore": (403, 403, 200, 403, 401),
+    "sizes-retrieve": (200, 200, 200, 200, 401),
+    "sizes-create": (403, 403, 201, 403, 401),
+    "sizes-partial_update": (403, 403, 200, 403, 401),
+    "sizes-retire": (403, 403, 200, 403, 401),
+    "plans-list": (200, 200, 200, 200, 401),
+    "plans-retrieve": (200, 200, 200, 404, 401),
+    "plans-create": (201, 403, 403, 400, 401),
+    "plans-partial_update": (200, 403, 403, 404, 401),
+    "plans-sign": (200, 403, 403, 404, 401),
+    "plans-reopen": (200, 403, 403, 404, 401),
+    "items-retrieve": (200, 200, 200, 404, 401),
+    "items-tick": (200, 403, 403, 404, 401),
+    "items-untick": (200, 403, 403, 404, 401),
+    "records-list": (200, 200, 200, 200, 401),
+    "records-retrieve": (200, 200, 200, 404, 401),
+    "records-create": (201, 403, 403, 400, 401),
+    "records-partial_update": (200, 403, 403, 404, 401),
+    "records-complete": (200, 403, 403, 404, 401),
 }
 
 

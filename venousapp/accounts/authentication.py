@@ -1,5 +1,6 @@
-"""The API's authentication (settings ``REST_FRAMEWORK``): DRF's session and basic auth,
-refusing a user who must first replace the password an administrator set."""
+"""The API's authentication (settings ``REST_FRAMEWORK``): tokens made on "My account"
+(django-rest-knox), DRF's session and basic auth, each refusing a user who must first
+replace the password an administrator set."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import BasicScheme, SessionScheme
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
+from knox import auth as knox_auth
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+
+from venousapp.accounts import services
 
 
 class PasswordChangeRequired(exceptions.PermissionDenied):
@@ -25,6 +30,18 @@ def _own_password(result: tuple[Any, Any] | None) -> tuple[Any, Any] | None:
     return result
 
 
+class TokenAuthentication(knox_auth.TokenAuthentication):
+    """``Authorization: Token <token>`` with a token of ``accounts.ApiToken``. Checking one
+    is a SHA-512 digest and a lookup, where basic auth hashes the password anew (PBKDF2)
+    on every request. A wrong, revoked or expired token answers 401."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        result = _own_password(super().authenticate(request))
+        if result is not None:
+            services.api_token_used(token=result[1])
+        return result
+
+
 class SessionAuthentication(authentication.SessionAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         return _own_password(super().authenticate(request))
@@ -35,7 +52,13 @@ class BasicAuthentication(authentication.BasicAuthentication):
         return _own_password(super().authenticate(request))
 
 
-# The OpenAPI schema describes them as DRF's own (cookieAuth, basicAuth).
+# The OpenAPI schema describes them as knox's and DRF's own (tokenAuth, cookieAuth,
+# basicAuth).
+class ApiTokenScheme(KnoxTokenScheme):
+    target_class = "venousapp.accounts.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+
 class OwnPasswordSessionScheme(SessionScheme):
     target_class = "venousapp.accounts.authentication.SessionAuthentication"
 

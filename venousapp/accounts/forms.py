@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -7,13 +8,40 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from venousapp.accounts.models import User
+from venousapp.accounts.models import ApiToken, User
 
 
 class AccountForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email"]
+
+
+class ApiTokenForm(forms.ModelForm):
+    """A new API token on "My account": its name and how long it stays valid."""
+
+    expires_in = forms.TypedChoiceField(
+        label=_("Expires"),
+        choices=[
+            ("30", _("in 30 days")),
+            ("90", _("in 90 days")),
+            ("365", _("in a year")),
+            ("", _("never (until revoked)")),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name"]
+
+    @property
+    def lifetime(self) -> dt.timedelta | None:
+        days = self.cleaned_data["expires_in"]
+        return dt.timedelta(days=days) if days is not None else None
 
 
 # A password is temporary when an administrator typed it for someone (the admin's add and

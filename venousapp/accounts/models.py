@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 
@@ -49,7 +50,8 @@ class Role(models.TextChoices):
     GUIDELINE_ADMIN = "guideline_admin", _("Guideline admin")
 
 
-class User(AbstractUser):
+# ApiToken.user.auth_token_set comes from django-rest-knox, which ships no types.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     centre = models.ForeignKey(
         Centre, on_delete=models.PROTECT, related_name="users", verbose_name=_("centre")
     )
@@ -105,3 +107,32 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"password reset request {self.pk}"
+
+
+class ApiToken(AbstractAuthToken):
+    """A token a user made on "My account" for a program that calls the API as her
+    (``settings.KNOX_TOKEN_MODEL``; ``authentication.TokenAuthentication``).
+
+    django-rest-knox keeps a SHA-512 digest of the token (the primary key) and its first
+    characters (``token_key``) to find the row; the token itself is shown once and stored
+    nowhere. Revoking deletes the row, and so does knox when an expired token is presented;
+    the history keeps who made and revoked which token when.
+    """
+
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("What the token is for, e.g. the program using it.")
+    )
+    # Noted at most once a minute (services.api_token_used), outside the history.
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["last_used"])
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expiry is not None and self.expiry < (now or timezone.now())

@@ -1,4 +1,4 @@
-"""Writes of the accounts app: password reset requests and their e-mail."""
+"""Writes of the accounts app: API tokens, password reset requests and their e-mail."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from knox.models import get_digest_token
+from knox.settings import CONSTANTS
 
-from venousapp.accounts.models import PasswordResetRequest
+from venousapp.accounts.models import ApiToken, PasswordResetRequest, User
+
+# The last use of a token shown on "My account" is this precise: a program calling the API
+# in a loop costs one write a minute, not one per request.
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 # Requests counted per typed address and per client address (venousapp.accounts.client_ip)
 # within the window: enough for a mistyped address or a lost e-mail, too few to flood a
@@ -20,6 +26,44 @@ from venousapp.accounts.models import PasswordResetRequest
 RESET_WINDOW = dt.timedelta(hours=1)
 RESETS_PER_ADDRESS = 3
 RESETS_PER_CLIENT = 10
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, lifetime: dt.timedelta | None, now: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Make an API token for ``user``, valid for ``lifetime`` (``None``: until revoked).
+    Returns the row and the token; the caller shows the token once, since only its digest
+    is kept."""
+    now = now or timezone.now()
+    digest, secret = get_digest_token()
+    token = ApiToken(
+        digest=digest,
+        token_key=secret[: CONSTANTS.TOKEN_KEY_LENGTH],
+        user=user,
+        name=name,
+        expiry=now + lifetime if lifetime is not None else None,
+    )
+    token.full_clean()
+    token.save(force_insert=True)
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> None:
+    """Revoke a token: the row goes, its history (with who revoked it) stays."""
+    token.delete()
+
+
+def api_token_used(*, token: ApiToken, now: dt.datetime | None = None) -> None:
+    """Note that ``token`` was just used, unless that was noted less than
+    ``TOKEN_USE_RESOLUTION`` ago. ``last_used`` is left out of the history, so the UPDATE
+    bypasses it on purpose: a history row per API call would be a write per request."""
+    now = now or timezone.now()
+    if token.last_used is not None and now - token.last_used < TOKEN_USE_RESOLUTION:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+    token.last_used = now
 
 
 @transaction.atomic

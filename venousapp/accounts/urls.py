@@ -37,4 +37,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("me/", views.account, name="account"),
+    path("me/tokens/", views.api_token_create, name="api_token_create"),
+    path("me/tokens/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]
