@@ -227,7 +227,6 @@ def test_password_change_refuses_weak_or_unauthorised_changes(
 def test_session_settings_expire_with_the_browser_and_after_inactivity():
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
     assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_COOKIE_HTTPONLY is True
 
 

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "venousapp.accounts.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -122,9 +123,13 @@ LOGOUT_REDIRECT_URL = "login"
 # A password reset link works once and for three hours (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
-# Sessions end after inactivity and with the browser.
+# Sessions end after inactivity and with the browser. An active session's expiry is moved
+# on when it is older than SESSION_REFRESH_MINUTES (venousapp.accounts.middleware), not
+# written on every request: an idle session ends between SESSION_COOKIE_AGE less that
+# interval and SESSION_COOKIE_AGE after the last request.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_MINUTES = env_int("SESSION_REFRESH_MINUTES", 5)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Failed-login throttling per user and client address (django-axes). Behind a reverse proxy

@@ -1,10 +1,11 @@
 """The notification bell and the open-escalation banner of base.html.
 
 Their counts (unread notifications, the user's unacknowledged escalations) come from one
-query, kept in the session for ``BELL_TTL`` seconds so that ordinary page views cost no
-query at all (the session is read and saved on every request anyway). The follow-up views
-that change the counts for the current user drop the cached value (``bell_invalidate``);
-a notification created for someone else shows on their bell within ``BELL_TTL``.
+query per page, shared by the bell and the banner. They are not kept in the session: that
+would write the session row whenever they were renewed, where it is otherwise written only
+every few minutes (``SESSION_REFRESH_MINUTES``). The follow-up views that change the counts
+for the current user drop the value already read (``bell_invalidate``), so the page they
+render shows the new counts.
 """
 
 from __future__ import annotations
@@ -13,20 +14,14 @@ from typing import Any
 
 from django import template
 from django.http import HttpRequest
-from django.utils import timezone
 
 from followup import charts, selectors, surveillance
 from followup.models import VisitStatus
 
 register = template.Library()
 
-BELL_TTL = 30  # seconds
-SESSION_KEY = "followup_bell"
-
 
 def bell_invalidate(request: HttpRequest) -> None:
-    if hasattr(request, "session"):
-        request.session.pop(SESSION_KEY, None)
     if hasattr(request, "_followup_counts"):
         del request._followup_counts
 
@@ -38,14 +33,7 @@ def _counts(context: template.Context) -> dict[str, int] | None:
         return None
     if hasattr(request, "_followup_counts"):
         return request._followup_counts
-    now = timezone.now().timestamp()
-    cached = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
-    if cached and cached.get("user") == user.pk and now - BELL_TTL < cached.get("at", 0) <= now:
-        counts = {"unread": cached["unread"], "open_escalations": cached["open_escalations"]}
-    else:
-        counts = selectors.bell_counts(user)
-        if hasattr(request, "session"):
-            request.session[SESSION_KEY] = {**counts, "user": user.pk, "at": now}
+    counts = selectors.bell_counts(user)
     request._followup_counts = counts
     return counts
 
