@@ -1,8 +1,68 @@
 // Progressive enhancement for the case form: show only the sections of the chosen lesion
 // entity, add segment-finding rows, and move focus to the error summary. Without
 // JavaScript every section stays visible and the form still works.
+//
+// On every page: what htmx swaps in without a page load is announced once through the one
+// polite live region of base.html (#announcer), as WCAG 4.1.3 asks. New content says what
+// to announce: an element with data-announce (its value, or else its text); a target with
+// data-announce-when-idle (the live CEAP reading) is read once the user stops typing, not at
+// every keystroke. A swapped-in form refused without an error summary moves focus to its
+// first invalid field, whose message is tied to it.
 (function () {
   "use strict";
+
+  const IDLE_MS = 1000;
+  let idleTimer = null;
+  let idleRegion = null;
+  let idleSaid = "";
+
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    if (!region || !text) return;
+    region.textContent = "";
+    // Emptied first so that the same words, said again for a new result, are announced again.
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function textOf(el) {
+    return (el.dataset.announce || el.textContent).replace(/\s+/g, " ").trim();
+  }
+
+  function announceWhenIdle(region) {
+    idleRegion = region;
+    window.clearTimeout(idleTimer);
+    idleTimer = window.setTimeout(function () {
+      idleTimer = null;
+      const text = textOf(idleRegion);
+      if (text !== idleSaid) announce(text);
+      idleSaid = text;
+    }, IDLE_MS);
+  }
+
+  function markAnnounced(root) {
+    root.querySelectorAll("[data-announce]").forEach(function (el) { el.dataset.announced = "true"; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { markAnnounced(document); });
+
+  document.addEventListener("input", function () {
+    if (idleTimer) announceWhenIdle(idleRegion);
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.detail.target;
+    const idle = target && target.closest ? target.closest("[data-announce-when-idle]") : null;
+    if (idle) announceWhenIdle(idle);
+    const fresh = Array.from(document.querySelectorAll("[data-announce]:not([data-announced])"));
+    markAnnounced(document);
+    if (fresh.length) announce(textOf(fresh[fresh.length - 1]));
+    // An outerHTML swap replaced the target: the new element has its id.
+    const scope = target && (target.isConnected ? target : target.id && document.getElementById(target.id));
+    if (scope && !scope.querySelector(".error-summary")) {
+      const invalid = scope.querySelector("[aria-invalid=true]");
+      if (invalid) invalid.focus();
+    }
+  });
 
   function applyEntity(form) {
     const select = form.querySelector("[name='case-lesion_entity']");

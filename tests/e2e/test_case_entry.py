@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cases.models import Case
+from tests.e2e.a11y import assert_accessible, unlinked_errors
 from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -49,7 +50,9 @@ def test_clinician_enters_a_chronic_case_with_two_findings(
     page: Page, demo_site: str, tmp_path: Path
 ):
     log_in(page, demo_site)
+    assert_accessible(page, "case list")
     open_new_case(page)
+    assert_accessible(page, "new case form")
     fill_patient(page)
     fill_lesion(page)
 
@@ -68,6 +71,7 @@ def test_clinician_enters_a_chronic_case_with_two_findings(
     expect(reading).to_contain_text("oedema")  # the live plain-language reading (htmx)
     expect(reading).to_contain_text("lipodermatosclerosis")
     expect(reading).to_contain_text("C3,4b,s Esi Ad Po (CIV,EIV)")
+    assert_accessible(page, "new case form, filled in")
     page.screenshot(path=tmp_path / "case-form.png", full_page=True)
 
     page.get_by_role("button", name="Save case").click()
@@ -78,6 +82,7 @@ def test_clinician_enters_a_chronic_case_with_two_findings(
     expect(findings).to_contain_text("Common iliac vein (CIV)")
     expect(findings).to_contain_text("External iliac vein (EIV)")
     expect(page.locator("#ceap")).to_contain_text("C3,4b,s Esi Ad Po (CIV,EIV)")
+    assert_accessible(page, "the new case")
     page.screenshot(path=tmp_path / "case-detail.png", full_page=True)
 
     case = Case.objects.get(patient__identifier=IDENTIFIER)
@@ -103,6 +108,14 @@ def test_a_mistake_shows_the_error_summary_and_keeps_what_was_typed(
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("Ai is not a CEAP anatomy code; did you mean Ad?")
     expect(summary).to_be_focused()
+    ceap = page.get_by_label("CEAP 2020")
+    expect(ceap).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_case-ceap_error")).to_contain_text("did you mean Ad?")
+    expect(summary.get_by_role("link", name=re.compile("CEAP 2020"))).to_have_attribute(
+        "href", "#id_case-ceap"
+    )
+    assert unlinked_errors(page) == []
+    assert_accessible(page, "new case form, refused")
     page.screenshot(path=tmp_path / "case-form-error.png", full_page=True)
     # Nothing typed is lost.
     expect(page.locator("#section-patient").get_by_label("Hospital identifier")).to_have_value(

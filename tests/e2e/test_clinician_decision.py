@@ -13,6 +13,12 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Case
 from guidelines.models import Decision
+from tests.e2e.a11y import (
+    announcements,
+    assert_accessible,
+    listen_for_announcements,
+    unlinked_errors,
+)
 from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,6 +33,7 @@ def test_clinician_overrides_a_card_signs_and_reopens_the_decision(
     log_in(page, demo_site)
     row = page.get_by_role("row").filter(has_text=ETR_PATIENT)
     expect(row.locator(".overall-chip")).to_have_text("Early thrombus removal candidate")
+    assert_accessible(page, "case list")
     page.screenshot(path=tmp_path / "case-list.png", full_page=True)
     row.get_by_role("link").first.click()
     expect(page).to_have_url(re.compile(r"/cases/\d+/$"))
@@ -52,17 +59,30 @@ def test_clinician_overrides_a_card_signs_and_reopens_the_decision(
     expect(criteria.first).to_contain_text("Population")
     expect(criteria.first).to_contain_text("acute thrombotic")
     expect(why).to_contain_text("Days since symptom onset: 4")
+    assert_accessible(page, "case, a why opened")
     page.screenshot(path=tmp_path / "case-panel.png", full_page=True)
 
     # Override without a reason: refused in place (htmx), nothing chosen is lost.
     accp.get_by_label("Override", exact=True).check()
     reason = accp.get_by_label("Reason for the override")
     expect(reason).to_be_visible()  # shown only once "Override" is chosen
+    listen_for_announcements(page)
     page.get_by_role("button", name="Sign decision").click()
     errors = page.locator("#decision-errors")
     expect(errors).to_be_visible()
     expect(errors).to_contain_text("ACCP-2016-CDT: An override needs a reason.")
     expect(errors).to_be_focused()
+    # The summary is announced once (the cards' messages are read with their fields), and
+    # the reason's message is tied to the reason.
+    said = announcements(page)
+    assert len(said) == 1, said
+    assert "An override needs a reason." in said[0]
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{reason.get_attribute('aria-describedby')}")).to_have_text(
+        "An override needs a reason."
+    )
+    assert unlinked_errors(page) == []
+    assert_accessible(page, "case, signing refused")
     expect(accp.get_by_label("Override", exact=True)).to_be_checked()
     page.screenshot(path=tmp_path / "case-panel-error.png", full_page=True)
     assert not Decision.objects.exists()
@@ -94,6 +114,7 @@ def test_clinician_overrides_a_card_signs_and_reopens_the_decision(
     expect(page.locator("#rule-ACCP-2016-CDT .feedback-stored")).to_contain_text(
         "Overridden — Patient preference"
     )
+    assert_accessible(page, "case, decision signed")
     decisions.scroll_into_view_if_needed()
     page.screenshot(path=tmp_path / "case-signed.png")
 
@@ -108,6 +129,7 @@ def test_clinician_overrides_a_card_signs_and_reopens_the_decision(
     expect(frozen_accp).to_contain_text("Prefers anticoagulation alone.")
     expect(page.locator("#decision-summary")).to_contain_text("Venous board, 3 November.")
     as_signed = page.locator("#recommendations").inner_text()
+    assert_accessible(page, "decision as signed")
     page.screenshot(path=tmp_path / "decision-as-of.png", full_page=True)
 
     # The case changes (bleeding risk now high): the decision stays as it was, with a note.
@@ -117,4 +139,5 @@ def test_clinician_overrides_a_card_signs_and_reopens_the_decision(
     expect(page.locator("#differs-today")).to_contain_text("Anticoagulation only")
     expect(page.locator("#facts-changed")).to_contain_text("level high")
     assert page.locator("#recommendations").inner_text() == as_signed
+    assert_accessible(page, "decision as signed, differing today")
     page.screenshot(path=tmp_path / "decision-differs.png", full_page=True)

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from planning.models import ProcedurePlan, ProcedureRecord
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,8 +26,10 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
     section = page.locator("#procedure-plan")
     expect(section.get_by_role("heading", name="Procedure plan")).to_be_visible()
     expect(section.get_by_role("img", name="Iliocaval diagram of case")).to_be_visible()
+    assert_accessible(page, "case with bilateral iliac disease")
 
     section.get_by_role("button", name="Plan the procedure").click()
+    assert_accessible(page, "new plan")
     page.get_by_role("button", name="Create the plan").click()
     expect(page.get_by_text("was created from the case")).to_be_visible()
     plan = ProcedurePlan.objects.get(case__patient__identifier=IVC_PATIENT)
@@ -46,6 +49,7 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
     expect(ivc_row).to_contain_text("sinus-XL")
     expect(ivc_row.locator(".stent-diameter")).to_have_text("22")
     expect(page.locator("tr.stent-row")).to_have_count(5)
+    assert_accessible(page, "plan")
     page.screenshot(path=str(tmp_path / "plan.png"), full_page=True)
 
     # Tick the first item with the keyboard: focus stays on the box after the htmx swap.
@@ -70,10 +74,14 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
     for phase in ("preparation", "sign_in", "time_out", "sign_out"):
         expect(page.locator(f"#phase-count-{phase}")).to_have_class("phase-count complete")
 
+    assert_accessible(page, "plan, checklist ticked")
+
     # Sign (no open contraindication on this case).
     page.get_by_role("button", name="Sign", exact=True).click()
+    assert_accessible(page, "signing the plan")
     page.get_by_role("button", name="Sign the plan").click()
     expect(page.get_by_text("The plan was signed.")).to_be_visible()
+    assert_accessible(page, "plan, signed")
 
     # The PDF.
     with page.expect_download() as download:
@@ -97,6 +105,7 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
     # Record the procedure, pre-filled from the plan, with lot numbers.
     page.get_by_role("button", name="Record procedure").click()
     expect(page.get_by_role("heading", name="Record the procedure")).to_be_visible()
+    assert_accessible(page, "procedure record form")
     lots = page.locator("input[name$='-lot']")
     for index in range(lots.count() - 1):  # the last row is an empty extra one
         lots.nth(index).fill(f"LOT-{index + 1}")
@@ -104,8 +113,10 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
     page.get_by_label("Max. balloon pressure (atm)").fill("18")
     page.get_by_role("button", name="Save the record").click()
     expect(page.get_by_text("The procedure was recorded.")).to_be_visible()
+    assert_accessible(page, "procedure record")
     page.get_by_role("button", name="Complete and start follow-up").click()
     expect(page.get_by_text("the follow-up schedule was handed over")).to_be_visible()
+    assert_accessible(page, "procedure record, completed")
     record = ProcedureRecord.objects.get(plan=plan)
     assert record.completed_at is not None
     assert sorted(record.implants.values_list("lot", flat=True)) == [

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from cases import demo
 from guidelines.models import RuleVersion
+from tests.e2e.a11y import assert_accessible
 from tests.e2e.session import log_in
 from tests.factories import UserFactory
 from tests.guidelines.rule_admin import (
@@ -66,9 +67,12 @@ def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
 
     # Open the rule and start a draft.
     page.goto(f"{demo_site}/guidelines/rules/")
+    assert_accessible(page, "rule list")
     page.get_by_role("link", name=ETR03, exact=True).click()
     expect(page.locator("#active-definition")).to_contain_text("Days since symptom onset ≤ 14")
+    assert_accessible(page, "rule")
     page.get_by_role("button", name="New draft").click()  # a link styled as a button
+    assert_accessible(page, "new draft")
     page.get_by_label("What do you intend to change?").fill("Onset window 21 days")
     page.get_by_role("button", name="Create draft").click()
     expect(page).to_have_url(re.compile(r"/v2/edit/$"))
@@ -77,6 +81,7 @@ def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
     editor = page.locator("#rule-editor")
     expect(editor).to_be_visible()
     expect(page.locator("textarea[name='logic']")).to_be_hidden()
+    assert_accessible(page, "rule editor")
     onset = editor.locator('[data-path="criteria[0].test"]')
     expect(onset.get_by_label("Input")).to_have_value("symptom_onset_days")
     expect(onset.get_by_label("Operator")).to_have_value("lte")
@@ -96,9 +101,11 @@ def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
     expect(editor.get_by_role("button", name="Add criterion")).to_be_focused()
     logic = json.loads(page.locator("textarea[name='logic']").input_value())
     assert logic["criteria"][0]["test"] == {"input": "symptom_onset_days", "op": "lte", "value": 21}
+    assert_accessible(page, "rule editor, changed")
     page.screenshot(path=tmp_path / "editor.png", full_page=True)
     page.get_by_role("button", name="Save draft").click()
     expect(page).to_have_url(re.compile(r"/v2/tests/$"))
+    assert_accessible(page, "test cases")
     assert (
         RuleVersion.objects.get(rule__rule_id=ETR03, number=2).definition["criteria"][0]["test"][
             "value"
@@ -115,14 +122,18 @@ def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
     page.get_by_role("button", name="Run all test cases").click()
     failing = page.locator("tr.test-case", has_text="18 days is inside the new window")
     expect(failing.locator(".badge")).to_have_text("fail")
+    assert_accessible(page, "test cases, one failing")
     page.get_by_role("button", name="Submit for approval").click()  # link to the confirmation
+    assert_accessible(page, "submission")
     page.get_by_role("button", name="Submit for approval").click()  # the confirmation's button
     expect(page.locator(".messages")).to_contain_text("Submission refused")
     expect(page.locator(".messages")).to_contain_text("1 of 7 test case(s) fail")
+    assert_accessible(page, "submission refused")
     page.screenshot(path=tmp_path / "refused.png", full_page=True)
 
     # Fix the expectation, run again, submit.
     failing.get_by_role("link", name="Edit").click()
+    assert_accessible(page, "test case")
     page.get_by_label("Expected value").select_option("consider")
     page.get_by_role("button", name="Save test case").click()
     page.get_by_role("button", name="Run all test cases").click()
@@ -137,14 +148,18 @@ def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
     # A second guideline admin approves; the case now gets the new recommendation.
     log_in(page, demo_site, "guidelines_admin2", ADMIN2_PASSWORD)
     page.goto(f"{demo_site}/guidelines/rules/{ETR03}/v2/")
+    assert_accessible(page, "version awaiting approval")
     page.get_by_role("button", name="Approve and publish").click()
+    assert_accessible(page, "approval")
     page.get_by_role("button", name="Approve and publish").click()
     expect(page.locator(".messages")).to_contain_text("is now active")
     expect(page.locator("#active-definition")).to_contain_text("Days since symptom onset ≤ 21")
+    assert_accessible(page, "rule, published")
 
     page.goto(case_url)
     expect(etr03_card(page).locator(".badge").first).to_have_text("Consider")
     expect(page.locator("#overall-status")).to_contain_text("Early thrombus removal candidate")
+    assert_accessible(page, "case after the new rule")
     page.screenshot(path=tmp_path / "case-after.png", full_page=True)
     version = RuleVersion.objects.get(rule__rule_id=ETR03, number=2)
     assert (version.status, version.author.username, version.approver.username) == (

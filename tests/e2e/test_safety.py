@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Case
 from planning.models import ProcedurePlan
+from tests.e2e.a11y import assert_accessible, unlinked_errors
 from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -53,6 +54,7 @@ def test_pregnant_patient_with_a_symptomatic_compression_is_deferred(
     expect(tick).to_be_checked()  # ticked and locked while pregnancy is "Yes"
     tick.click(force=True)
     expect(tick).to_be_checked()
+    assert_accessible(page, "new case form, pregnancy")
     page.get_by_role("button", name="Save case").click()
 
     expect(page).to_have_url(re.compile(r"/cases/\d+/$"))
@@ -68,6 +70,7 @@ def test_pregnant_patient_with_a_symptomatic_compression_is_deferred(
     expect(page.locator("#contraindication-class")).to_contain_text("Pregnancy or lactation")
     expect(page.get_by_role("button", name="Plan the procedure")).to_have_count(0)
     expect(page.get_by_role("link", name="Plan the procedure")).to_have_count(0)
+    assert_accessible(page, "case deferred for pregnancy")
     page.screenshot(path=tmp_path / "pregnancy-deferred.png", full_page=True)
 
     case = Case.objects.get(patient__identifier=PREGNANT)
@@ -89,6 +92,8 @@ def test_a_plan_over_disagreeing_guidelines_asks_for_the_reason_and_prints_it(
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("Record why the procedure is planned nonetheless")
+    assert unlinked_errors(page) == []
+    assert_accessible(page, "new plan, refused without a reason")
     assert not ProcedurePlan.objects.exists()
 
     page.get_by_label("Why the procedure is planned although a guideline advises against it").fill(
@@ -98,6 +103,7 @@ def test_a_plan_over_disagreeing_guidelines_asks_for_the_reason_and_prints_it(
     expect(page.get_by_text("was created from the case")).to_be_visible()
     expect(page.locator("#plan-indication-override")).to_contain_text(REASON)
     expect(page.locator("#plan-indication-override")).to_contain_text("SIR-2023-CIVO-05")
+    assert_accessible(page, "plan with the reason")
 
     with page.expect_download() as download:
         page.get_by_role("button", name="PDF").click()
