@@ -130,6 +130,26 @@ window.__a11y = (() => {
     return [...document.querySelectorAll(`${selector} [data-a11y-key]`)].map((e) => e.dataset.a11yKey);
   }
 
+  // Focuses one control of each kind on the page (tag, type, role, classes and its parent's
+  // classes) and returns those without a visible focus indicator.
+  function focusIndicators(min) {
+    const kinds = new Set();
+    const missing = [];
+    document.querySelectorAll(FOCUSABLE).forEach((el) => {
+      if (!el.getClientRects().length || el.disabled || el.closest("[hidden], [inert]")) return;
+      const kind = [el.tagName, el.type, el.getAttribute("role"), el.className,
+        el.parentElement.className].join("|");
+      if (kinds.has(kind)) return;
+      kinds.add(kind);
+      el.focus();
+      if (document.activeElement !== el) return;
+      const state = focusIndicator(min);
+      if (!state.visible) missing.push(`${state.element}: ${state.detail}`);
+    });
+    if (document.activeElement) document.activeElement.blur();
+    return missing;
+  }
+
   function unreached(selector, reached) {
     document.getElementById("a11y-start").remove();
     return [...document.querySelectorAll(`${selector} [data-a11y-key]`)]
@@ -192,5 +212,8 @@ window.__a11y = (() => {
     return problems;
   }
 
-  return { overflow, weakFieldBorders, focusIndicator, markFocusable, unreached, unlinkedErrors };
+  return {
+    overflow, weakFieldBorders, focusIndicator, focusIndicators, markFocusable, unreached,
+    unlinkedErrors,
+  };
 })();

@@ -60,6 +60,11 @@ def weak_field_borders(page: Page) -> list[str]:
     return _measure(page, "weakFieldBorders(arg)", MIN_CONTRAST)
 
 
+def missing_focus_indicators(page: Page) -> list[str]:
+    """Controls of the page (one of each kind) without a visible focus indicator."""
+    return _measure(page, "focusIndicators(arg)", MIN_CONTRAST)
+
+
 def tab_through(page: Page, within: str, limit: int = 400) -> tuple[list[str], list[str]]:
     """Press Tab from the top of the page until focus leaves the page; returns the controls
     inside ``within`` never reached, and the stops without a visible focus indicator (an
