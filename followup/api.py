@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
@@ -37,6 +38,7 @@ from followup.models import (
 from planning.models import FollowUpEntity
 from venousapp import dates
 from venousapp.accounts.models import User
+from venousapp.api import JSONTypesMixin, query_flag
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input; the body names each field in error."),
@@ -82,6 +84,18 @@ class Choice(serializers.ChoiceField):
     """A choice field documented with an inline enum (``InlineEnum``)."""
 
 
+def _blank_allowed(field: Choice) -> bool:
+    """Whether the field takes or answers "": DRF drops ``allow_blank`` from a read-only
+    field, whose model field may still hold a blank."""
+    if field.allow_blank:
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    try:
+        return bool(model and model._meta.get_field(field.source).blank)
+    except FieldDoesNotExist:
+        return False
+
+
 class InlineEnum(OpenApiSerializerFieldExtension):
     """Keeps the follow-up codes inline instead of named enum components.
 
@@ -96,7 +110,7 @@ class InlineEnum(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         field = self.target
         values: list[Any] = list(field.choices)
-        if field.allow_blank and "" not in values:
+        if _blank_allowed(field) and "" not in values:
             values.append("")
         schema: dict[str, Any] = {"type": "string", "allOf": [{"enum": values}]}
         if field.allow_null:
@@ -104,7 +118,7 @@ class InlineEnum(OpenApiSerializerFieldExtension):
         return schema
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class ModelSerializer(JSONTypesMixin, serializers.ModelSerializer):
     serializer_choice_field = Choice
 
 
@@ -252,7 +266,7 @@ class VisitDetailOutput(VisitOutput):
         return ResultOutput(result).data if result else None
 
 
-class ContactInput(dates.DateLimitsSerializerMixin, serializers.Serializer):
+class ContactInput(JSONTypesMixin, dates.DateLimitsSerializerMixin, serializers.Serializer):
     date_limits = {"attempted_at": dates.past_dates}
     method = Choice(choices=ContactMethod.choices)
     outcome = Choice(choices=ContactOutcome.choices)
@@ -289,7 +303,7 @@ class EscalationOutput(ModelSerializer):
         ]
 
 
-class DecisionInput(dates.DateLimitsSerializerMixin, serializers.Serializer):
+class DecisionInput(JSONTypesMixin, dates.DateLimitsSerializerMixin, serializers.Serializer):
     date_limits = {"reimage_on": dates.future_dates}
     decision = Choice(choices=Decision.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -439,11 +453,10 @@ class EscalationListView(GenericAPIView):
     filter_backends: list[Any] = []
 
     def get(self, request: Request) -> Response:
-        flag = {"true", "1", "yes"}
         escalations = selectors.escalation_list(
             user=request.user,  # type: ignore[arg-type]
-            open_only=request.query_params.get("open", "").lower() in flag,
-            mine=request.query_params.get("mine", "").lower() in flag,
+            open_only=query_flag(request, "open"),
+            mine=query_flag(request, "mine"),
         )
         page = self.paginate_queryset(escalations)
         return self.get_paginated_response(EscalationOutput(page, many=True).data)

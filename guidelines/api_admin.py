@@ -22,6 +22,7 @@ from guidelines.definitions import EXPECTED_VALUES
 from guidelines.models import Rule, RuleTestCase, RuleVersion, VersionStatus
 from guidelines.vocabulary import TOPICS
 from venousapp.accounts.models import User
+from venousapp.api import JSONTypesMixin, query_choice
 
 
 def acting_user(request: Request) -> User:
@@ -74,8 +75,8 @@ class VersionSummaryOutput(serializers.ModelSerializer):
     status = serializers.CharField(
         help_text="draft | pending (awaiting approval) | active | superseded | retired"
     )
-    author = serializers.CharField(source="author.username", allow_null=True, default=None)
-    approver = serializers.CharField(source="approver.username", allow_null=True, default=None)
+    author = serializers.CharField(source="author.username", allow_null=True)
+    approver = serializers.CharField(source="approver.username", allow_null=True)
 
     class Meta:
         model = RuleVersion
@@ -123,14 +124,14 @@ class RuleDetailOutput(RuleListOutput):
     versions = VersionSummaryOutput(many=True)
 
 
-class DraftCreateInput(serializers.Serializer):
+class DraftCreateInput(JSONTypesMixin, serializers.Serializer):
     base_version = serializers.IntegerField(
         required=False, min_value=1, help_text="Default: the active version."
     )
     change_note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class DraftUpdateInput(serializers.Serializer):
+class DraftUpdateInput(JSONTypesMixin, serializers.Serializer):
     definition = serializers.JSONField(required=False)
     change_note = serializers.CharField(required=False, allow_blank=True)
 
@@ -140,7 +141,7 @@ class DraftUpdateInput(serializers.Serializer):
         return value
 
 
-class TestCaseInput(serializers.Serializer):
+class TestCaseInput(JSONTypesMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     facts = serializers.JSONField()
     expected = serializers.ChoiceField(choices=list(EXPECTED_VALUES))
@@ -214,6 +215,9 @@ def _version_data(version: RuleVersion) -> dict[str, Any]:
 # Views
 
 
+_RULE_STATUSES = ["active", "retired"]
+
+
 class RuleListView(APIView):
     """Every rule with its active version (all roles that may read rules)."""
 
@@ -223,7 +227,7 @@ class RuleListView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("topic", str, enum=list(TOPICS)),
-            OpenApiParameter("status", str, enum=["active", "retired"]),
+            OpenApiParameter("status", str, enum=_RULE_STATUSES),
         ],
         responses={200: RuleListOutput(many=True), 403: _ERR[403]},
         operation_id="rules_list",
@@ -236,9 +240,10 @@ class RuleListView(APIView):
                 to_attr="active_versions",
             )
         ).order_by("pk")
-        if request.query_params.get("topic"):
-            rules = rules.filter(topic=request.query_params["topic"])
-        wanted = request.query_params.get("status")
+        topic = query_choice(request, "topic", TOPICS)
+        if topic:
+            rules = rules.filter(topic=topic)
+        wanted = query_choice(request, "status", _RULE_STATUSES)
         if wanted == "active":
             rules = rules.filter(
                 Exists(RuleVersion.objects.filter(rule=OuterRef("pk"), status=VersionStatus.ACTIVE))

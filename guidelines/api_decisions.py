@@ -25,6 +25,7 @@ from cases.facts import case_facts
 from cases.models import Case
 from guidelines import decisions
 from guidelines.models import Decision, FeedbackAction, OverrideReason
+from venousapp.api import JSONTypesMixin
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each rule id in error."),
@@ -40,7 +41,7 @@ def _case(request: Request, pk: int) -> Case:
         raise Http404 from None
 
 
-class FeedbackSerializer(serializers.Serializer):
+class FeedbackSerializer(JSONTypesMixin, serializers.Serializer):
     rule_id = serializers.CharField(max_length=64)
     value = serializers.CharField(read_only=True)
     action = serializers.ChoiceField(choices=FeedbackAction.choices)
@@ -50,7 +51,7 @@ class FeedbackSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class DecisionSignInputSerializer(serializers.Serializer):
+class DecisionSignInputSerializer(JSONTypesMixin, serializers.Serializer):
     feedback = FeedbackSerializer(
         many=True,
         help_text="One row per applicable recommendation "

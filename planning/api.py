@@ -44,7 +44,7 @@ from planning.models import (
 )
 from venousapp import dates
 from venousapp.accounts.models import User
-from venousapp.params import object_id
+from venousapp.api import ID_PARAMETER, JSONTypesMixin, query_choice, query_flag, query_id
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input; the body names each field in error."),
@@ -85,7 +85,7 @@ class ActionPermission(permissions.BasePermission):
 # --- catalogue ------------------------------------------------------------------------------
 
 
-class DeviceSizeSerializer(serializers.ModelSerializer):
+class DeviceSizeSerializer(JSONTypesMixin, serializers.ModelSerializer):
     display = serializers.CharField(source="label", read_only=True)
 
     class Meta:
@@ -107,7 +107,7 @@ class DeviceSizeSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class DeviceSerializer(serializers.ModelSerializer):
+class DeviceSerializer(JSONTypesMixin, serializers.ModelSerializer):
     kind = inline_choice(DeviceKind.choices)
     sizes = DeviceSizeSerializer(many=True, read_only=True)
     segments = serializers.ListField(
@@ -143,7 +143,7 @@ _CATALOGUE_READ = "planning.view_device"
     list=extend_schema(
         summary="Device catalogue (every role)",
         parameters=[
-            OpenApiParameter("kind", str, description="stent, balloon, sheath, wire, ..."),
+            OpenApiParameter("kind", str, enum=DeviceKind.values, description="Only this kind."),
             OpenApiParameter("retired", bool, description="Include retired devices."),
         ],
         responses={200: DeviceSerializer(many=True), 403: _ERRORS[403]},
@@ -177,12 +177,10 @@ class DeviceViewSet(
     }
 
     def get_queryset(self) -> QuerySet[Device]:
-        include_retired = self.action != "list" or self.request.query_params.get("retired") in (
-            "1",
-            "true",
-        )
-        devices = selectors.device_list(include_retired=include_retired)
-        kind = self.request.query_params.get("kind")
+        if self.action != "list":
+            return selectors.device_list(include_retired=True)
+        devices = selectors.device_list(include_retired=query_flag(self.request, "retired"))
+        kind = query_choice(self.request, "kind", DeviceKind.values)
         return devices.filter(kind=kind) if kind else devices
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -291,8 +289,10 @@ class AccessSiteSerializer(serializers.ModelSerializer):
 
 
 class PlannedStentSerializer(serializers.ModelSerializer):
-    device_name = serializers.CharField(source="device.name", read_only=True, default=None)
-    size_verified = serializers.BooleanField(source="size.verified", read_only=True, default=None)
+    device_name = serializers.CharField(source="device.name", read_only=True, allow_null=True)
+    size_verified = serializers.BooleanField(
+        source="size.verified", read_only=True, allow_null=True
+    )
     segment = inline_choice(StentSegment.choices)
     side = inline_choice(SegmentSide.choices)
 
@@ -316,9 +316,7 @@ class PlannedStentSerializer(serializers.ModelSerializer):
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
-    ticked_by = serializers.CharField(
-        source="ticked_by.username", read_only=True, default=None, allow_null=True
-    )
+    ticked_by = serializers.CharField(source="ticked_by.username", read_only=True, allow_null=True)
 
     class Meta:
         model = ChecklistItem
@@ -344,12 +342,10 @@ class WarningSerializer(serializers.Serializer):
     side = serializers.CharField(allow_null=True)
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(JSONTypesMixin, serializers.ModelSerializer):
     status = inline_choice(PlanStatus.choices, read_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
-    signed_by = serializers.CharField(
-        source="signed_by.username", read_only=True, default=None, allow_null=True
-    )
+    signed_by = serializers.CharField(source="signed_by.username", read_only=True, allow_null=True)
     access_sites = AccessSiteSerializer(many=True, read_only=True)
     stents = PlannedStentSerializer(many=True, read_only=True)
     items = ChecklistItemSerializer(many=True, read_only=True)
@@ -410,7 +406,7 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
 
 
-class PlanCreateSerializer(serializers.Serializer):
+class PlanCreateSerializer(JSONTypesMixin, serializers.Serializer):
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.none())
     indication_override_reason = serializers.CharField(
         required=False,
@@ -429,7 +425,7 @@ class PlanCreateSerializer(serializers.Serializer):
         return fields
 
 
-class SignSerializer(serializers.Serializer):
+class SignSerializer(JSONTypesMixin, serializers.Serializer):
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -439,7 +435,7 @@ _PLAN_READ = "planning.view_procedureplan"
 @extend_schema_view(
     list=extend_schema(
         summary="Plans of your centre",
-        parameters=[OpenApiParameter("case", int, description="Only this case's plans.")],
+        parameters=[OpenApiParameter("case", ID_PARAMETER, description="Only this case's plans.")],
         responses={200: PlanSerializer(many=True), 403: _ERRORS[403]},
     ),
     retrieve=extend_schema(
@@ -486,11 +482,8 @@ class PlanViewSet(
             "items__device_size",
             "case__findings",
         )
-        case = self.request.query_params.get("case")
-        if self.action == "list" and case:
-            case_id = object_id(case)
-            plans = plans.none() if case_id is None else plans.filter(case_id=case_id)
-        return plans
+        case_id = query_id(self.request, "case") if self.action == "list" else None
+        return plans if case_id is None else plans.filter(case_id=case_id)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = PlanCreateSerializer(data=request.data, context={"request": request})
@@ -583,7 +576,7 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 # --- procedure records ----------------------------------------------------------------------
 
 
-class ImplantSerializer(serializers.ModelSerializer):
+class ImplantSerializer(JSONTypesMixin, serializers.ModelSerializer):
     device_name = serializers.CharField(source="device.name", read_only=True)
     segment = inline_choice(StentSegment.choices)
     side = inline_choice(SegmentSide.choices)
@@ -603,7 +596,9 @@ class ImplantSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "device_name"]
 
 
-class ProcedureRecordSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerializer):
+class ProcedureRecordSerializer(
+    JSONTypesMixin, dates.DateLimitsSerializerMixin, serializers.ModelSerializer
+):
     date_limits = {"performed_on": dates.past_dates}
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.none())
     plan = serializers.PrimaryKeyRelatedField(
@@ -617,7 +612,7 @@ class ProcedureRecordSerializer(dates.DateLimitsSerializerMixin, serializers.Mod
     )
     author = serializers.CharField(source="author.username", read_only=True)
     completed_by = serializers.CharField(
-        source="completed_by.username", read_only=True, default=None, allow_null=True
+        source="completed_by.username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -660,13 +655,18 @@ class ProcedureRecordSerializer(dates.DateLimitsSerializerMixin, serializers.Mod
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
+        if request is not None and request.user.is_authenticated and not fields["case"].read_only:
             fields["case"].queryset = case_selectors.case_list(user=request.user)  # type: ignore[attr-defined]
             fields["plan"].queryset = selectors.plan_list(user=request.user)  # type: ignore[attr-defined]
-        if self.instance is not None:
-            fields["case"].read_only = True
-            fields["plan"].read_only = True
         return fields
+
+
+class ProcedureRecordUpdateSerializer(ProcedureRecordSerializer):
+    """A record's case and plan are set when it is created: a change neither takes them nor
+    documents them as taken."""
+
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    plan = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
 
 _RECORD_READ = "planning.view_procedurerecord"
@@ -675,7 +675,9 @@ _RECORD_READ = "planning.view_procedurerecord"
 @extend_schema_view(
     list=extend_schema(
         responses={200: ProcedureRecordSerializer(many=True), 403: _ERRORS[403]},
-        parameters=[OpenApiParameter("case", int, description="Only this case's records.")],
+        parameters=[
+            OpenApiParameter("case", ID_PARAMETER, description="Only this case's records.")
+        ],
     ),
     retrieve=extend_schema(responses={200: ProcedureRecordSerializer, **_errors(403, 404)}),
     create=extend_schema(responses={201: ProcedureRecordSerializer, **_errors(400, 403)}),
@@ -701,6 +703,11 @@ class ProcedureRecordViewSet(
         "complete": "planning.change_procedurerecord",
     }
 
+    def get_serializer_class(self) -> type[ProcedureRecordSerializer]:
+        if self.action in ("update", "partial_update"):
+            return ProcedureRecordUpdateSerializer
+        return ProcedureRecordSerializer
+
     def get_queryset(self) -> QuerySet[ProcedureRecord]:
         user = cast(User, self.request.user)
         records = (
@@ -708,11 +715,8 @@ class ProcedureRecordViewSet(
             .prefetch_related("implants__device")
             .select_related("author", "completed_by")
         )
-        case = self.request.query_params.get("case")
-        if self.action == "list" and case:
-            case_id = object_id(case)
-            records = records.none() if case_id is None else records.filter(case_id=case_id)
-        return records
+        case_id = query_id(self.request, "case") if self.action == "list" else None
+        return records if case_id is None else records.filter(case_id=case_id)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from venousapp import health, views
 
@@ -13,8 +12,13 @@ urlpatterns = [
     path("planning/", include("planning.urls")),
     path("followup/", include("followup.urls")),
     path("api/v1/", include("venousapp.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", views.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", views.DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler400 = "venousapp.views.bad_request"
+handler403 = "venousapp.views.permission_denied"
+handler404 = "venousapp.views.page_not_found"
+handler500 = "venousapp.views.server_error"

@@ -196,7 +196,8 @@ def test_catalogue_reads_and_admin_writes(client_for):
     assert response.json()["retired_at"]
     codes = [d["code"] for d in nurse.get(f"{BASE}/devices/").json()["results"]]
     assert "vici" not in codes
-    codes = [d["code"] for d in nurse.get(f"{BASE}/devices/", {"retired": "1"}).json()["results"]]
+    retired = nurse.get(f"{BASE}/devices/", {"retired": "true"}).json()["results"]
+    codes = [d["code"] for d in retired]
     assert "vici" in codes
 
 
