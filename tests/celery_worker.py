@@ -34,7 +34,7 @@ def celery_worker(
 
     from venousapp.celery import app as project_app
 
-    app = Celery(broker=broker_url) if broker_url else project_app
+    app = Celery(broker=broker_url, set_as_current=False) if broker_url else project_app
 
     if not settings.REDIS_URL:
         pytest.skip("REDIS_URL is not set: the worker tests need a real Redis broker")
