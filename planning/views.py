@@ -317,7 +317,7 @@ def _item_response(request: HttpRequest, item: ChecklistItem) -> HttpResponse:
             request,
             "planning/_item_swap.html",
             {
-                "item": fresh,
+                "items": [fresh],
                 "plan": plan,
                 "phase": phase,
                 "can_edit": not plan.is_signed,

@@ -60,3 +60,21 @@ def test_case_page_plan_section_runs_constant_queries(
     assert with_three <= with_one + 2
     response = client.get(url)
     assert response.content.decode().count('class="stent"') == 5
+
+
+@pytest.mark.parametrize("persona", ["clinician", "nurse"])
+def test_plan_page_renders_the_same_templates_however_many_checklist_items(
+    client_for, nivl_plan, ivc_plan, clinician, persona
+):
+    """The checklist is a loop: no template (and no form) per item."""
+    client = client_for(persona)
+    small = client.get(reverse("planning:plan-detail", args=[nivl_plan.pk]))
+    for n in range(30):
+        services.checklist_item_add(
+            plan=ivc_plan, user=clinician, phase="time_out", text=f"Extra check {n}"
+        )
+    large = client.get(reverse("planning:plan-detail", args=[ivc_plan.pk]))
+    assert large.content.decode().count('class="check-item') >= 30 + small.content.decode().count(
+        'class="check-item'
+    )
+    assert len(large.templates) == len(small.templates)
