@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases.models import Case, Patient, SegmentFinding
@@ -23,3 +26,7 @@ class CaseAdmin(SimpleHistoryAdmin):
     search_fields = ["patient__identifier"]
     raw_id_fields = ["patient", "author"]
     inlines = [SegmentFindingInline]
+
+    def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
+        obj.centre_id = obj.patient.centre_id  # as the services keep it
+        super().save_model(request, obj, form, change)

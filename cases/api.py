@@ -132,7 +132,7 @@ class CaseSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerialize
     class Meta:
         model = Case
         # The stored status may lag a publish; /cases/<pk>/recommendations evaluates now.
-        exclude = ["created_at", *EVALUATION_FIELDS]
+        exclude = ["created_at", "centre", *EVALUATION_FIELDS]
         read_only_fields = ["id", "author", "updated_at"]
 
     def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict]:

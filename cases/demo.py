@@ -1023,6 +1023,7 @@ class SyntheticCaseGenerator:
         contra = rng.sample(_ALL_CONTRA, rng.randint(1, 2)) if rng.random() < 0.15 else []
         case = Case(
             patient=patient,
+            centre_id=patient.centre_id,
             author=author,
             case_date=case_date,
             side=side,

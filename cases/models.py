@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from simple_history.models import HistoricalRecords
@@ -250,12 +251,28 @@ _VIL = {item.key: item for item in scores.VILLALTA_ITEMS}
 # Derived columns of Case written by cases.services.case_evaluations_store only.
 EVALUATION_FIELDS = ["overall_status", "evaluated_ruleset", "evaluated_engine", "evaluated_at"]
 
+# How the lists sort by stored status: a case never evaluated (NULL) as the empty code, so
+# that every row has a value the index orders and a page can continue after
+# (venousapp.listing.keyset_page).
+STATUS_SORT_KEY = Coalesce("overall_status", models.Value(""))
+
 
 class Case(models.Model):
     """One limb's (or the caval axis') presentation, with every input the rules read."""
 
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="cases", verbose_name=_("patient")
+    )
+    # The patient's centre, copied by the services whenever the patient is set: the lists of a
+    # centre are read and ordered through indexes on the case alone, without a join to the
+    # patients (see Meta.indexes). Derived, so kept out of the audit trail.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # the indexes below start with it
+        verbose_name=_("centre"),
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -417,7 +434,7 @@ class Case(models.Model):
         _("evaluated with engine version"), null=True, blank=True, editable=False
     )
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=EVALUATION_FIELDS)
+    history = HistoricalRecords(excluded_fields=[*EVALUATION_FIELDS, "centre"])
 
     class Meta:
         ordering = ["-case_date", "-id"]
@@ -426,6 +443,16 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["lesion_entity"], name="case_entity_idx"),
             models.Index(fields=["overall_status"], name="case_overall_status_idx"),
+            # A centre's cases in each order of the case list (cases.selectors.CASE_COLUMNS),
+            # read forwards or backwards: a page costs the same on any page of any centre.
+            models.Index(fields=["centre", "case_date", "id"], name="case_centre_date_idx"),
+            models.Index(fields=["centre", "id"], name="case_centre_id_idx"),
+            models.Index(
+                fields=["centre", "lesion_entity", "case_date", "id"], name="case_centre_entity_idx"
+            ),
+            models.Index(
+                "centre", STATUS_SORT_KEY, "case_date", "id", name="case_centre_status_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from cases.models import Case, Patient, SegmentFinding
+from cases.models import STATUS_SORT_KEY, Case, Patient, SegmentFinding
 from venousapp.accounts.models import User
 from venousapp.params import object_id
 
@@ -13,13 +13,14 @@ def patient_list(*, user: User) -> QuerySet[Patient]:
     return Patient.objects.filter(centre_id=user.centre_id)
 
 
-# The case list's sortable columns (venousapp.listing).
+# The case list's sortable columns (venousapp.listing), each served by an index of the case
+# model that starts with the centre (the patient's identifier by the patients' own).
 CASE_COLUMNS: dict[str, tuple[str, ...]] = {
     "case": ("id",),
     "patient": ("patient__identifier", "id"),
     "date": ("case_date", "id"),
     "entity": ("lesion_entity", "case_date", "id"),
-    "status": ("overall_status", "case_date", "id"),
+    "status": ("status_key", "case_date", "id"),
 }
 CASE_DEFAULT_SORT = "-date"
 
@@ -39,13 +40,21 @@ def case_list(
     status: str = "",
     order_by: Sequence[str] = ("-case_date", "-id"),
 ) -> QuerySet[Case]:
-    """Cases of the user's centre, newest first (or ``order_by``), with what the list page
-    shows. ``query`` finds a case by patient identifier, patient name or case number.
+    """Cases of the user's centre, newest first (or ``order_by``, which may name
+    ``status_key``: the stored status with the never evaluated first), with what the list
+    page shows. ``query`` finds a case by patient identifier, patient name or case number.
 
     ``status`` filters on the stored overall status, which lags a publish until the
     re-evaluation has reached the case."""
+    if order_by and order_by[0].lstrip("-").startswith("patient__"):
+        # The same centre, through the patients: they are read in the order of their own
+        # index (centre, identifier), each with its cases.
+        scope = Q(patient__centre_id=user.centre_id)
+    else:
+        scope = Q(centre_id=user.centre_id)
     cases = (
-        Case.objects.filter(patient__centre_id=user.centre_id)
+        Case.objects.filter(scope)
+        .annotate(status_key=STATUS_SORT_KEY)
         .select_related("patient", "author")
         .prefetch_related(Prefetch("findings", queryset=SegmentFinding.objects.order_by("id")))
         .order_by(*order_by)
@@ -59,7 +68,7 @@ def case_list(
     if entity:
         cases = cases.filter(lesion_entity=entity)
     if status:
-        cases = cases.filter(overall_status=status)
+        cases = cases.filter(status_key=status)
     return cases
 
 
@@ -68,5 +77,5 @@ def case_get(*, user: User, pk: int) -> Case:
     return (
         Case.objects.select_related("patient", "author", "patient__centre")
         .prefetch_related(Prefetch("findings", queryset=SegmentFinding.objects.order_by("id")))
-        .get(pk=pk, patient__centre_id=user.centre_id)
+        .get(pk=pk, centre_id=user.centre_id)
     )

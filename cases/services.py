@@ -218,7 +218,7 @@ def case_create(
     findings: Sequence[dict[str, Any]],
     now: dt.datetime | None = None,
 ) -> Case:
-    case = Case(patient=patient, author=author, **data)
+    case = Case(patient=patient, centre_id=patient.centre_id, author=author, **data)
     _clear_not_applicable(case)
     _check_case_dates(case, ("case_date", "symptom_onset_date"), now)
     _check_and_complete(case, patient.sex)
@@ -239,6 +239,7 @@ def case_update(
 ) -> Case:
     for name, value in data.items():
         setattr(case, name, value)
+    case.centre_id = case.patient.centre_id
     _clear_not_applicable(case)
     _check_case_dates(case, list(data), now)
     _check_and_complete(case, case.patient.sex)

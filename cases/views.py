@@ -3,7 +3,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +24,7 @@ from cases.history import case_history
 from cases.models import PATIENT_FIELDS, Case, Patient
 from guidelines.selectors import overall_status
 from guidelines.views import recommendations_context
-from venousapp.listing import ordering
+from venousapp.listing import keyset_page, ordering
 from venousapp.params import object_id
 
 
@@ -46,7 +45,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         status=wanted.get("status", ""),
         order_by=order_by,
     )
-    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    page = keyset_page(cases, order_by, request.GET, per_page=25)
     # The stored status, unless a publish made it stale and the re-evaluation has not reached
     # the case yet: then it is evaluated now (patient and findings are loaded).
     rows = [

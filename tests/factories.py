@@ -49,6 +49,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     patient = factory.SubFactory(PatientFactory)
+    centre = factory.SelfAttribute("patient.centre")
     author = factory.SubFactory(UserFactory, centre=factory.SelfAttribute("..patient.centre"))
     case_date = dt.date(2026, 11, 2)
     side = "left"

@@ -1,12 +1,14 @@
 """``{% sort_header key label sort %}``: a column header that sorts the list by ``key``
 (ascending first, descending on the second click), keeping the other query parameters and
-going back to page 1; ``aria-sort`` tells screen readers the current order."""
+going back to the first page; ``aria-sort`` tells screen readers the current order."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+
+from venousapp.listing import AFTER, BEFORE, PAGE
 
 register = template.Library()
 
@@ -15,7 +17,8 @@ register = template.Library()
 def sort_header(context: template.Context, key: str, label: str, sort: str) -> dict[str, Any]:
     request = context["request"]
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in (PAGE, AFTER, BEFORE):
+        query.pop(name, None)
     active = sort.lstrip("-") == key
     descending = active and sort.startswith("-")
     query["sort"] = key if (not active or descending) else f"-{key}"
