@@ -299,3 +299,15 @@ def test_pages_sorted_by_patient_are_read_through_the_patients_index(client_for,
         assert cases["Node Type"] in ("Index Scan", "Bitmap Heap Scan"), url
         assert "patient_id = " in cases.get("Index Cond", cases.get("Recheck Cond")), url
         assert "Sort" not in _node_types(plan), url
+
+
+def test_rows_show_the_labels_of_coded_values(client_for, case_a):
+    """As the model's own get_..._display shows them (a code no longer offered as itself)."""
+    Case.objects.filter(pk=case_a.pk).update(side="sideways")
+    html = _html(client_for("clinician").get("/cases/"))
+    row = re.search(rf'<tr>\s*<td><a href="/cases/{case_a.pk}/">.*?</tr>', html, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(0), re.S)
+    assert cells[2] == case_a.case_date.isoformat()
+    assert cells[3] == "Chronic post-thrombotic obstruction"
+    assert cells[4] == "sideways"
