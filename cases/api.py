@@ -1,6 +1,7 @@
 """REST API for patients and cases: same roles and centre scoping as the pages."""
 
-from typing import Any, cast
+import copy
+from typing import Any, ClassVar, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -57,6 +58,21 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: _ERRORS[code] for code in codes}
 
 
+class BuiltOnceMixin:
+    """A ModelSerializer whose fields are built from the model once per process: DRF builds
+    them on every instance, which for a case (sixty fields) was a good part of a request.
+    Each instance gets copies, which the other mixins then fit to the request (the user's
+    patients, the centre's dates)."""
+
+    _built: ClassVar[dict[str, serializers.Field] | None] = None
+
+    def get_fields(self) -> dict[str, Any]:
+        cls = type(self)
+        if cls.__dict__.get("_built") is None:
+            cls._built = super().get_fields()  # type: ignore[misc]
+        return copy.deepcopy(cls.__dict__["_built"])
+
+
 class PatientSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerializer):
     date_limits = {"date_of_birth": dates.birth_dates}
 
@@ -109,14 +125,14 @@ class PatientViewSet(
         services.patient_update(patient=patient, data=dict(serializer.validated_data))
 
 
-class SegmentFindingSerializer(serializers.ModelSerializer):
+class SegmentFindingSerializer(BuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = SegmentFinding
         fields = ["id", *FINDING_FIELDS]
         read_only_fields = ["id"]
 
 
-class CaseSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerializer):
+class CaseSerializer(dates.DateLimitsSerializerMixin, BuiltOnceMixin, serializers.ModelSerializer):
     date_limits = {"case_date": dates.past_dates, "symptom_onset_date": dates.past_dates}
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     findings = SegmentFindingSerializer(many=True)

@@ -450,3 +450,34 @@ def test_api_schema_endpoint_serves_the_schema(client_for):
     response = client_for("nurse").get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     assert "/api/v1/cases/" in response.json()["paths"]
+
+
+def test_api_case_list_does_not_build_its_fields_on_every_request(api, case_a, monkeypatch):
+    """The serializers' fields come from the model once per process, not per request."""
+    from rest_framework import serializers
+
+    built: list[str] = []
+    build_field = serializers.ModelSerializer.build_field
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(type(self).__name__)
+        return build_field(self, *args, **kwargs)
+
+    monkeypatch.setattr(serializers.ModelSerializer, "build_field", counting)
+    assert api("get", CASES).status_code == 200  # the first request may build them
+    built.clear()
+    for _ in range(2):
+        assert api("get", CASES).status_code == 200
+        assert api("get", f"{CASES}{case_a.pk}/").status_code == 200
+    assert built == []
+
+
+def test_api_case_fields_keep_each_requests_centre(client_for, patient_a, patient_b):
+    """Fields built once still take the patient from the requesting user's centre."""
+    alice, bob = client_for("clinician"), client_for("other_centre_clinician")
+    for client, own, other in ((alice, patient_a, patient_b), (bob, patient_b, patient_a)):
+        refused = client.post(CASES, payload(other), content_type="application/json")
+        assert refused.status_code == 400
+        assert set(refused.json()) == {"patient"}
+        created = client.post(CASES, payload(own), content_type="application/json")
+        assert created.status_code == 201
