@@ -53,6 +53,7 @@ class Fields(HTMLParser):
             {"date_from": "31.02.2026", "status": "lost", "entity": "none"},
             {"date_from", "status", "entity"},
         ),
+        ("clinician", "cases:list", {"entity": "lost", "status": "lost"}, {"entity", "status"}),
         ("clinician", "followup:patency", {"endpoint": "forever"}, {"endpoint"}),
         ("guideline_admin", "guidelines:rule-list", {"status": "lost"}, {"status"}),
     ],
