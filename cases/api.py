@@ -5,6 +5,7 @@ from typing import Any, ClassVar, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.request import Request
@@ -22,6 +23,7 @@ from cases.models import (
 from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
 from venousapp import dates
+from venousapp.api import JSONTypesMixin
 
 
 class RolePermission(permissions.BasePermission):
@@ -73,7 +75,9 @@ class BuiltOnceMixin:
         return copy.deepcopy(cls.__dict__["_built"])
 
 
-class PatientSerializer(dates.DateLimitsSerializerMixin, serializers.ModelSerializer):
+class PatientSerializer(
+    JSONTypesMixin, dates.DateLimitsSerializerMixin, serializers.ModelSerializer
+):
     date_limits = {"date_of_birth": dates.birth_dates}
 
     class Meta:
@@ -125,14 +129,16 @@ class PatientViewSet(
         services.patient_update(patient=patient, data=dict(serializer.validated_data))
 
 
-class SegmentFindingSerializer(BuiltOnceMixin, serializers.ModelSerializer):
+class SegmentFindingSerializer(JSONTypesMixin, BuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = SegmentFinding
         fields = ["id", *FINDING_FIELDS]
         read_only_fields = ["id"]
 
 
-class CaseSerializer(dates.DateLimitsSerializerMixin, BuiltOnceMixin, serializers.ModelSerializer):
+class CaseSerializer(
+    JSONTypesMixin, dates.DateLimitsSerializerMixin, BuiltOnceMixin, serializers.ModelSerializer
+):
     date_limits = {"case_date": dates.past_dates, "symptom_onset_date": dates.past_dates}
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     findings = SegmentFindingSerializer(many=True)
@@ -178,6 +184,13 @@ class CaseSerializer(dates.DateLimitsSerializerMixin, BuiltOnceMixin, serializer
     def validate_findings(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not value:
             raise serializers.ValidationError("Record at least one segment finding.")
+        # The findings replace the stored ones, so each row is complete also in a PATCH (which
+        # would leave its required fields out).
+        required = [n for n, f in SegmentFindingSerializer().fields.items() if f.required]
+        message = _("This field is required.")
+        missing = [{n: [message] for n in required if n not in row} for row in value]
+        if any(missing):
+            raise serializers.ValidationError(missing)
         keys = [(f["segment"], f["side"]) for f in value]
         if len(keys) != len(set(keys)):
             raise serializers.ValidationError("Each segment and side may be recorded once.")
