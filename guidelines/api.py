@@ -84,7 +84,19 @@ class EvaluateView(APIView):
     permission_classes = [CanReadRules]
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request={
+            "application/json": {
+                "oneOf": [
+                    {"type": "object", "additionalProperties": True},
+                    {
+                        "type": "array",
+                        "items": {"type": "object", "additionalProperties": True},
+                        "maxItems": settings.EVALUATE_MAX_DOCUMENTS,
+                    },
+                ],
+                "description": "One facts document, or a list of them.",
+            }
+        },
         responses={
             200: OpenApiResponse(
                 PolymorphicProxySerializer(
