@@ -13,8 +13,9 @@ Pure Python (no Django, no ORM). The rules are data (``guidelines/rules/*.json``
    (`etr_candidate`, `device_contraindicated`, `stent_pathway_active`), the overall status
    and, through ``planning/sizing.py``, the planning block.
 
-Rule expressions are compiled once into closures by :func:`compile_ruleset`; an evaluation
-then costs a few tens of microseconds. The engine never raises for a JSON facts value.
+:func:`compile_ruleset` compiles a rule set once into one Python function that evaluates
+every rule and writes its explanation (section 3); an evaluation then costs about 20 µs on
+one core (``bench/engine.py``). The engine never raises for a JSON facts value.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import operator
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +66,6 @@ RULES_DIR = Path(__file__).resolve().parent / "rules"
 ENGINE_VERSION = 2
 
 Value = bool | None  # three-valued truth: True / False / None (unknown)
-Context = dict[str, Any]
-Predicate = Callable[[Context], Value]
 
 
 @dataclass(frozen=True)
@@ -215,9 +213,13 @@ def _obstruction(value: object) -> dict[str, Any] | None:
     """{type, area_reduction_pct, diameter_reduction_pct}; a bare "occlusion"/"stenosis"
     string is read as the type. None when nothing usable is recorded."""
     if isinstance(value, dict):
-        kind = _obstruction_type(value.get("type"))
-        area = _percent(value.get("area_reduction_pct"))
-        diameter = _percent(value.get("diameter_reduction_pct"))
+        kind = value.get("type")
+        area = value.get("area_reduction_pct")
+        diameter = value.get("diameter_reduction_pct")
+        # An absent part is not recorded: no normaliser call for it (evaluations are hot).
+        kind = None if kind is None else _obstruction_type(kind)
+        area = None if area is None else _percent(area)
+        diameter = None if diameter is None else _percent(diameter)
     else:
         kind, area, diameter = _obstruction_type(value), None, None
     if kind is None and area is None and diameter is None:
@@ -232,22 +234,26 @@ _FACTOR_RANK = {code: rank for rank, code in enumerate(V.CONTRAINDICATION_FACTOR
 
 def _factors(value: object) -> list[str] | None:
     items = _items(value)
-    if items is None:
+    if not items:
         return None
-    found = {
-        item.strip().lower()
-        for item in items
-        if isinstance(item, str) and item.strip().lower() in _FACTOR_RANK
-    }
+    found = set()
+    for item in items:
+        if isinstance(item, str):
+            code = item.strip().lower()
+            if code in _FACTOR_RANK:
+                found.add(code)
     return sorted(found, key=_FACTOR_RANK.__getitem__) if found else None
 
 
 def _bleeding_risk(value: object) -> dict[str, Any] | None:
     """{level, contraindication_class, factors}; a bare "low"/"high" string is the level."""
     if isinstance(value, dict):
-        level = _risk_level(value.get("level"))
-        klass = _contraindication_class(value.get("contraindication_class"))
-        factors = _factors(value.get("factors"))
+        level = value.get("level")
+        klass = value.get("contraindication_class")
+        factors = value.get("factors")
+        level = None if level is None else _risk_level(level)
+        klass = None if klass is None else _contraindication_class(klass)
+        factors = _factors(factors) if factors else None  # [] ticks nothing either
     else:
         level, klass, factors = _risk_level(value), None, None
     if level is None and klass is None and factors is None:
@@ -274,6 +280,20 @@ _NORMALISERS = {name: _normaliser(field) for name, field in V.FACT_FIELDS.items(
 _NOTHING_RECORDED = dict.fromkeys(V.FACT_FIELDS)
 
 
+def _known_texts(field: V.FactField) -> dict[str, Any]:
+    """The texts a yes/no or coded field reads without its normaliser: true/false, the codes
+    (immutable values only: a result is never shared between evaluations)."""
+    texts = {"bool": ("true", "false"), "enum": field.values}.get(field.kind, ())
+    return {text: _NORMALISERS[field.name](text) for text in texts}
+
+
+# Shortcuts that give what the normaliser gives and only spare a call for the commonest
+# values: per field, the texts it reads without its normaliser; the yes/no fields, which read
+# true and false as themselves (any other field reads a boolean as not recorded).
+_TEXTS = {name: _known_texts(field) for name, field in V.FACT_FIELDS.items()}
+_YES_NO = frozenset(name for name, field in V.FACT_FIELDS.items() if field.kind == "bool")
+
+
 def normalise_facts(facts: object) -> dict[str, Any]:
     """Every §2.4 field, normalised, with None for "not recorded" (§2.6 C1).
 
@@ -284,13 +304,20 @@ def normalise_facts(facts: object) -> dict[str, Any]:
     treated as empty facts. The result is JSON-serialisable.
     """
     result = _NOTHING_RECORDED.copy()
-    if not isinstance(facts, Mapping):
+    if type(facts) is not dict and not isinstance(facts, Mapping):
         return result
     normalisers = _NORMALISERS
     for name, raw in facts.items():
-        normalise = normalisers.get(name)
-        if normalise is not None and raw is not None:
-            result[name] = normalise(raw)
+        kind = type(raw)  # exact types: a str subclass goes to the normaliser
+        if kind is str:
+            texts = _TEXTS.get(name)
+            if texts is not None:
+                result[name] = texts[raw] if raw in texts else normalisers[name](raw)
+        elif kind is bool:
+            if name in normalisers:
+                result[name] = raw if name in _YES_NO else None
+        elif raw is not None and name in normalisers:
+            result[name] = normalisers[name](raw)
     return result
 
 
@@ -507,61 +534,155 @@ def _or(a: Value, b: Value) -> Value:
     return False
 
 
-@functools.lru_cache(maxsize=2048)
-def _segment_sets(segments: tuple[str, ...]) -> tuple[frozenset[str], bool, bool, bool, bool]:
-    """(set, any of CIV/EIV/CFV, IVC, any stentable, any of FV/POPV) for normalised segments."""
-    involved = frozenset(segments)
-    return (
-        involved,
-        not involved.isdisjoint(V.ILIOFEMORAL_SEGMENTS),
-        "IVC" in involved,
-        not involved.isdisjoint(_STENTABLE),
-        not involved.isdisjoint(V.FEMOROPOPLITEAL_SEGMENTS),
-    )
+@functools.lru_cache(maxsize=4096)
+def _anatomy(
+    acute: Value, segments: tuple[str, ...] | None
+) -> tuple[frozenset[str] | None, Value, Value, Value, Value]:
+    """(set of segments, iliofemoral, iliocaval, femoropopliteal only, proximal) for ACUTE and
+    the normalised segments (few combinations: cached).
 
-
-def _context(facts: dict[str, Any], threshold: float) -> Context:
-    """Values rule leaves read: the normalised facts plus every derived value.
-
-    Set-valued inputs become frozensets; compound facts are split into dotted sub-inputs.
+    §2.5: IF = ACUTE ∧ segments ∩ {CIV, EIV, CFV} ≠ ∅ (iliocaval if IVC also present);
+    FP_only = ACUTE ∧ segments ∩ STENTABLE = ∅ ∧ segments ∩ {FV, POPV} ≠ ∅ (C10);
+    proximal = IF or FP_only.
     """
-    ctx = dict(facts)
-    entity = facts["lesion_entity"]
-    acute = None if entity is None else entity == V.ACUTE_ENTITY
-    chronic = None if entity is None else entity in V.CHRONIC_ENTITIES
-    ctx["acute"] = acute
-    ctx["chronic"] = chronic
-
-    segment_list = facts["segments_involved"]
-    if segment_list is None:
-        segments = None
-        iliac = ivc = stentable = femoropopliteal = None
+    if segments is None:
+        involved = iliac = ivc = elsewhere = femoropopliteal = None
     else:
-        segments, iliac, ivc, stentable, femoropopliteal = _segment_sets(tuple(segment_list))
-    ctx["segments_involved"] = segments
-    # §2.5: IF = ACUTE ∧ segments ∩ {CIV, EIV, CFV} ≠ ∅ (iliocaval if IVC also present);
-    # FP_only = ACUTE ∧ segments ∩ STENTABLE = ∅ ∧ segments ∩ {FV, POPV} ≠ ∅ (C10).
+        involved = frozenset(segments)
+        iliac = not involved.isdisjoint(V.ILIOFEMORAL_SEGMENTS)
+        ivc = "IVC" in involved
+        elsewhere = involved.isdisjoint(_STENTABLE)
+        femoropopliteal = not involved.isdisjoint(V.FEMOROPOPLITEAL_SEGMENTS)
     iliofemoral = _and(acute, iliac)
-    ctx["iliofemoral"] = iliofemoral
-    ctx["iliocaval"] = _and(iliofemoral, ivc)
-    fp_only = _and(acute, _and(None if stentable is None else not stentable, femoropopliteal))
-    ctx["femoropopliteal_only"] = fp_only
-    ctx["proximal"] = _or(iliofemoral, fp_only)
+    fp_only = _and(acute, _and(elsewhere, femoropopliteal))
+    return involved, iliofemoral, _and(iliofemoral, ivc), fp_only, _or(iliofemoral, fp_only)
 
-    ceap = facts["ceap"]
+
+@functools.lru_cache(maxsize=4096)
+def _symptoms(
+    ceap: str | None, claudication: Value, qol: str | None
+) -> tuple[tuple[str, ...] | None, frozenset[str] | None, Value, Value, Value]:
+    """(CEAP classes as written, as thresholds read them, symptomatic by CEAP, symptomatic,
+    clinically relevant) for the normalised CEAP, venous claudication and QoL impairment (few
+    combinations: cached).
+
+    §2.4: symptomatic = CEAP subscript s, or venous claudication, or QoL impairment moderate
+    or severe; clinically relevant = C3 or worse, or either of the other two (C7, C8).
+    """
     clinical = None if ceap is None else _ceap_clinical(ceap)
     if clinical is None:
-        ctx["c_classes"] = c3 = ceap_s = None
+        written = c_classes = c3 = ceap_s = None
     else:
-        ctx["c_classes"] = clinical[1]
-        c3 = not clinical[1].isdisjoint(V.CEAP_C3_OR_WORSE)
-        ceap_s = clinical[2] is True  # no subscript is not symptomatic by CEAP (C7)
-    ctx["ceap_symptomatic"] = ceap_s
-    claudication = facts["venous_claudication"]
-    qol = facts["qol_impairment"]
+        written, c_classes, subscript = clinical
+        c3 = not c_classes.isdisjoint(V.CEAP_C3_OR_WORSE)
+        ceap_s = subscript is True  # no subscript is not symptomatic by CEAP (C7)
     qol_relevant = None if qol is None else qol in _MODERATE_OR_SEVERE
-    ctx["symptomatic"] = _or(_or(ceap_s, claudication), qol_relevant)
-    ctx["clinically_relevant"] = _or(_or(c3, claudication), qol_relevant)
+    symptomatic = _or(_or(ceap_s, claudication), qol_relevant)
+    relevant = _or(_or(c3, claudication), qol_relevant)
+    return written, c_classes, ceap_s, symptomatic, relevant
+
+
+@functools.lru_cache(maxsize=4096)
+def _bleeding(
+    level: str | None, recorded: str | None, factors: tuple[str, ...] | None, pregnancy: Value
+) -> tuple[str | None, Value, bool, frozenset[str] | None]:
+    """(effective contraindication class, bleeding_ok, anticoagulation contraindicated, set of
+    ticked factors) for the normalised bleeding risk and pregnancy (few combinations: cached).
+    """
+    # §2.7 S1: the most severe of the recorded class, the ticks' class and "relative" for a
+    # pregnant patient; unknown only when none of the three says anything.
+    klass = thrombolysis.effective_class(recorded=recorded, factors=factors, pregnancy=pregnancy)
+    # C6: false if level high or class relative/absolute; true if low and none; else unknown.
+    bleeding_ok = _and(
+        None if level is None else level == "low", None if klass is None else klass == "none"
+    )
+    # §2.7 S4: a ticked item is known; an unticked or unrecorded one is not a contraindication.
+    anticoagulation = factors is not None and V.ANTICOAGULATION_CONTRAINDICATED in factors
+    return klass, bleeding_ok, anticoagulation, None if factors is None else frozenset(factors)
+
+
+# Inputs a rule reads from the normalised facts as they are; the rule outcomes come from the
+# derived block (see below); every other input is a value of _DERIVED_INPUTS.
+_FACT_INPUTS = frozenset(
+    name
+    for name, spec in V.INPUTS.items()
+    if spec.origin == "fact" and name in V.FACT_FIELDS and spec.kind != "set"
+)
+# The inputs :func:`_derive` computes, in the order it gives their values: the values of
+# §2.4/§2.5, the set of segments, the parts of the compound facts and the effective stent
+# thrombosis risk. A tuple, not a dict: an evaluation reads them once, by position.
+_DERIVED_INPUTS = (
+    "acute",
+    "chronic",
+    "segments_involved",
+    "iliofemoral",
+    "iliocaval",
+    "femoropopliteal_only",
+    "proximal",
+    "c_classes",
+    "ceap_symptomatic",
+    "symptomatic",
+    "clinically_relevant",
+    "obstruction.type",
+    "obstruction.area_reduction_pct",
+    "obstruction.diameter_reduction_pct",
+    "significant_obstruction",
+    "bleeding_risk.level",
+    "bleeding_risk.contraindication_class",
+    "bleeding_risk.factors",
+    "contraindication_class",
+    "anticoagulation_contraindicated",
+    "bleeding_ok",
+    "stent_thrombosis_risk",
+    "dvt_phase",
+)
+_ACUTE = _DERIVED_INPUTS.index("acute")
+_SEGMENTS = _DERIVED_INPUTS.index("segments_involved")
+# The contract's derived block (§2.6), in its order; the rules set the three rule outcomes.
+_DERIVED_BLOCK = dict.fromkeys(
+    (
+        "dvt_phase",
+        "iliofemoral",
+        "iliocaval",
+        "femoropopliteal_only",
+        "proximal",
+        "c_classes",
+        "symptomatic",
+        "clinically_relevant",
+        "significant_obstruction",
+        "bleeding_ok",
+        "contraindication_class",
+        "anticoagulation_contraindicated",
+        "stent_thrombosis_risk",
+        "etr_candidate",
+        "stent_pathway_active",
+        "device_contraindicated",
+    )
+)
+
+
+def _derive(facts: Mapping[str, Any], threshold: float) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The values of :data:`_DERIVED_INPUTS` for normalised ``facts``, in that order, and the
+    derived block of the contract (§2.6), whose rule outcomes are left for the rules to set.
+
+    Three-valued: None is unknown. Set-valued inputs are frozensets; compound facts are split
+    into dotted sub-inputs.
+    """
+    entity = facts["lesion_entity"]
+    if entity is None:
+        acute = chronic = None
+    else:
+        acute = entity == V.ACUTE_ENTITY
+        chronic = entity in V.CHRONIC_ENTITIES
+
+    segment_list = facts["segments_involved"]
+    segments, iliofemoral, iliocaval, fp_only, proximal = _anatomy(
+        acute, None if segment_list is None else tuple(segment_list)
+    )
+
+    written, c_classes, ceap_s, symptomatic, relevant = _symptoms(
+        facts["ceap"], facts["venous_claudication"], facts["qol_impairment"]
+    )
 
     obstruction = facts["obstruction"]
     if obstruction is None:
@@ -570,9 +691,6 @@ def _context(facts: dict[str, Any], threshold: float) -> Context:
         kind = obstruction["type"]
         area = obstruction["area_reduction_pct"]
         diameter = obstruction["diameter_reduction_pct"]
-    ctx["obstruction.type"] = kind
-    ctx["obstruction.area_reduction_pct"] = area
-    ctx["obstruction.diameter_reduction_pct"] = diameter
     # C6: occlusion whatever the area; area >= threshold; recorded stenosis below -> false.
     if kind == "occlusion" or (area is not None and area >= threshold):
         significant: Value = True
@@ -580,7 +698,6 @@ def _context(facts: dict[str, Any], threshold: float) -> Context:
         significant = False
     else:
         significant = None
-    ctx["significant_obstruction"] = significant
 
     bleeding = facts["bleeding_risk"]
     if bleeding is None:
@@ -589,22 +706,8 @@ def _context(facts: dict[str, Any], threshold: float) -> Context:
         level = bleeding["level"]
         recorded_class = bleeding["contraindication_class"]
         factors = bleeding["factors"]
-    # §2.7 S1: the most severe of the recorded class, the ticks' class and "relative" for a
-    # pregnant patient; unknown only when none of the three says anything.
-    klass = thrombolysis.effective_class(
-        recorded=recorded_class, factors=factors, pregnancy=facts["pregnancy"]
-    )
-    ctx["bleeding_risk.level"] = level
-    ctx["bleeding_risk.contraindication_class"] = recorded_class
-    ctx["bleeding_risk.factors"] = None if factors is None else frozenset(factors)
-    ctx["contraindication_class"] = klass
-    # §2.7 S4: a ticked item is known; an unticked or unrecorded one is not a contraindication.
-    ctx["anticoagulation_contraindicated"] = (
-        factors is not None and V.ANTICOAGULATION_CONTRAINDICATED in factors
-    )
-    # C6: false if level high or class relative/absolute; true if low and none; else unknown.
-    ctx["bleeding_ok"] = _and(
-        None if level is None else level == "low", None if klass is None else klass == "none"
+    klass, bleeding_ok, anticoagulation, factor_set = _bleeding(
+        level, recorded_class, None if factors is None else tuple(factors), facts["pregnancy"]
     )
 
     # §2.5 rule 17 / C11: a recorded risk overrides the entity default.
@@ -614,353 +717,419 @@ def _context(facts: dict[str, Any], threshold: float) -> Context:
             risk = "high" if facts["thrombophilia"] is True else "low"
         elif entity in _HIGH_RISK_DEFAULT:
             risk = "high"
-    ctx["stent_thrombosis_risk"] = risk
 
     onset = facts["symptom_onset_days"]
     # §1.1: acute <= 14 d, subacute 15-28 d, chronic > 28 d; never reclassifies the entity (C9).
     if onset is None:
-        ctx["dvt_phase"] = None
+        phase = None
     else:
-        ctx["dvt_phase"] = "acute" if onset <= 14 else "subacute" if onset <= 28 else "chronic"
-    return ctx
+        phase = "acute" if onset <= 14 else "subacute" if onset <= 28 else "chronic"
+
+    inputs = (
+        acute,
+        chronic,
+        segments,
+        iliofemoral,
+        iliocaval,
+        fp_only,
+        proximal,
+        c_classes,
+        ceap_s,
+        symptomatic,
+        relevant,
+        kind,
+        area,
+        diameter,
+        significant,
+        level,
+        recorded_class,
+        factor_set,
+        klass,
+        anticoagulation,
+        bleeding_ok,
+        risk,
+        phase,
+    )
+    block = _DERIVED_BLOCK.copy()  # a copy filled in costs less than a dict built
+    block["dvt_phase"] = phase
+    block["iliofemoral"] = iliofemoral
+    block["iliocaval"] = iliocaval
+    block["femoropopliteal_only"] = fp_only
+    block["proximal"] = proximal
+    block["c_classes"] = None if written is None else list(written)
+    block["symptomatic"] = symptomatic
+    block["clinically_relevant"] = relevant
+    block["significant_obstruction"] = significant
+    block["bleeding_ok"] = bleeding_ok
+    block["contraindication_class"] = klass
+    block["anticoagulation_contraindicated"] = anticoagulation
+    block["stent_thrombosis_risk"] = risk
+    return inputs, block
 
 
 # =============================================================================================
-# 3. Expression compiler
+# 3. Rule-set compiler
+#
+# A rule set is compiled once (ruleset.py keeps the published one per version) into a single
+# Python function, as dataclasses and namedtuple build their methods: every rule's population,
+# criteria, value and explanation entries become straight-line code over local variables. An
+# evaluation then makes a handful of calls instead of one per expression node and entry.
+#
+# The source holds only names this compiler makes up, the vocabulary's field and input names,
+# the operators and the contract's own words; everything a definition brings (rule ids,
+# labels, compared values) is bound as a constant, never written into the source.
 
-
-class _Node:
-    """A compiled expression: ``fn(ctx)`` gives its three-valued result; ``blame`` names the
-    case field that makes an unknown result unknown (only computed when it is needed)."""
-
-    __slots__ = ("children", "fields", "fn", "kind", "shown")
-
-    def __init__(
-        self,
-        kind: str,
-        fn: Predicate,
-        children: tuple[_Node, ...],
-        fields: tuple[str, ...],
-        shown: tuple[str, ...] = (),
-    ):
-        self.kind = kind
-        self.fn = fn
-        self.children = children
-        self.fields = fields  # leaf: the input's source fields
-        self.shown = shown or fields  # leaf: the fields shown next to its result
-
-    def blame(self, ctx: Context, facts: Mapping[str, Any]) -> str:
-        """The first unrecorded source field along the path of unknown sub-expressions.
-
-        For an unknown AND (no part false) or OR (no part true) that is the first unknown
-        part, so "symptom_severity == severe OR phlegmasia" names the first unrecorded of
-        symptom_severity, phlegmasia (§2.6 C5).
-        """
-        node = self
-        while node.kind != "leaf":
-            node = next((c for c in node.children if c.fn(ctx) is None), node.children[0])
-        for field in node.fields:
-            if facts.get(field) is None:
-                return field
-        return node.fields[0]
-
-
-def _leaf(name: str, op: str, value: Any) -> Predicate:
-    if op == "is_true":  # bool inputs hold True / False / None already
-        return operator.itemgetter(name)
-    if op == "is_false":
-
-        def fn(ctx: Context) -> Value:
-            v = ctx[name]
-            return None if v is None else not v
-
-    elif op in ("in", "not_in", "contains_any", "contains_none", "contains_all"):
-        values = frozenset(value)
-        if op == "in":
-
-            def fn(ctx: Context) -> Value:
-                v = ctx[name]
-                return None if v is None else v in values
-
-        elif op == "not_in":
-
-            def fn(ctx: Context) -> Value:
-                v = ctx[name]
-                return None if v is None else v not in values
-
-        elif op == "contains_any":
-
-            def fn(ctx: Context) -> Value:
-                v = ctx[name]
-                return None if v is None else not values.isdisjoint(v)
-
-        elif op == "contains_none":
-
-            def fn(ctx: Context) -> Value:
-                v = ctx[name]
-                return None if v is None else values.isdisjoint(v)
-
-        else:
-
-            def fn(ctx: Context) -> Value:
-                v = ctx[name]
-                return None if v is None else values <= v
-
-    elif op == "eq":
-
-        def fn(ctx: Context) -> Value:
-            v = ctx[name]
-            return None if v is None else v == value
-
-    elif op == "ne":
-
-        def fn(ctx: Context) -> Value:
-            v = ctx[name]
-            return None if v is None else v != value
-
-    elif op == "lt":
-
-        def fn(ctx: Context) -> Value:
-            v = ctx[name]
-            return None if v is None else v < value
-
-    elif op == "lte":
-
-        def fn(ctx: Context) -> Value:
-            v = ctx[name]
-            return None if v is None else v <= value
-
-    elif op == "gt":
-
-        def fn(ctx: Context) -> Value:
-            v = ctx[name]
-            return None if v is None else v > value
-
-    elif op == "gte":
-
-        def fn(ctx: Context) -> Value:
-            v = ctx[name]
-            return None if v is None else v >= value
-
-    else:  # pragma: no cover - the schema admits no other operator
-        raise RuleSetError([f"unknown operator {op!r}"])
-    return fn
-
-
-def _all(parts: tuple[Predicate, ...]) -> Predicate:
-    """Kleene AND."""
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        a, b = parts
-
-        def both(ctx: Context) -> Value:
-            x = a(ctx)
-            if x is False:
-                return False
-            y = b(ctx)
-            if y is False:
-                return False
-            return None if x is None or y is None else True
-
-        return both
-
-    def every(ctx: Context) -> Value:
-        unknown = False
-        for part in parts:
-            r = part(ctx)
-            if r is False:
-                return False
-            if r is None:
-                unknown = True
-        return None if unknown else True
-
-    return every
-
-
-def _any(parts: tuple[Predicate, ...]) -> Predicate:
-    """Kleene OR."""
-    if len(parts) == 1:
-        return parts[0]
-
-    def some(ctx: Context) -> Value:
-        unknown = False
-        for part in parts:
-            r = part(ctx)
-            if r is True:
-                return True
-            if r is None:
-                unknown = True
-        return None if unknown else False
-
-    return some
-
-
-def _not(part: Predicate) -> Predicate:
-    def negate(ctx: Context) -> Value:
-        r = part(ctx)
-        return None if r is None else not r
-
-    return negate
-
-
-def _compile(expr: Mapping[str, Any]) -> _Node:
-    if "all" in expr or "any" in expr:
-        kind = "all" if "all" in expr else "any"
-        children = tuple(_compile(child) for child in expr[kind])
-        fns = tuple(child.fn for child in children)
-        return _Node(kind, _all(fns) if kind == "all" else _any(fns), children, ())
-    if "not" in expr:
-        child = _compile(expr["not"])
-        return _Node("not", _not(child.fn), (child,), ())
-    spec = V.INPUTS[expr["input"]]
-    fn = _leaf(spec.name, expr["op"], expr.get("value"))
-    return _Node("leaf", fn, (), spec.fields, spec.fields + spec.also_shown)
-
-
-def _shown_fields(node: _Node) -> tuple[str, ...]:
-    """Case fields a UI shows next to an expression's result, in first-use order."""
-    if node.kind == "leaf":
-        return node.shown
-    seen: dict[str, None] = {}
-    for child in node.children:
-        seen.update(dict.fromkeys(_shown_fields(child)))
-    return tuple(seen)
-
-
-# =============================================================================================
-# 4. Compiled rule set
+Program = Callable[
+    [tuple[Any, ...], dict[str, Any], dict[str, Any]],
+    tuple[dict[str, Any], dict[str, str], list[str]],
+]
 
 _STATUS = {True: "met", False: "unmet", None: "unknown"}
 _NA = "not_applicable"
 _INSUFFICIENT = V.INSUFFICIENT_DATA + ":"
 
+# Leaf tests on a recorded value v (an unrecorded one is unknown whatever the test), against
+# the compared value c: a frozenset for the list operators.
+_TESTS = {
+    "is_false": "not {v}",
+    "eq": "{v} == {c}",
+    "ne": "{v} != {c}",
+    "lt": "{v} < {c}",
+    "lte": "{v} <= {c}",
+    "gt": "{v} > {c}",
+    "gte": "{v} >= {c}",
+    "in": "{v} in {c}",
+    "not_in": "{v} not in {c}",
+    "contains_any": "not {c}.isdisjoint({v})",
+    "contains_none": "{c}.isdisjoint({v})",
+    "contains_all": "{c} <= {v}",
+}
+_LIST_OPS = frozenset({"in", "not_in", "contains_any", "contains_none", "contains_all"})
+_VOCABULARY_NAMES = frozenset(V.INPUTS) | frozenset(V.FACT_FIELDS)
 
-EntryBuilder = Callable[[Value, Mapping[str, Any]], dict[str, Any]]
-Step = Callable[[Context, dict[str, Any], dict[str, str], dict[str, Any]], None]
 
-
-def _entry_builder(cid: str, label: str, fields: tuple[str, ...]) -> EntryBuilder:
-    """Explanation entry {id, label, status, inputs}; specialised by field count for speed."""
-    if len(fields) == 1:
-        (f0,) = fields
-
-        def one(result: Value, shown: Mapping[str, Any]) -> dict[str, Any]:
-            return {"id": cid, "label": label, "status": _STATUS[result], "inputs": {f0: shown[f0]}}
-
-        return one
-    if len(fields) == 2:
-        f0, f1 = fields
-
-        def two(result: Value, shown: Mapping[str, Any]) -> dict[str, Any]:
-            inputs = {f0: shown[f0], f1: shown[f1]}
-            return {"id": cid, "label": label, "status": _STATUS[result], "inputs": inputs}
-
-        return two
-
-    def many(result: Value, shown: Mapping[str, Any]) -> dict[str, Any]:
-        inputs = {f: shown[f] for f in fields}
-        return {"id": cid, "label": label, "status": _STATUS[result], "inputs": inputs}
-
-    return many
+def _name(text: str) -> str:
+    """A vocabulary name as a literal of the generated source."""
+    if text not in _VOCABULARY_NAMES:  # pragma: no cover - the schema admits no other name
+        raise RuleSetError([f"unknown input {text!r}"])
+    return repr(text)
 
 
 @dataclass(frozen=True, slots=True)
-class _Criterion:
-    id: str
-    label: str
-    node: _Node
-    field: str | None  # explicit field named when unknown; else the node's blame
-    entry: EntryBuilder
+class _Value:
+    """A compiled expression: the local variable holding its three-valued result.
 
-    def named(self, ctx: Context, shown: Mapping[str, Any]) -> str:
-        return self.field or self.node.blame(ctx, shown)
-
-
-def _criterion(cid: str, label: str, expr: Mapping[str, Any], field: str | None) -> _Criterion:
-    node = _compile(expr)
-    return _Criterion(cid, label, node, field, _entry_builder(cid, label, _shown_fields(node)))
-
-
-def _compile_rule(definition: Mapping[str, Any]) -> Step:
-    """Compile one scored rule to a step ``(ctx, shown, values, rules) -> None`` that stores
-    the rule's value in ``values[id]`` and ``{"value", "criteria"}`` in ``rules[id]``.
-
-    Population unknown or false -> not applicable (C2), with only the population entry. With
-    criteria: every criterion is evaluated; any known-false -> the failure value (C3), else the
-    first unknown in listed order -> insufficient_data:<field>, else the positive value (§2.5
-    criterion convention). A switch maps its test's true/false/unknown result to a value;
-    "insufficient_data" there names the switch's field. Without either, population true ->
-    the positive value.
+    ``fields`` (leaves): the case fields named by ``insufficient_data:<field>`` when it is
+    unknown; ``shown``: the fields shown next to its result, in first-use order.
     """
-    rule_id = definition["id"]
-    pop = _criterion("population", definition["population_text"], definition["population"], None)
-    pop_fn, pop_entry = pop.node.fn, pop.entry
-    positive, failure = definition.get("positive"), definition.get("failure")
 
-    if definition.get("criteria"):
-        criteria = tuple(
-            _criterion(c["id"], c["label"], c["test"], c.get("field"))
-            for c in definition["criteria"]
+    local: str
+    children: tuple[_Value, ...]
+    fields: tuple[str, ...]
+    shown: tuple[str, ...]
+
+
+class _Source:
+    """The source of one program, its constants, and the values already computed in the
+    current branch (an expression several rules test is computed once)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.reads: list[str] = []
+        self.derived: dict[int, str] = {}  # position in _DERIVED_INPUTS -> local
+        self.constants: dict[str, object] = {}
+        self._constant_names: dict[tuple[str, str], str] = {}
+        self._known: list[dict[tuple[str, ...], _Value]] = [{}]
+        self._indent = 1
+        self._locals = 0
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self._indent + text)
+
+    def local(self) -> str:
+        self._locals += 1
+        return f"t{self._locals}"
+
+    def constant(self, value: object) -> str:
+        key = (type(value).__name__, repr(value))
+        name = self._constant_names.get(key)
+        if name is None:
+            name = self._constant_names[key] = f"k{len(self.constants)}"
+            self.constants[name] = value
+        return name
+
+    def known(self, key: tuple[str, ...]) -> _Value | None:
+        return next((scope[key] for scope in reversed(self._known) if key in scope), None)
+
+    def remember(self, key: tuple[str, ...], value: _Value) -> _Value:
+        self._known[-1][key] = value
+        return value
+
+    def branch(self, condition: str) -> None:
+        self.line(f"{condition}:")
+        self._indent += 1
+        self._known.append({})
+
+    def end_branch(self) -> None:
+        self._indent -= 1
+        self._known.pop()
+
+    def read(self, table: str, name: str) -> str:
+        """A local holding ``name`` of ``facts`` or ``block`` (a dict) or ``derived`` (the
+        tuple of _DERIVED_INPUTS), read once at the start."""
+        key = (table, name)
+        found = self.known(key)
+        if found is None:
+            local = self.local()
+            if table == "derived":
+                self.derived[_DERIVED_INPUTS.index(name)] = local
+            else:
+                self.reads.append(f"    {local} = {table}[{_name(name)}]")
+            found = self._known[0][key] = _Value(local, (), (), ())
+        return found.local
+
+    def read_input(self, name: str) -> str:
+        if name in _FACT_INPUTS:
+            return self.read("facts", name)
+        return self.read("block" if name in V.OUTCOME_INPUTS else "derived", name)
+
+    def read_field(self, name: str) -> str:
+        return self.read("block" if name in V.OUTCOME_INPUTS else "facts", name)
+
+    def prologue(self) -> list[str]:
+        """Reading what the program reads: the derived tuple is unpacked in one go."""
+        lines = list(self.reads)
+        if self.derived:
+            names = [self.derived.get(index, "_") for index in range(len(_DERIVED_INPUTS))]
+            lines.append(f"    {', '.join(names)} = derived")
+        return lines
+
+    def define(self, name: str, local: str) -> None:
+        """``name`` (a rule outcome) was just stored in the block from ``local``."""
+        spec = V.INPUTS[name]
+        value = _Value(local, (), spec.fields, spec.fields + spec.also_shown)
+        self.remember(("block", name), value)
+        self.remember(("leaf", name, "is_true"), value)
+
+    def expression(self, expr: Mapping[str, Any]) -> _Value:
+        """Kleene logic over the inputs (§2.6 C2-C5): AND is false if a part is false, else
+        unknown if a part is unknown; OR is true if a part is true, else unknown if a part is
+        unknown; NOT keeps unknown. Every part is computed: they have no side effects."""
+        for kind in ("all", "any"):
+            if kind in expr:
+                children = tuple(self.expression(child) for child in expr[kind])
+                if len(children) == 1:
+                    (child,) = children
+                    return _Value(child.local, children, (), child.shown)
+                key = (kind, *(child.local for child in children))
+                shown = tuple(dict.fromkeys(f for child in children for f in child.shown))
+                found = self.known(key)
+                if found is not None:
+                    return _Value(found.local, children, (), shown)
+                decisive, fallback = ("False", "True") if kind == "all" else ("True", "False")
+                local = self.local()
+                self.line(
+                    f"{local} = {decisive} if "
+                    + " or ".join(f"{child.local} is {decisive}" for child in children)
+                    + " else None if "
+                    + " or ".join(f"{child.local} is None" for child in children)
+                    + f" else {fallback}"
+                )
+                return self.remember(key, _Value(local, children, (), shown))
+        if "not" in expr:
+            child = self.expression(expr["not"])
+            key = ("not", child.local)
+            found = self.known(key)
+            if found is None:
+                local = self.local()
+                self.line(f"{local} = None if {child.local} is None else not {child.local}")
+                found = self.remember(key, _Value(local, (), (), ()))
+            return _Value(found.local, (child,), (), child.shown)
+        spec = V.INPUTS[expr["input"]]
+        op: str = expr["op"]
+        compared: Any = expr.get("value")
+        key = ("leaf", spec.name, op, type(compared).__name__, repr(compared))
+        if op == "is_true":  # bool inputs hold True / False / None already
+            key = ("leaf", spec.name, op)
+        found = self.known(key)
+        if found is None:
+            recorded = self.read_input(spec.name)
+            if op == "is_true":
+                local = recorded
+            else:
+                value = frozenset(compared) if op in _LIST_OPS else compared
+                test = _TESTS[op].format(v=recorded, c=self.constant(value))
+                local = self.local()
+                self.line(f"{local} = None if {recorded} is None else {test}")
+            found = self.remember(key, _Value(local, (), (), ()))
+        return _Value(found.local, (), spec.fields, spec.fields + spec.also_shown)
+
+    def blame(self, value: _Value) -> str:
+        """An expression (a literal or a local it sets) naming the case field an unknown
+        ``value`` is unknown for: the first unrecorded source field of the leaf reached
+        through the first unknown part of each AND/OR (the first part when none is), so
+        "symptom_severity == severe OR phlegmasia" names the first unrecorded of
+        symptom_severity, phlegmasia (§2.6 C5). Every part has its own statement: however
+        deep the expression, the source nests no deeper."""
+        if not value.children:
+            first, *others = value.fields
+            if not others:
+                return _name(first)
+            text = _name(first)
+            for field in reversed(value.fields):
+                table = "block" if field in V.OUTCOME_INPUTS else "facts"
+                text = f"{_name(field)} if {table}.get({_name(field)}) is None else {text}"
+        else:
+            head, *rest = value.children
+            names = [self.blame(child) for child in value.children]
+            text = names[0]
+            for child, name in reversed(list(zip(rest, names[1:], strict=True))):
+                text = f"{name} if {head.local} is not None and {child.local} is None else {text}"
+        local = self.local()
+        self.line(f"{local} = {text}")
+        return local
+
+    def entry(self, cid: str, label: str, value: _Value) -> str:
+        """Statements building the explanation entry {id, label, status, inputs} of a result
+        in a local, whose name is returned.
+
+        Copying a small dict costs about a third of building it from its items, so the entry
+        is a copy of a prebuilt one for the result (met, unmet or unknown), and its inputs a
+        copy of the same fields' inputs built earlier in the evaluation when there is one.
+        """
+        templates = self.constant(
+            {
+                result: {"id": cid, "label": label, "status": status, "inputs": None}
+                for result, status in _STATUS.items()
+            }
         )
-        parts = tuple((c.node.fn, c.entry, c) for c in criteria)
+        local = self.local()
+        self.line(f"{local} = {templates}[{value.local}].copy()")
+        key = ("inputs", *value.shown)
+        earlier = self.known(key)
+        if earlier is not None:
+            self.line(f"{local}['inputs'] = {earlier.local}.copy()")
+        else:
+            inputs = ", ".join(f"{_name(f)}: {self.read_field(f)}" for f in value.shown)
+            first = self.remember(key, _Value(self.local(), (), (), ())).local
+            self.line(f"{local}['inputs'] = {first} = {{{inputs}}}")
+        return local
 
-        def run_criteria(ctx: Context, shown: Mapping[str, Any], values: dict, rules: dict) -> None:
-            p = pop_fn(ctx)
-            entries = [pop_entry(p, shown)]
-            if p is not True:
-                values[rule_id] = _NA
-                rules[rule_id] = {"value": _NA, "criteria": entries}
-                return
-            failed = False
-            unknown = None
-            for fn, entry, criterion in parts:
-                r = fn(ctx)
-                entries.append(entry(r, shown))
-                if r is False:
-                    failed = True
-                elif r is None and unknown is None:
-                    unknown = criterion
-            if failed:
-                value = failure
-            elif unknown is not None:
-                value = _INSUFFICIENT + unknown.named(ctx, shown)
-            else:
-                value = positive
-            values[rule_id] = value
-            rules[rule_id] = {"value": value, "criteria": entries}
+    def insufficient(self, value: _Value, field: str | None) -> None:
+        """``v`` = insufficient_data:<field>, the field also listed in ``missing``."""
+        named = self.constant(field) if field else self.blame(value)
+        self.line(f"missing.append({named})")
+        self.line(f"v = {_INSUFFICIENT!r} + {named}")
 
-        return run_criteria
+    def rule(self, definition: Mapping[str, Any]) -> None:
+        """One scored rule: ``values[id]`` and ``rules[id] = {"value", "criteria"}``.
 
-    if definition.get("switch"):
-        s = definition["switch"]
-        test = _criterion(s["id"], s["label"] or s["id"], s["test"], s.get("field"))
-        test_fn, test_entry = test.node.fn, test.entry
-        outcomes = {True: s["true"], False: s["false"], None: s["unknown"]}
+        Population unknown or false -> not applicable (C2), with only the population entry.
+        With criteria: every criterion is evaluated; any known-false -> the failure value
+        (C3), else the first unknown in listed order -> insufficient_data:<field>, else the
+        positive value (§2.5 criterion convention). A switch maps its test's
+        true/false/unknown result to a value; "insufficient_data" there names the switch's
+        field. Without either, population true -> the positive value.
+        """
+        rule_id = self.constant(definition["id"])
+        population = self.expression(definition["population"])
+        e = self.entry("population", definition["population_text"], population)
+        positive, failure = definition.get("positive"), definition.get("failure")
+        if definition.get("criteria"):
+            self.branch(f"if {population.local} is not True")
+            self.line(f"v = {_NA!r}")
+            self.line(f"rules[{rule_id}] = {{'value': v, 'criteria': [{e}]}}")
+            self.end_branch()
+            self.branch("else")
+            criteria = [
+                (criterion, self.expression(criterion["test"]))
+                for criterion in definition["criteria"]
+            ]
+            failed = " or ".join(f"{value.local} is False" for _, value in criteria)
+            self.branch(f"if {failed}")
+            self.line(f"v = {self.constant(failure)}")
+            self.end_branch()
+            for criterion, value in criteria:
+                self.branch(f"elif {value.local} is None")
+                self.insufficient(value, criterion.get("field"))
+                self.end_branch()
+            self.branch("else")
+            self.line(f"v = {self.constant(positive)}")
+            self.end_branch()
+            entries = ", ".join(
+                self.entry(criterion["id"], criterion["label"], value)
+                for criterion, value in criteria
+            )
+            self.line(f"rules[{rule_id}] = {{'value': v, 'criteria': [{e}, {entries}]}}")
+            self.end_branch()
+        elif definition.get("switch"):
+            switch = definition["switch"]
+            self.branch(f"if {population.local} is not True")
+            self.line(f"v = {_NA!r}")
+            self.line(f"rules[{rule_id}] = {{'value': v, 'criteria': [{e}]}}")
+            self.end_branch()
+            self.branch("else")
+            test = self.expression(switch["test"])
+            outcomes = (("True", switch["true"]), ("False", switch["false"]))
+            for keyword, (result, outcome) in zip(("if", "elif"), outcomes, strict=True):
+                self.branch(f"{keyword} {test.local} is {result}")
+                self._switch_value(outcome, test, switch.get("field"))
+                self.end_branch()
+            self.branch("else")
+            self._switch_value(switch["unknown"], test, switch.get("field"))
+            self.end_branch()
+            entry = self.entry(switch["id"], switch["label"] or switch["id"], test)
+            self.line(f"rules[{rule_id}] = {{'value': v, 'criteria': [{e}, {entry}]}}")
+            self.end_branch()
+        else:
+            self.line(f"v = {self.constant(positive)} if {population.local} is True else {_NA!r}")
+            self.line(f"rules[{rule_id}] = {{'value': v, 'criteria': [{e}]}}")
+        self.line(f"values[{rule_id}] = v")
 
-        def run_switch(ctx: Context, shown: Mapping[str, Any], values: dict, rules: dict) -> None:
-            p = pop_fn(ctx)
-            entries = [pop_entry(p, shown)]
-            if p is not True:
-                value = _NA
-            else:
-                r = test_fn(ctx)
-                entries.append(test_entry(r, shown))
-                value = outcomes[r]
-                if value == V.INSUFFICIENT_DATA:
-                    value = _INSUFFICIENT + test.named(ctx, shown)
-            values[rule_id] = value
-            rules[rule_id] = {"value": value, "criteria": entries}
+    def _switch_value(self, outcome: str, test: _Value, field: str | None) -> None:
+        if outcome == V.INSUFFICIENT_DATA:
+            self.insufficient(test, field)
+        else:
+            self.line(f"v = {self.constant(outcome)}")
 
-        return run_switch
+    def outcome(self, name: str) -> None:
+        """A rule outcome later rules and the overall status read (computed by code below)."""
+        local = self.local()
+        self.line(f"{local} = {self.constant(_OUTCOMES[name])}(values)")
+        self.line(f"block[{_name(name)}] = {local}")
+        self.define(name, local)
 
-    def run_population(ctx: Context, shown: Mapping[str, Any], values: dict, rules: dict) -> None:
-        p = pop_fn(ctx)
-        value = positive if p is True else _NA
-        values[rule_id] = value
-        rules[rule_id] = {"value": value, "criteria": [pop_entry(p, shown)]}
 
-    return run_population
+def _program(steps: Sequence[tuple[str, str]], by_id: Mapping[str, Mapping[str, Any]]) -> Program:
+    """Compile ``steps`` (("rule", id) / ("outcome", name), in evaluation order) to one
+    function ``(derived, facts, block) -> (rules, values, missing)`` over the results of
+    :func:`_derive` and the normalised facts, which sets the rule outcomes in ``block``:
+    ``rules`` the contract's rules block, ``values`` each rule's value, ``missing`` the field
+    of each insufficient_data value."""
+    source = _Source()
+    for kind, name in steps:
+        if kind == "rule":
+            source.rule(by_id[name])
+        else:
+            source.outcome(name)
+    # Both dicts start as a copy holding every rule id in evaluation order (the contract's
+    # order), so filling them in never grows them.
+    every_rule = source.constant(dict.fromkeys(name for kind, name in steps if kind == "rule"))
+    text = "\n".join(
+        [
+            "def program(derived, facts, block):",
+            f"    rules = {every_rule}.copy()",
+            f"    values = {every_rule}.copy()",
+            "    missing = []",
+            *source.prologue(),
+            *source.lines,
+            "    return rules, values, missing",
+        ]
+    )
+    namespace: dict[str, Any] = {"__builtins__": {}, "_STATUS": _STATUS, **source.constants}
+    exec(compile(text, "<rule set>", "exec"), namespace)  # noqa: S102 - see the section header
+    program: Program = namespace["program"]
+    return program
 
 
 # ---------------------------------------------------------------------------------------------
@@ -991,7 +1160,10 @@ _FIRED = frozenset({"recommend", "consider"})
 def _etr_candidate(values: Mapping[str, str]) -> bool:
     """§2.5: any of SVSAVF-2012-ETR-03, SVSAVF-2012-ETR-04, ESVS-2021-VT-ETR,
     SIR-2023-AIDVT-SEL is recommend or consider."""
-    return any(values.get(rule) in _FIRED for rule in _ETR_RULES)
+    for rule in _ETR_RULES:  # noqa: SIM110 - a loop: any() and its generator cost 2x here
+        if values.get(rule) in _FIRED:
+            return True
+    return False
 
 
 def _device_contraindicated(values: Mapping[str, str]) -> bool:
@@ -999,27 +1171,15 @@ def _device_contraindicated(values: Mapping[str, str]) -> bool:
     return values.get(_DEVICE_RULE) == "against"
 
 
-def _pregnancy_deferred(values: Mapping[str, str]) -> bool:
-    """§2.7 S2: PRACTICE-PREGNANCY-DEFER = against."""
-    return values.get(_PREGNANCY_RULE) == "against"
-
-
 def _fired(values: Mapping[str, str], indications: tuple[tuple[str, frozenset[str]], ...]) -> bool:
     """Any of ``indications`` fired. §2.7 S3: while ESVS-2022-CVD-NIVL-ASX (the newer,
     entity-specific class III) is against, CIRSE-2014-ICS does not count (its card still says
     consider)."""
     asymptomatic_nivl = values.get(_NIVL_ASX) == "against"
-    return any(
-        values.get(rule) in fired
-        for rule, fired in indications
-        if not (asymptomatic_nivl and rule == _CIRSE)
-    )
-
-
-def _stent_indication_fired(values: Mapping[str, str]) -> bool:
-    """Any stent indication rule fired, ignoring the device and pregnancy conditions (§2.5
-    overall, 1)."""
-    return _fired(values, _STENT_INDICATIONS)
+    for rule, fired in indications:  # a loop, as in _etr_candidate
+        if values.get(rule) in fired and not (asymptomatic_nivl and rule == _CIRSE):
+            return True
+    return False
 
 
 def _stent_pathway_active(values: Mapping[str, str]) -> bool:
@@ -1029,9 +1189,9 @@ def _stent_pathway_active(values: Mapping[str, str]) -> bool:
     {recommend, consider}) and DEV-IFU-CONTRA ≠ against and PRACTICE-PREGNANCY-DEFER ≠
     against."""
     return (
-        _stent_indication_fired(values)
-        and not _device_contraindicated(values)
-        and not _pregnancy_deferred(values)
+        values.get(_DEVICE_RULE) != "against"
+        and values.get(_PREGNANCY_RULE) != "against"  # §2.7 S2
+        and _fired(values, _STENT_INDICATIONS)
     )
 
 
@@ -1042,18 +1202,9 @@ _OUTCOMES: dict[str, Callable[[Mapping[str, str]], bool]] = {
 }
 
 
-def _outcome_step(name: str) -> Step:
-    compute = _OUTCOMES[name]
-
-    def step(
-        ctx: Context, shown: dict[str, Any], values: dict[str, str], rules: dict[str, Any]
-    ) -> None:
-        ctx[name] = shown[name] = compute(values)
-
-    return step
-
-
-def _overall(values: Mapping[str, str], ctx: Context, insufficient: bool) -> str:
+def _overall(
+    values: Mapping[str, str], block: Mapping[str, Any], acute: Value, insufficient: bool
+) -> str:
     """Overall case status, first match wins (§2.5 "Overall case status", §2.6 C15, §2.7).
 
     1. contraindicated_defer: DEV-IFU-CONTRA = against and an indication fired (a stent
@@ -1065,19 +1216,19 @@ def _overall(values: Mapping[str, str], ctx: Context, insufficient: bool) -> str
        or ESVS-2022-CVD-NIVL-ASX = against (S3); 5. stent_indicated;
     6. anticoagulation_only: acute thrombotic without ETR; 7. conservative.
     """
-    etr = ctx["etr_candidate"]
-    if ctx["device_contraindicated"] and (etr or _stent_indication_fired(values)):
+    etr = block["etr_candidate"]
+    if block["device_contraindicated"] and (etr or _fired(values, _STENT_INDICATIONS)):
         return "contraindicated_defer"
-    if _pregnancy_deferred(values) and _fired(values, _CHRONIC_INDICATIONS):
+    if values.get(_PREGNANCY_RULE) == "against" and _fired(values, _CHRONIC_INDICATIONS):
         return "contraindicated_defer"
     if insufficient:
         return "insufficient_data"
     if etr:
         return "etr_candidate"
-    if ctx["stent_pathway_active"]:
+    if block["stent_pathway_active"]:
         against = values.get(_CIVO_05) == "against" or values.get(_NIVL_ASX) == "against"
         return "stent_conflict" if against else "stent_indicated"
-    if ctx["acute"] is True:
+    if acute is True:
         return "anticoagulation_only"
     return "conservative"
 
@@ -1089,12 +1240,12 @@ class RuleSet:
     set number); ``definitions`` are the validated definitions (scored and info) as dicts.
     """
 
-    __slots__ = ("_sources", "_steps", "definitions", "scored_ids", "version")
+    __slots__ = ("_program", "_sources", "definitions", "scored_ids", "version")
     version: str
     definitions: tuple[dict[str, Any], ...]
     scored_ids: tuple[str, ...]  # in evaluation order
     _sources: dict[str, Any]
-    _steps: tuple[Step, ...]
+    _program: Program
 
     def __init__(
         self,
@@ -1102,13 +1253,13 @@ class RuleSet:
         version: str,
         definitions: tuple[dict[str, Any], ...],
         sources: Mapping[str, Any],
-        steps: tuple[Step, ...],
+        program: Program,
         scored_ids: tuple[str, ...],
     ) -> None:
         object.__setattr__(self, "version", version)
         object.__setattr__(self, "definitions", definitions)
         object.__setattr__(self, "_sources", dict(sources))
-        object.__setattr__(self, "_steps", steps)
+        object.__setattr__(self, "_program", program)
         object.__setattr__(self, "scored_ids", scored_ids)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -1150,15 +1301,11 @@ def compile_ruleset(
     validated = validate_ruleset(definitions, sources=checked_sources)
     by_id = {d["id"]: d for d in validated}
     order = evaluation_order(validated)
-    steps = [
-        _compile_rule(by_id[name]) if kind == "rule" else _outcome_step(name)
-        for kind, name in order
-    ]
     return RuleSet(
         version=version,
         definitions=tuple(validated),
         sources={k: v.model_dump() for k, v in checked_sources.items()},
-        steps=tuple(steps),
+        program=_program(order, by_id),
         scored_ids=tuple(name for kind, name in order if kind == "rule"),
     )
 
@@ -1192,19 +1339,6 @@ def default_ruleset() -> RuleSet:
 _DEFAULT_OPTIONS = EngineOptions()
 
 
-def _evaluate_rules(
-    ruleset: RuleSet, ctx: Context, shown: dict[str, Any]
-) -> tuple[dict[str, dict[str, Any]], dict[str, str], list[str]]:
-    """Run the rule set's steps (rules and outcomes in dependency order)."""
-    rules: dict[str, dict[str, Any]] = {}
-    values: dict[str, str] = {}
-    for step in ruleset._steps:
-        step(ctx, shown, values, rules)
-    cut = len(_INSUFFICIENT)
-    missing = sorted({v[cut:] for v in values.values() if v[0] == "i"})
-    return rules, values, missing
-
-
 def evaluate(
     facts: object,
     ruleset: RuleSet | None = None,
@@ -1219,44 +1353,27 @@ def evaluate(
     if ruleset is None:
         ruleset = default_ruleset()
     facts_n = normalise_facts(facts)
-    ctx = _context(facts_n, options.severe_threshold)
-    shown = dict(facts_n)
-    rules, values, missing = _evaluate_rules(ruleset, ctx, shown)
-    overall = _overall(values, ctx, bool(missing))
-    acute = ctx["acute"]
-    klass = ctx["contraindication_class"]
-    clinical = None if facts_n["ceap"] is None else _ceap_clinical(facts_n["ceap"])
+    derived, block = _derive(facts_n, options.severe_threshold)
+    rules, values, insufficient = ruleset._program(derived, facts_n, block)
+    missing = sorted(set(insufficient)) if insufficient else []
+    acute = derived[_ACUTE]
+    overall = _overall(values, block, acute, bool(missing))
     planning = follow_up = None
     if overall in V.PLANNING_STATUSES:
         planning, follow_up = plan(
             lesion_entity=facts_n["lesion_entity"],
-            segments=ctx["segments_involved"],
+            segments=derived[_SEGMENTS],
             side=facts_n["side"],
-            stent_pathway_active=ctx["stent_pathway_active"],
+            stent_pathway_active=block["stent_pathway_active"],
         )
     return {
         "overall": overall,
         # C12: acute -> none | relative | absolute, or unknown; null for non-acute cases.
-        "cdt_contraindication": (klass or "unknown") if acute is True else None,
+        "cdt_contraindication": (block["contraindication_class"] or "unknown")
+        if acute is True
+        else None,
         "rules": rules,
-        "derived": {
-            "dvt_phase": ctx["dvt_phase"],
-            "iliofemoral": ctx["iliofemoral"],
-            "iliocaval": ctx["iliocaval"],
-            "femoropopliteal_only": ctx["femoropopliteal_only"],
-            "proximal": ctx["proximal"],
-            "c_classes": None if clinical is None else list(clinical[0]),
-            "symptomatic": ctx["symptomatic"],
-            "clinically_relevant": ctx["clinically_relevant"],
-            "significant_obstruction": ctx["significant_obstruction"],
-            "bleeding_ok": ctx["bleeding_ok"],
-            "contraindication_class": klass,
-            "anticoagulation_contraindicated": ctx["anticoagulation_contraindicated"],
-            "stent_thrombosis_risk": ctx["stent_thrombosis_risk"],
-            "etr_candidate": ctx["etr_candidate"],
-            "stent_pathway_active": ctx["stent_pathway_active"],
-            "device_contraindicated": ctx["device_contraindicated"],
-        },
+        "derived": block,
         "planning": planning,
         "follow_up_entity": follow_up,
         "missing": missing,
@@ -1290,15 +1407,20 @@ def evaluate_rule(
     if checked["engine"] != "scored":
         raise RuleSetError(["engine: info rules are not evaluated"])
     facts_n = normalise_facts(facts)
-    ctx = _context(facts_n, options.severe_threshold)
-    shown = dict(facts_n)
+    derived, block = _derive(facts_n, options.severe_threshold)
     outcomes = dict(context or {})
     if any(name not in outcomes for name in V.OUTCOME_INPUTS):
-        derived = evaluate(facts, default_ruleset(), options)["derived"]
-        outcomes = {name: outcomes.get(name, derived[name]) for name in V.OUTCOME_INPUTS}
+        computed = evaluate(facts, default_ruleset(), options)["derived"]
+        outcomes = {name: outcomes.get(name, computed[name]) for name in V.OUTCOME_INPUTS}
     for name in V.OUTCOME_INPUTS:
-        ctx[name] = shown[name] = _bool(outcomes[name])
-    values: dict[str, str] = {}
-    rules: dict[str, Any] = {}
-    _compile_rule(checked)(ctx, shown, values, rules)
-    return rules[checked["id"]]
+        block[name] = _bool(outcomes[name])
+    rules = _rule_program(json.dumps(checked))(derived, facts_n, block)[0]
+    return rules[checked["id"]]  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=256)
+def _rule_program(definition: str) -> Program:
+    """The program of one validated definition (JSON), compiled once: a test run evaluates
+    the same draft on every test case."""
+    checked = json.loads(definition)
+    return _program([("rule", checked["id"])], {checked["id"]: checked})

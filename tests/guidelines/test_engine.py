@@ -895,3 +895,40 @@ def test_outcome_dependencies_match_the_engine_code():
     assert OUTCOME_DEPENDENCIES["device_contraindicated"] == (engine._DEVICE_RULE,)
     assert set(OUTCOME_DEPENDENCIES["etr_candidate"]) == set(engine._ETR_RULES)
     assert set(engine._OUTCOMES) == set(OUTCOME_DEPENDENCIES)
+
+
+def test_every_input_is_a_fact_a_derived_value_or_an_outcome():
+    """The compiled rules read an input from the normalised facts, from the values _derive
+    gives (by position, in the order of engine._DERIVED_INPUTS) or from the rule outcomes."""
+    from guidelines import engine
+    from guidelines.vocabulary import INPUTS, OUTCOME_INPUTS
+
+    derived = engine._DERIVED_INPUTS
+    assert len(set(derived)) == len(derived)
+    assert set(derived) == set(INPUTS) - engine._FACT_INPUTS - set(OUTCOME_INPUTS)
+    values, _block = engine._derive(normalise_facts({}), 50.0)
+    assert len(values) == len(derived)
+
+
+def test_a_deeply_nested_criterion_compiles_and_names_its_first_unrecorded_field():
+    """Each part of an expression is a statement of its own in the compiled rule set, so no
+    nesting limit of the Python parser applies (225 levels here)."""
+    test = {
+        "any": [
+            {"input": "symptom_severity", "op": "eq", "value": "severe"},
+            {"input": "phlegmasia", "op": "is_true"},
+        ]
+    }
+    for level in range(150):
+        if level % 2:
+            test = {"not": {"not": test}}
+        else:
+            test = {"all": [test, {"input": "ambulatory", "op": "is_true"}]}
+    deep = {**_definition(SIR_SEL), "criteria": [{"id": "deep", "label": "Deep", "test": test}]}
+    others = [d for d in load_rule_files() if d["id"] != SIR_SEL]
+    ruleset = compile_ruleset([*others, deep], version="deep")
+    facts = acute_if(symptom_severity=None, phlegmasia=None)
+    result = evaluate(facts, ruleset)["rules"][SIR_SEL]
+    assert result["value"] == "insufficient_data:symptom_severity"
+    assert evaluate_rule(deep, facts)["value"] == "insufficient_data:symptom_severity"
+    assert evaluate_rule(deep, acute_if(phlegmasia=True))["value"] == "consider"
