@@ -9,12 +9,13 @@ is either the live :class:`~guidelines.engine.RuleSet` or :class:`FrozenCatalogu
 definitions stored with the decision.
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import thrombolysis
@@ -200,6 +201,12 @@ class FrozenCatalogue:
         return self._definitions[rule_id]
 
 
+@functools.cache
+def _dom_id(rule_id: str) -> str:
+    """The card's element id (read several times per card; rule ids are few)."""
+    return "rule-" + "".join(ch if ch.isalnum() or ch == "-" else "_" for ch in rule_id)
+
+
 @dataclass
 class Criterion:
     id: str
@@ -251,7 +258,17 @@ class Card:
 
     @property
     def dom_id(self) -> str:
-        return "rule-" + "".join(ch if ch.isalnum() or ch == "-" else "_" for ch in self.rule_id)
+        return _dom_id(self.rule_id)
+
+
+@dataclass(frozen=True)
+class Column:
+    """Cards shown together: one side of a question the guidelines disagree on ("supports",
+    "against"), the cards of that question that cannot be decided yet ("undecided"), or all
+    the cards of a question they agree on ("")."""
+
+    side: str
+    cards: list[Card]
 
 
 @dataclass
@@ -271,6 +288,17 @@ class Group:
     @property
     def cards(self) -> list[Card]:
         return [*self.supports, *self.undecided, *self.against]
+
+    @property
+    def columns(self) -> list[Column]:
+        """The cards in the order and blocks the panel shows them, so that the page writes
+        every card in one loop."""
+        if not self.disagree:
+            return [Column("", self.cards)]
+        columns = [Column("supports", self.supports), Column("against", self.against)]
+        if self.undecided:
+            columns.append(Column("undecided", self.undecided))
+        return columns
 
 
 @dataclass
@@ -461,20 +489,31 @@ def _question(rule_id: str, definition: Mapping[str, Any]) -> str:
     )
 
 
-def _card(
-    rule_id: str, result: Mapping[str, Any], catalogue: Catalogue, sources: Mapping[str, Any]
-) -> Card:
+@dataclass(frozen=True)
+class _RuleShown:
+    """What a card shows of its rule version and source, whatever the case."""
+
+    text: str
+    society: str
+    year: int | None
+    number: str | None
+    strength: str
+    citation: str
+    link: str | None
+    link_label: str
+    provisional: bool
+    question: str
+    locally_modified: bool
+
+
+def _rule_shown(rule_id: str, catalogue: Catalogue, sources: Mapping[str, Any]) -> _RuleShown:
     try:
         definition = catalogue.definition(rule_id)
     except KeyError:  # a rule the catalogue no longer knows: show what the result says
         definition = {"text": str(_("(rule text not available)")), "verification": ""}
     source = sources.get(definition.get("source", ""), {})
-    base, _sep, missing = result["value"].partition(":")
     link, link_label = _link(source)
-    return Card(
-        rule_id=rule_id,
-        value=base,
-        value_label=str(VALUE_LABELS.get(base, base)),
+    return _RuleShown(
         text=definition.get("text", ""),
         society=source.get("society", ""),
         year=source.get("year"),
@@ -489,6 +528,53 @@ def _card(
         locally_modified=not isinstance(catalogue, FrozenCatalogue)
         and "id" in definition
         and locally_modified(definition),
+    )
+
+
+# What the cards show of each rule, worked out once per compiled rule set (a publish compiles
+# a new one) and language rather than on every page. Keyed by the rule set object itself, so
+# that a rule set compiled later never finds another one's entries; the last few are kept.
+_SHOWN_KEEP = 4
+_shown: list[tuple[Catalogue, dict[tuple[str, str | None], _RuleShown]]] = []
+
+
+def _rule_shown_cached(
+    rule_id: str, catalogue: Catalogue, sources: Mapping[str, Any]
+) -> _RuleShown:
+    if isinstance(catalogue, FrozenCatalogue):  # one signed decision's: shown once
+        return _rule_shown(rule_id, catalogue, sources)
+    entries = next((known for owner, known in _shown if owner is catalogue), None)
+    if entries is None:
+        entries = {}
+        _shown.append((catalogue, entries))
+        del _shown[:-_SHOWN_KEEP]
+    key = (rule_id, get_language())
+    shown = entries.get(key)
+    if shown is None:
+        shown = entries[key] = _rule_shown(rule_id, catalogue, sources)
+    return shown
+
+
+def _card(
+    rule_id: str, result: Mapping[str, Any], catalogue: Catalogue, sources: Mapping[str, Any]
+) -> Card:
+    shown = _rule_shown_cached(rule_id, catalogue, sources)
+    base, _sep, missing = result["value"].partition(":")
+    return Card(
+        rule_id=rule_id,
+        value=base,
+        value_label=str(VALUE_LABELS.get(base, base)),
+        text=shown.text,
+        society=shown.society,
+        year=shown.year,
+        number=shown.number,
+        strength=shown.strength,
+        citation=shown.citation,
+        link=shown.link,
+        link_label=shown.link_label,
+        provisional=shown.provisional,
+        question=shown.question,
+        locally_modified=shown.locally_modified,
         criteria=_criteria(result),
         missing_field=missing or None,
         missing_label=field_label(missing) if missing else None,
