@@ -8,6 +8,7 @@ centre's object 404 (its existence is not revealed). htmx requests get partials
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -97,6 +98,24 @@ def _form_context(form: Any = None, *formsets: Any, errors: Any = ()) -> dict[st
     }
 
 
+def _address_by_id(name: str) -> Callable[[int], str]:
+    """``reverse(name, args=[pk])`` for any pk, the pattern reversed once: a page that links
+    every row of a long list would otherwise reverse it for each row."""
+    marker = 918273645  # any id; its digits mark where the id goes
+    head, tail = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _item_links(items: Iterable[ChecklistItem]) -> None:
+    """Give each checklist item the addresses its row links to: tick or untick, change."""
+    tick, untick, edit = (
+        _address_by_id(f"planning:{name}") for name in ("item-tick", "item-untick", "item-edit")
+    )
+    for item in items:
+        item.toggle_url = (untick if item.ticked else tick)(item.pk)  # type: ignore[attr-defined]
+        item.edit_url = edit(item.pk)  # type: ignore[attr-defined]
+
+
 # --- plan -----------------------------------------------------------------------------------
 
 
@@ -106,6 +125,8 @@ def plan_context(plan: ProcedurePlan, *, id_prefix: str = "plan-diagram") -> dic
     findings = list(case.findings.all())
     facts = case_facts(case, findings)
     result, _ruleset = recommendations_evaluate(facts=facts)
+    items = list(plan.items.all())
+    _item_links(items)
     return {
         "plan": plan,
         "case": case,
@@ -113,7 +134,7 @@ def plan_context(plan: ProcedurePlan, *, id_prefix: str = "plan-diagram") -> dic
         "findings": findings,
         "access_sites": list(plan.access_sites.all()),
         "stents": list(plan.stents.all()),
-        "phases": selectors.checklist_phases(plan.items.all()),
+        "phases": selectors.checklist_phases(items),
         "warnings": selectors.plan_warnings(plan, facts),
         "contraindications": open_contraindications(facts),
         "overall_now": result["overall"],
@@ -313,6 +334,7 @@ def _item_response(request: HttpRequest, item: ChecklistItem) -> HttpResponse:
         )
         phase = next(p for p in selectors.checklist_phases(phase_items) if p.code == item.phase)
         fresh = next(i for i in phase_items if i.pk == item.pk)
+        _item_links([fresh])
         return render(
             request,
             "planning/_item_swap.html",

@@ -78,3 +78,34 @@ def test_plan_page_renders_the_same_templates_however_many_checklist_items(
         'class="check-item'
     )
     assert len(large.templates) == len(small.templates)
+
+
+def test_each_checklist_row_links_to_its_own_item(client_for, ivc_plan, clinician):
+    """Tick (or untick), the htmx swap and the change link each name the row's own item."""
+    import re
+
+    items = list(ivc_plan.items.order_by("position", "id"))
+    services.checklist_item_tick(item=items[0], user=clinician)
+    client = client_for("clinician")
+    for htmx in (False, True):
+        if htmx:
+            response = client.post(
+                reverse("planning:item-untick", args=[items[0].pk]), HTTP_HX_REQUEST="true"
+            )
+            html, shown = response.content.decode(), [items[0]]
+            items[0].refresh_from_db()
+        else:
+            html, shown = (
+                client.get(reverse("planning:plan-detail", args=[ivc_plan.pk])).content.decode(),
+                items,
+            )
+        for item in shown:
+            item.refresh_from_db()
+            row = re.search(rf'<li id="item-{item.pk}".*?</li>', html, re.S)
+            assert row is not None
+            toggle = reverse(
+                "planning:item-untick" if item.ticked else "planning:item-tick", args=[item.pk]
+            )
+            assert f'action="{toggle}"' in row.group(0)
+            assert f'hx-post="{toggle}"' in row.group(0)
+            assert f'href="{reverse("planning:item-edit", args=[item.pk])}"' in row.group(0)
