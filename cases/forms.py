@@ -20,7 +20,7 @@ from cases.models import (
 )
 from cases.plausibility import case_plausibility_errors
 from guidelines.presentation import OVERALL_CHOICES
-from venousapp import dates
+from venousapp import dates, widgets
 
 
 class NotRecordedBooleanSelect(forms.NullBooleanSelect):
@@ -343,11 +343,12 @@ FindingFormSet = inlineformset_factory(
 
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Find"), required=False)
-    entity = forms.ChoiceField(label=_("Lesion entity"), required=False)
+    entity = forms.ChoiceField(label=_("Lesion entity"), required=False, widget=widgets.Select)
     status = forms.ChoiceField(
         label=_("Overall status"),
         required=False,
         choices=[("", _("All statuses")), *OVERALL_CHOICES],
+        widget=widgets.Select,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

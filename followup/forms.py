@@ -24,15 +24,15 @@ from followup.models import (
     VisitStatus,
 )
 from planning.models import FollowUpEntity
-from venousapp import dates
+from venousapp import dates, widgets
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class WorklistFilterForm(forms.Form):
     q = forms.CharField(label=_("Find"), required=False, max_length=200)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    entity = forms.ChoiceField(label=_("Follow-up entity"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=widgets.Select)
+    entity = forms.ChoiceField(label=_("Follow-up entity"), required=False, widget=widgets.Select)
     date_from = forms.DateField(label=_("Target date from"), required=False, widget=_DATE)
     date_to = forms.DateField(label=_("Target date to"), required=False, widget=_DATE)
 

@@ -4,8 +4,7 @@ the decision's own comment.
 Rows are ordinary Django forms with a prefix per rule, so the page works as a plain form
 post; the draft (what was chosen before signing) is the same row data kept in the session.
 The page shows a row on every card: its select and text area write their markup in Python
-(Django's, attribute for attribute) instead of through a template per option and attribute
-list, and the card loop writes the radio buttons itself.
+(``venousapp.widgets``), and the card loop writes the radio buttons itself.
 """
 
 from __future__ import annotations
@@ -15,79 +14,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.renderers import BaseRenderer
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from guidelines.models import FeedbackAction, OverrideReason
 from guidelines.presentation import Card, Panel
+from venousapp import widgets
 
 ROW_FIELDS = ("action", "reason", "comment")
-
-
-def _attrs(attrs: Mapping[str, Any]) -> SafeString:
-    """django/forms/widgets/attrs.html"""
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
-            for name, value in attrs.items()
-            if value is not False
-        ),
-    )
-
-
-class RowSelect(forms.Select):
-    """django/forms/widgets/select.html and select_option.html, written in Python."""
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: BaseRenderer | None = None,
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts: list[str] = [
-            format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))
-        ]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('\n  <optgroup label="{}">', group_name))
-            parts.extend(
-                format_html(
-                    '\n  <option value="{}"{}>{}</option>\n',
-                    option["value"],
-                    _attrs(option["attrs"]),
-                    option["label"],
-                )
-                for option in options
-            )
-            if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts).strip())  # noqa: S308 - every part is escaped above
-
-
-class RowTextarea(forms.Textarea):
-    """django/forms/widgets/textarea.html, written in Python."""
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: BaseRenderer | None = None,
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        return format_html(
-            '<textarea name="{}"{}>\n{}</textarea>',
-            widget["name"],
-            _attrs(widget["attrs"]),
-            widget["value"] or "",
-        )
 
 
 def row_prefix(rule_id: str) -> str:
@@ -109,13 +42,13 @@ class CardFeedbackForm(forms.Form):
         label=_("Reason for the override"),
         choices=[("", _("— choose a reason —")), *OverrideReason.choices],
         required=False,
-        widget=RowSelect,
+        widget=widgets.Select,
     )
     comment = forms.CharField(
         label=_("Comment (optional)"),
         required=False,
         max_length=2000,
-        widget=RowTextarea(attrs={"rows": 1}),
+        widget=widgets.Textarea(attrs={"rows": 1}),
     )
 
     def __init__(self, *args: Any, card: Card, **kwargs: Any) -> None:
