@@ -162,5 +162,13 @@ def worker(followup_worker, settings) -> Iterator[Worker]:
     try:
         yield followup_worker
     finally:
+        # The database is flushed after the test: let the worker finish what it holds first.
+        name = f"{followup_worker.queue}@localhost"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            active = app.control.inspect(destination=[name], timeout=1).active() or {}
+            if not any(active.values()):
+                break
+            time.sleep(0.2)
         app.conf.task_default_queue = previous_queue
         followup_worker.reset_mail()
