@@ -218,10 +218,10 @@ class Criterion:
 
 
 @dataclass
-class Card:
-    rule_id: str
-    value: str
-    value_label: str
+class RuleShown:
+    """What a card shows of its rule version and source, whatever the case (worked out once
+    per rule set and language; never changed once made)."""
+
     text: str
     society: str
     year: int | None
@@ -233,6 +233,15 @@ class Card:
     provisional: bool
     question: str
     locally_modified: bool = False
+
+
+@dataclass(kw_only=True)
+class Card(RuleShown):
+    """One recommendation card: its rule as shown (``RuleShown``) and this case's result."""
+
+    rule_id: str
+    value: str
+    value_label: str
     criteria: list[Criterion] = field(default_factory=list)
     missing_field: str | None = None
     missing_label: str | None = None
@@ -489,31 +498,14 @@ def _question(rule_id: str, definition: Mapping[str, Any]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class _RuleShown:
-    """What a card shows of its rule version and source, whatever the case."""
-
-    text: str
-    society: str
-    year: int | None
-    number: str | None
-    strength: str
-    citation: str
-    link: str | None
-    link_label: str
-    provisional: bool
-    question: str
-    locally_modified: bool
-
-
-def _rule_shown(rule_id: str, catalogue: Catalogue, sources: Mapping[str, Any]) -> _RuleShown:
+def _rule_shown(rule_id: str, catalogue: Catalogue, sources: Mapping[str, Any]) -> RuleShown:
     try:
         definition = catalogue.definition(rule_id)
     except KeyError:  # a rule the catalogue no longer knows: show what the result says
         definition = {"text": str(_("(rule text not available)")), "verification": ""}
     source = sources.get(definition.get("source", ""), {})
     link, link_label = _link(source)
-    return _RuleShown(
+    return RuleShown(
         text=definition.get("text", ""),
         society=source.get("society", ""),
         year=source.get("year"),
@@ -535,12 +527,10 @@ def _rule_shown(rule_id: str, catalogue: Catalogue, sources: Mapping[str, Any]) 
 # a new one) and language rather than on every page. Keyed by the rule set object itself, so
 # that a rule set compiled later never finds another one's entries; the last few are kept.
 _SHOWN_KEEP = 4
-_shown: list[tuple[Catalogue, dict[tuple[str, str | None], _RuleShown]]] = []
+_shown: list[tuple[Catalogue, dict[tuple[str, str | None], RuleShown]]] = []
 
 
-def _rule_shown_cached(
-    rule_id: str, catalogue: Catalogue, sources: Mapping[str, Any]
-) -> _RuleShown:
+def _rule_shown_cached(rule_id: str, catalogue: Catalogue, sources: Mapping[str, Any]) -> RuleShown:
     if isinstance(catalogue, FrozenCatalogue):  # one signed decision's: shown once
         return _rule_shown(rule_id, catalogue, sources)
     entries = next((known for owner, known in _shown if owner is catalogue), None)
@@ -561,20 +551,10 @@ def _card(
     shown = _rule_shown_cached(rule_id, catalogue, sources)
     base, _sep, missing = result["value"].partition(":")
     return Card(
+        **vars(shown),
         rule_id=rule_id,
         value=base,
         value_label=str(VALUE_LABELS.get(base, base)),
-        text=shown.text,
-        society=shown.society,
-        year=shown.year,
-        number=shown.number,
-        strength=shown.strength,
-        citation=shown.citation,
-        link=shown.link,
-        link_label=shown.link_label,
-        provisional=shown.provisional,
-        question=shown.question,
-        locally_modified=shown.locally_modified,
         criteria=_criteria(result),
         missing_field=missing or None,
         missing_label=field_label(missing) if missing else None,
