@@ -769,14 +769,19 @@ def impact_preview_start(*, version: RuleVersion, user: User) -> ImpactPreview:
     except RuleSetError as error:
         raise _definition_problems_error(error.problems) from None
     total = impact.stored_cases().count()
-    preview = ImpactPreview.objects.create(rule_version=version, requested_by=user, total=total)
-    if total <= _inline_max():
+    here = total <= _inline_max()
+    preview = ImpactPreview.objects.create(
+        rule_version=version,
+        requested_by=user,
+        total=total,
+        enqueued_at=None if here else timezone.now(),
+    )
+    if here:
         impact_preview_run(preview_id=preview.pk)
         preview.refresh_from_db()
     else:
         from guidelines.tasks import impact_preview_task
 
-        ImpactPreview.objects.filter(pk=preview.pk).update(enqueued_at=timezone.now())
         jobs.enqueue_on_commit(impact_preview_task, preview)
     return preview
 
@@ -857,16 +862,20 @@ def reevaluation_start(
     _ruleset, number = current_ruleset_numbered(fresh=True)
     due = impact.stored_cases() if everything else _stale_cases(number)
     stale = due.count()
+    here = everything or (inline if inline is not None else stale <= _reevaluation_inline_max())
     job = ReEvaluation.objects.create(
-        trigger=trigger, requested_by=user, ruleset=number, total=stale
+        trigger=trigger,
+        requested_by=user,
+        ruleset=number,
+        total=stale,
+        enqueued_at=None if here else timezone.now(),
     )
-    if everything or (inline if inline is not None else stale <= _reevaluation_inline_max()):
+    if here:
         reevaluation_run(job_id=job.pk, everything=everything)
         job.refresh_from_db()
     else:
         from guidelines.tasks import reevaluation_task
 
-        ReEvaluation.objects.filter(pk=job.pk).update(enqueued_at=timezone.now())
         jobs.enqueue_on_commit(reevaluation_task, job)
     return job
 
