@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -67,8 +68,6 @@ class Redis:
 
 
 def _answers(port: int) -> bool:
-    import socket
-
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return True
