@@ -37,14 +37,28 @@ def tell_approvers(
     notifications.approval_requested(version=version, submitted_by=submitted_by)
 
 
+def schedule_on_completion(
+    sender: Any = None, record: Any = None, now: Any = None, **kwargs: Any
+) -> None:
+    """planning.signals.procedure_completed (inside the completing transaction): the
+    procedure's surveillance schedule. A ValidationError here undoes the completion."""
+    from followup.services import followup_schedule_create
+
+    followup_schedule_create(procedure=record, now=now)
+
+
 class FollowupConfig(AppConfig):
     name = "followup"
     verbose_name = "Follow-up"
 
     def ready(self) -> None:
         from guidelines.signals import version_submitted
+        from planning.signals import procedure_completed
 
         post_migrate.connect(
             ensure_reference_data, sender=self, dispatch_uid="followup.ensure_reference_data"
         )
         version_submitted.connect(tell_approvers, dispatch_uid="followup.tell_approvers")
+        procedure_completed.connect(
+            schedule_on_completion, dispatch_uid="followup.schedule_on_completion"
+        )

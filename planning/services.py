@@ -34,6 +34,7 @@ from planning.models import (
     ProcedureRecord,
 )
 from planning.proposal import PlanRefused, draft_plan, open_contraindications
+from planning.signals import procedure_completed
 from venousapp import dates
 from venousapp.accounts.models import User
 
@@ -608,20 +609,13 @@ def procedure_record_update(
     return record
 
 
-def _followup_schedule_create(record: ProcedureRecord, now: dt.datetime) -> Any:
-    """Hand over to the follow-up app in the same transaction: its schedule exists exactly
-    when the procedure is completed. Imported here because the follow-up app builds on the
-    planning models (``followup.services`` imports ``planning.models``)."""
-    from followup.services import followup_schedule_create
-
-    return followup_schedule_create(procedure=record, now=now)
-
-
 @transaction.atomic
 def procedure_record_complete(
     *, record: ProcedureRecord, user: User, now: dt.datetime | None = None
 ) -> ProcedureRecord:
-    """Mark the procedure as completed and create its surveillance schedule.
+    """Mark the procedure as completed; the follow-up app, told by
+    ``planning.signals.procedure_completed`` in the same transaction, creates its surveillance
+    schedule.
 
     Idempotent: completing a completed record changes nothing and creates no second
     schedule. Completion needs the technical result, the follow-up protocol and a date of the
@@ -647,7 +641,7 @@ def procedure_record_complete(
     record.completed_at = now
     record.completed_by = user
     _save(record, user, ["completed_at", "completed_by", "updated_at"])
-    _followup_schedule_create(record, now)
+    procedure_completed.send(sender=ProcedureRecord, record=record, now=now)
     return record
 
 

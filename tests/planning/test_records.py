@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 from decimal import Decimal
 
 import pytest
@@ -12,8 +10,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from followup.apps import schedule_on_completion
 from planning import services
 from planning.models import Device, ProcedureRecord
+from planning.signals import procedure_completed
 
 pytestmark = pytest.mark.django_db
 
@@ -44,18 +44,20 @@ def record(ivc_plan, clinician):
 
 
 @pytest.fixture
-def followup_spy(monkeypatch):
-    """A stand-in ``followup.services`` module recording its calls."""
+def followup_spy():
+    """The follow-up app's listener replaced by one recording the completions it is told of."""
     calls = []
-    module = types.ModuleType("followup.services")
 
-    def followup_schedule_create(*, procedure, now):
-        calls.append((procedure.pk, now))
-        return "schedule"
+    def spy(sender, record, now, **kwargs):
+        calls.append((record.pk, now))
 
-    module.followup_schedule_create = followup_schedule_create
-    monkeypatch.setitem(sys.modules, "followup.services", module)
-    return calls
+    procedure_completed.disconnect(dispatch_uid="followup.schedule_on_completion")
+    procedure_completed.connect(spy, dispatch_uid="tests.followup_spy")
+    yield calls
+    procedure_completed.disconnect(dispatch_uid="tests.followup_spy")
+    procedure_completed.connect(
+        schedule_on_completion, dispatch_uid="followup.schedule_on_completion"
+    )
 
 
 def test_initial_record_is_filled_from_the_plan(ivc_plan, clinician):
@@ -158,16 +160,16 @@ def test_complete_creates_the_follow_up_schedule(record, clinician):
     assert Schedule.objects.filter(procedure=record).count() == 1
 
 
-def test_a_failing_follow_up_service_rolls_the_completion_back(record, clinician, monkeypatch):
-    module = types.ModuleType("followup.services")
-
-    def broken(*, procedure, now):
+def test_a_failing_follow_up_service_rolls_the_completion_back(record, clinician, followup_spy):
+    def broken(sender, record, now, **kwargs):
         raise ValidationError("no schedule template")
 
-    module.followup_schedule_create = broken
-    monkeypatch.setitem(sys.modules, "followup.services", module)
-    with pytest.raises(ValidationError):
-        services.procedure_record_complete(record=record, user=clinician)
+    procedure_completed.connect(broken, dispatch_uid="tests.broken")
+    try:
+        with pytest.raises(ValidationError):
+            services.procedure_record_complete(record=record, user=clinician)
+    finally:
+        procedure_completed.disconnect(dispatch_uid="tests.broken")
     record.refresh_from_db()
     assert record.completed_at is None
 
