@@ -11,7 +11,7 @@ Pure Python (no Django, no ORM). The rules are data (``guidelines/rules/*.json``
 3. evaluates every scored rule with the criterion convention of §2.5 (C2, C3);
 4. computes, as code, the three rule outcomes that later rules and the overall status read
    (`etr_candidate`, `device_contraindicated`, `stent_pathway_active`), the overall status
-   and, through ``planning/sizing.py``, the planning block.
+   and, through ``guidelines/planning_block.py``, the planning block.
 
 :func:`compile_ruleset` compiles a rule set once into one Python function that evaluates
 every rule and writes its explanation (section 3); an evaluation then costs about 20 µs on
@@ -32,6 +32,7 @@ from typing import Any
 from cases import thrombolysis
 from cases.ceap import CeapError, parse_clinical, threshold_classes
 from guidelines import vocabulary as V
+from guidelines.planning_block import plan
 from guidelines.schema import (
     RuleSetError,
     evaluation_order,
@@ -39,7 +40,6 @@ from guidelines.schema import (
     validate_ruleset,
     validate_sources,
 )
-from planning.sizing import plan
 
 __all__ = [
     "ENGINE_VERSION",

@@ -1,8 +1,8 @@
 """The pre-filled procedure plan (brief §5.1–§5.7, §8.2, §8.4), as pure Python.
 
 :func:`draft_plan` turns a case (its entity, side and segment findings), the guideline
-engine's ``planning`` block (``planning.sizing.plan``, the one implementation of access,
-bilateral access, jugular, inverted-Y and default diameters) and the device catalogue into
+engine's ``planning`` block (``guidelines.planning_block.plan``, the one implementation of
+access, bilateral access, jugular, inverted-Y and default diameters) and the device catalogue into
 what the checklist generator prepares. The planning app stores the result; the clinician
 then changes whatever the case needs. Numbers marked [M] in the brief are in
 :class:`PlanDefaults`, never buried in the logic.

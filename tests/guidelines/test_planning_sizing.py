@@ -3,7 +3,7 @@
 import pytest
 
 from guidelines.engine import evaluate
-from planning.sizing import (
+from guidelines.planning_block import (
     STENT_DEFAULTS,
     access_options,
     default_diameter_mm,
