@@ -4,6 +4,7 @@ The case form shows only these sections, and saving clears inputs that do not ap
 stale answer from a previously chosen entity can never reach the guideline rules.
 """
 
+from cases import vocabulary
 from cases.models import LesionEntity
 
 ACUTE_ONLY = (
@@ -35,14 +36,7 @@ VCSS_FIELDS = (
 NIVL_ONLY = ("nivl_cause",)
 IVC_ONLY = ("ivc_filter_related",)
 
-CHRONIC_ENTITIES = frozenset(
-    {
-        LesionEntity.CHRONIC_POST_THROMBOTIC,
-        LesionEntity.NIVL,
-        LesionEntity.ILIOCAVAL_ATRESIA,
-        LesionEntity.IVC_OCCLUSION,
-    }
-)
+CHRONIC_ENTITIES = frozenset(LesionEntity(code) for code in vocabulary.CHRONIC_ENTITIES)
 
 
 def fields_not_applicable(entity: str) -> tuple[str, ...]:

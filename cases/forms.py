@@ -12,6 +12,7 @@ from cases import ceap, thrombolysis
 from cases.entities import ENTITY_GROUPS, fields_not_applicable
 from cases.models import (
     FINDING_FIELDS,
+    OVERALL_CHOICES,
     PATIENT_FIELDS,
     Case,
     LesionEntity,
@@ -19,7 +20,6 @@ from cases.models import (
     SegmentFinding,
 )
 from cases.plausibility import case_plausibility_errors
-from guidelines.presentation import OVERALL_CHOICES
 from venousapp import dates, widgets
 
 

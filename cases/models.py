@@ -16,8 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from simple_history.models import HistoricalRecords
 
-from cases import ceap, scores, thrombolysis
-from guidelines.presentation import OVERALL_CHOICES
+from cases import ceap, scores, thrombolysis, vocabulary
 from venousapp.accounts.models import Centre
 
 
@@ -112,7 +111,20 @@ class Segment(models.TextChoices):
 
 
 # Segments the guideline rules treat as stentable (brief §2.5 STENTABLE).
-STENTABLE_SEGMENTS = (Segment.IVC, Segment.CIV, Segment.EIV, Segment.CFV)
+STENTABLE_SEGMENTS = tuple(Segment(code) for code in vocabulary.STENTABLE_SEGMENTS)
+
+# The overall status of a case (cases/vocabulary.py), as people read it.
+OVERALL_LABELS = {
+    "contraindicated_defer": _("Contraindicated — defer / choose an alternative"),
+    "insufficient_data": _("Insufficient data"),
+    "etr_candidate": _("Early thrombus removal candidate"),
+    "stent_conflict": _("Stenting indicated, but guidelines disagree"),
+    "stent_indicated": _("Stenting indicated"),
+    "anticoagulation_only": _("Anticoagulation only"),
+    "conservative": _("Conservative management"),
+}
+# (code, label) in the engine's precedence order: the choices of the stored overall status.
+OVERALL_CHOICES = [(code, OVERALL_LABELS[code]) for code in vocabulary.OVERALL_STATUSES]
 
 
 class SegmentSide(models.TextChoices):

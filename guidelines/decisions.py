@@ -34,12 +34,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.facts import case_facts
-from cases.models import Case
+from cases.models import OVERALL_LABELS, Case
 from guidelines.engine import RuleSet, evaluate
 from guidelines.models import CardFeedback, Decision, FeedbackAction, OverrideReason
 from guidelines.presentation import (
     DISPLAY_KEYS,
-    OVERALL_LABELS,
     VALUE_LABELS,
     FrozenCatalogue,
     Panel,

@@ -25,7 +25,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class StentDefault:
     """Default stent diameter range for one segment (§5.5 "Default stent diameter range in app").

@@ -19,20 +19,10 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import thrombolysis
+from cases.models import OVERALL_LABELS
 from guidelines.definitions import locally_modified
-from guidelines.vocabulary import FACT_FIELDS, OVERALL_STATUSES
+from guidelines.vocabulary import FACT_FIELDS
 
-OVERALL_LABELS = {
-    "contraindicated_defer": _("Contraindicated — defer / choose an alternative"),
-    "insufficient_data": _("Insufficient data"),
-    "etr_candidate": _("Early thrombus removal candidate"),
-    "stent_conflict": _("Stenting indicated, but guidelines disagree"),
-    "stent_indicated": _("Stenting indicated"),
-    "anticoagulation_only": _("Anticoagulation only"),
-    "conservative": _("Conservative management"),
-}
-# (code, label) in the engine's precedence order: the choices of the stored overall status.
-OVERALL_CHOICES = [(code, OVERALL_LABELS[code]) for code in OVERALL_STATUSES]
 # One line under the status: what it means for the clinician (brief §2.5 overall status, §9).
 OVERALL_HELP = {
     "contraindicated_defer": _(

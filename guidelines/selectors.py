@@ -9,10 +9,10 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases.models import Case
+from cases.models import OVERALL_LABELS, Case
 from guidelines.engine import ENGINE_VERSION, RuleSet, evaluate
 from guidelines.models import JobStatus, ReEvaluation
-from guidelines.presentation import OVERALL_LABELS, Panel, panel
+from guidelines.presentation import Panel, panel
 from guidelines.ruleset import current_ruleset, current_ruleset_numbered
 
 # A job still queued or running after this long is not coming back (a lost message, a killed

@@ -12,24 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cases import thrombolysis
+from cases import thrombolysis, vocabulary
 from cases.ceap import SEGMENTS
 
 # ---------------------------------------------------------------------------------------------
 # Coded values (§1, §2.4, §4.1)
 
-LESION_ENTITIES = (
-    "acute_thrombotic",
-    "chronic_post_thrombotic",
-    "nivl",
-    "iliocaval_atresia",
-    "ivc_occlusion",
-)
-ACUTE_ENTITY = "acute_thrombotic"
-# §2.5 "CHRONIC": every entity that is treated as an established (non-acute) obstruction.
-CHRONIC_ENTITIES = frozenset(
-    {"chronic_post_thrombotic", "nivl", "iliocaval_atresia", "ivc_occlusion"}
-)
+# Lesion entities, segment sets and overall statuses are the case's own (cases/vocabulary.py).
+ACUTE_ENTITY = vocabulary.ACUTE_ENTITY
+CHRONIC_ENTITIES = vocabulary.CHRONIC_ENTITIES
+FEMOROPOPLITEAL_SEGMENTS = vocabulary.FEMOROPOPLITEAL_SEGMENTS
+ILIOFEMORAL_SEGMENTS = vocabulary.ILIOFEMORAL_SEGMENTS
+LESION_ENTITIES = vocabulary.LESION_ENTITIES
+OVERALL_STATUSES = vocabulary.OVERALL_STATUSES
+PLANNING_STATUSES = vocabulary.PLANNING_STATUSES
+STENTABLE_SEGMENTS = vocabulary.STENTABLE_SEGMENTS
+
 SEXES = ("female", "male", "other")
 SIDES = ("left", "right", "bilateral")
 NIVL_CAUSES = ("may_thurner", "tumour", "cyst", "retroperitoneal_fibrosis", "other_extrinsic")
@@ -46,10 +44,6 @@ DVT_PHASES = ("acute", "subacute", "chronic")
 # CEAP 2020 anatomic segment abbreviations in the order of the §4.1 table (superficial, deep,
 # perforator); `segments_involved` holds these (§2.4), the rules test the deep ones.
 CEAP_SEGMENTS = tuple(SEGMENTS)
-# §2.5 segment sets, exactly as written (§2.6 C10).
-STENTABLE_SEGMENTS = ("IVC", "CIV", "EIV", "CFV")
-ILIOFEMORAL_SEGMENTS = frozenset({"CIV", "EIV", "CFV"})
-FEMOROPOPLITEAL_SEGMENTS = frozenset({"FV", "POPV"})
 
 # CEAP 2020 clinical classes (§4.1); rules test membership (§2.6 C8).
 CEAP_CLASSES = ("C0", "C1", "C2", "C2r", "C3", "C4", "C4a", "C4b", "C4c", "C5", "C6", "C6r")
@@ -72,16 +66,6 @@ ANTICOAGULATION_CONTRAINDICATED = "anticoagulation_contraindicated"
 
 RULE_VALUES = ("recommend", "consider", "against", "not_applicable")
 INSUFFICIENT_DATA = "insufficient_data"
-OVERALL_STATUSES = (  # precedence order, first match wins (§2.5, §2.6 C15)
-    "contraindicated_defer",
-    "insufficient_data",
-    "etr_candidate",
-    "stent_conflict",
-    "stent_indicated",
-    "anticoagulation_only",
-    "conservative",
-)
-PLANNING_STATUSES = frozenset({"etr_candidate", "stent_indicated", "stent_conflict"})
 ACCESS_CODES = ("popliteal_prone", "femoral", "femoral_midthigh", "jugular", "posterior_tibial")
 FOLLOW_UP_ENTITIES = ("nivl", "acute_thrombotic", "post_thrombotic", "ivc_reconstruction")
 STRENGTH_SYSTEMS = ("ESVS", "GRADE", "SIR", "CIRSE", "ACCP", "ASH", "NONE")

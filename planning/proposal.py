@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cases.vocabulary import PLANNING_STATUSES
 from planning.sizing import (
     Measurement,
     StentModel,
@@ -38,7 +39,6 @@ __all__ = [
     "scenario_for",
 ]
 
-PLANNING_STATUSES = ("etr_candidate", "stent_indicated", "stent_conflict")
 
 # §8.4 app defaults (configurable; sources: ESVS 2021 Class I for ETR, Milinis 2018 Delphi,
 # Vuylsteke narrative review). Keyed by follow-up entity; "acute_no_stent" is thrombus

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from cases.facts import case_facts
-from cases.models import Case
-from guidelines.presentation import OVERALL_LABELS
+from cases.models import OVERALL_LABELS, Case
 from guidelines.selectors import recommendations_evaluate
 from planning import selectors, sizing
 from planning.models import (

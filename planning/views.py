@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from cases.access import case_for_request, require_perm
 from cases.facts import case_facts
-from guidelines.presentation import OVERALL_LABELS
+from cases.models import OVERALL_LABELS
 from guidelines.selectors import recommendations_evaluate
 from planning import forms, history, pdf, selectors, services
 from planning.models import (
