@@ -111,7 +111,7 @@ class DeviceSerializer(JSONTypesMixin, serializers.ModelSerializer):
     kind = inline_choice(DeviceKind.choices)
     sizes = DeviceSizeSerializer(many=True, read_only=True)
     segments = serializers.ListField(
-        child=serializers.ChoiceField(choices=["IVC", "CIV", "EIV", "CFV"]), required=False
+        child=serializers.ChoiceField(choices=StentSegment.values), required=False
     )
 
     class Meta:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cases.vocabulary import PLANNING_STATUSES
+from cases.vocabulary import PLANNING_STATUSES, STENTABLE_SEGMENTS
 from planning.sizing import (
     Measurement,
     StentModel,
@@ -80,7 +80,6 @@ _SITE_LABEL = {
     "posterior_tibial": "posterior tibial vein",
 }
 _ILIAC = ("CIV", "EIV", "CFV")
-_STENTABLE = ("IVC", "CIV", "EIV", "CFV")
 _LONG_RECANALIZATION_MM = 150  # [M] summed lesion length above which general anaesthesia
 
 
@@ -174,7 +173,7 @@ def anaesthesia_for(
 ) -> tuple[str, str]:
     """Sedo-analgesia or general anaesthesia, with the reason (§5.1: general or deep sedation
     for long recanalizations and painful high-pressure dilation of chronic occlusions [M])."""
-    stentable = [m for m in measurements if m.segment in _STENTABLE and m.diseased]
+    stentable = [m for m in measurements if m.segment in STENTABLE_SEGMENTS and m.diseased]
     chronic = lesion_entity not in (None, "acute_thrombotic")
     if bilateral_extension:
         return "general", "bilateral caval reconstruction: long procedure, several accesses"
@@ -373,7 +372,9 @@ def draft_plan(
     access = access_sites_for(planning, side, measurements)
     prone = any(a.site == "popliteal" for a in access)
     anaesthesia, why = anaesthesia_for(lesion_entity, measurements, bilateral_extension)
-    occlusion = any(m.finding == "occlusion" and m.segment in _STENTABLE for m in measurements)
+    occlusion = any(
+        m.finding == "occlusion" and m.segment in STENTABLE_SEGMENTS for m in measurements
+    )
     regimen_key = follow_up_entity or (
         "acute_no_stent" if lesion_entity == "acute_thrombotic" else "post_thrombotic"
     )

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise
 
+from cases.vocabulary import STENTABLE_SEGMENTS
 from guidelines.planning_block import STENT_DEFAULTS, default_diameter_mm
 
 OVERSIZE_MM = 1.0  # §5.5 "slight oversizing (≈1–2 mm) is common for nitinol stents" [M]
@@ -29,7 +30,7 @@ MAX_LENGTH_MM = 300  # longer than any single stent; a longer lesion needs overl
 DEFAULT_LESION_LENGTH_MM: dict[str, int] = {"IVC": 80, "CIV": 50, "EIV": 80, "CFV": 40}
 
 # Each side's iliac axis from cranial to caudal; the IVC (midline) sits above both.
-AXIS = ("IVC", "CIV", "EIV", "CFV")
+AXIS = STENTABLE_SEGMENTS
 INFLOW_SEGMENTS = ("FV", "DFV")
 _SIDE_ORDER = {"midline": 0, "right": 1, "left": 2}
 
