@@ -12,12 +12,11 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import thrombolysis
+from cases import extensions, thrombolysis
 from cases.entities import fields_not_applicable
 from cases.facts import case_facts
 from cases.models import Case, Patient, SegmentFinding
 from cases.plausibility import case_plausibility_errors
-from guidelines.selectors import overall_evaluate
 from venousapp import dates
 from venousapp.accounts.models import Centre, User
 
@@ -201,7 +200,7 @@ def _evaluation_store(case: Case) -> None:
         .prefetch_related(Prefetch("findings", queryset=SegmentFinding.objects.order_by("id")))
         .get(pk=case.pk)
     )
-    code, ruleset, engine = overall_evaluate(facts=case_facts(stored))
+    code, ruleset, engine = extensions.overall_evaluate(facts=case_facts(stored))
     case_evaluations_store(evaluations=[(stored, code)], ruleset=ruleset, engine=engine)
     case.overall_status = stored.overall_status
     case.evaluated_ruleset = stored.evaluated_ruleset

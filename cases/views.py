@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from cases import ceap, selectors, services, thrombolysis
+from cases import ceap, extensions, selectors, services, thrombolysis
 from cases.access import case_for_request, require_perm
 from cases.facts import case_facts
 from cases.forms import (
@@ -22,8 +22,6 @@ from cases.forms import (
 )
 from cases.history import case_history
 from cases.models import PATIENT_FIELDS, Case, Patient
-from guidelines.selectors import overall_status
-from guidelines.views import recommendations_context
 from venousapp.listing import keyset_page, ordering
 from venousapp.params import object_id
 
@@ -51,7 +49,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     rows = [
         (
             case,
-            overall_status(
+            extensions.overall_status(
                 stored=case.overall_status,
                 evaluated_ruleset=case.evaluated_ruleset,
                 evaluated_engine=case.evaluated_engine,
@@ -218,7 +216,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "facts": facts,
             "ceap": parsed,
             "contraindication": contraindication_context(facts),
-            **recommendations_context(request, case=case, facts=facts),
+            **extensions.case_page_context(request, case=case, facts=facts),
         },
     )
 

@@ -19,7 +19,14 @@ class GuidelinesConfig(AppConfig):
     def ready(self) -> None:
         # Registers the rule-set system checks (guidelines.E001...) and connects the
         # per-request rule-set cache to the request signals.
+        from cases import extensions
         from guidelines import checks, ruleset  # noqa: F401
+        from guidelines.selectors import overall_evaluate, overall_status
+        from guidelines.views import recommendations_context
+
+        # The case's stored overall status and the case page's recommendations panel.
+        extensions.overall_register(evaluator=overall_evaluate, reader=overall_status)
+        extensions.case_page_section_register("recommendations", recommendations_context)
 
         # post_migrate is sent per app once every migration has run; this app's is enough.
         post_migrate.connect(
