@@ -6,10 +6,10 @@ Run (PostgreSQL; the database is created and filled on first use, then reused)::
     DATABASE_URL=postgres://venousapp:venousapp@127.0.0.1:5432/venousapp_bench_pages \\
     REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/pages.py --duration 5s
 
-1. Seeds (or reuses) a database of its own: the demo centres and users (``cases.demo``),
+1. Seeds (or reuses) a database of its own: the demo centres and users (``demo.cases``),
    about 100 000 scheduled follow-up visits with their procedure records, schedules and
-   results (``followup.demo.synthetic_visits_create``, bulk COPY), synthetic cases up to
-   20 000 (``cases.demo.synthetic_cases_create``, bulk with history), their stored statuses,
+   results (``demo.followup.synthetic_visits_create``, bulk COPY), synthetic cases up to
+   20 000 (``demo.cases.synthetic_cases_create``, bulk with history), their stored statuses,
    200 procedure plans (``planning.services.plan_create``), one case with its whole story
    (signed decision, signed plan, completed procedure, visits with results) that the
    case-scoped routes show, and a finished patency report of the centre. Everything goes
@@ -92,12 +92,12 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import wrk  # noqa: E402
-from cases import demo  # noqa: E402
 from cases import services as case_services  # noqa: E402
 from cases.facts import case_facts  # noqa: E402
 from cases.models import Case, Patient  # noqa: E402
+from demo import cases as demo_cases  # noqa: E402
+from demo.followup import seed_followup, synthetic_visits_create  # noqa: E402
 from followup import services as followup_services  # noqa: E402
-from followup.demo import seed_followup, synthetic_visits_create  # noqa: E402
 from followup.models import PatencyReport, PatencyReportStatus, Schedule, Visit  # noqa: E402
 from followup.selectors import patency_cohort_size  # noqa: E402
 from guidelines import decisions  # noqa: E402
@@ -204,7 +204,7 @@ def _showcase(centre: Centre, clinician: User, nurse: User) -> Case:
     case = patient.cases.order_by("pk").first() if patient else None
     if case is not None:
         return case
-    template = next(c for c in demo.DEMO_CASES if c.patient["identifier"] == "40104476")
+    template = next(c for c in demo_cases.DEMO_CASES if c.patient["identifier"] == "40104476")
     today = followup_services.centre_today(centre)
     performed_on = today - dt.timedelta(days=200)
     with (
@@ -326,31 +326,31 @@ def _report(centre: Centre, clinician: User) -> PatencyReport:
 def seed(*, cases: int, visits: int, plans: int) -> Fixture:
     """Top the database up to what the routes need (see the module docstring)."""
     seeded = False
-    if not demo.demo_exists():
-        with _step("Creating the demo centres, users and cases (cases.demo)"):
-            demo.demo_seed(demo.SeedOptions(password=PASSWORD))
+    if not demo_cases.demo_exists():
+        with _step("Creating the demo centres, users and cases (demo.cases)"):
+            demo_cases.demo_seed(demo_cases.SeedOptions(password=PASSWORD))
             seed_followup()
         seeded = True
-    demo.demo_users_create(password=PASSWORD)  # a known password, also on a reused database
-    centre = Centre.objects.get(code=demo.CENTRE_A.code)
+    demo_cases.demo_users_create(password=PASSWORD)  # a known password, also on a reused database
+    centre = Centre.objects.get(code=demo_cases.CENTRE_A.code)
     clinician = User.objects.get(username="clinician")
     nurse = User.objects.get(username="nurse")
     have = Visit.objects.filter(centre=centre).count()
     if have < visits:
-        with _step(f"Creating {visits - have:,} scheduled visits (followup.demo, COPY)"):
+        with _step(f"Creating {visits - have:,} scheduled visits (demo.followup, COPY)"):
             synthetic_visits_create(
                 centre=centre, author=clinician, visits=visits - have, seed=have + 1
             )
         seeded = True
     have = Case.objects.filter(patient__centre=centre).count()
     if have < cases:
-        with _step(f"Creating {cases - have:,} cases (cases.demo, bulk with history)"):
-            demo.synthetic_cases_create(
+        with _step(f"Creating {cases - have:,} cases (demo.cases, bulk with history)"):
+            demo_cases.synthetic_cases_create(
                 centre=centre, author=clinician, count=cases - have, seed=have + 1
             )
         seeded = True
-    options = demo.SeedOptions(password=PASSWORD)
-    if demo.stored_statuses_refresh(options):
+    options = demo_cases.SeedOptions(password=PASSWORD)
+    if demo_cases.stored_statuses_refresh(options):
         print(f"Stored the cases' overall statuses in {options.timings['reevaluation']:.1f} s")
     case = _showcase(centre, clinician, nurse)
     _plans(centre, clinician, plans)
@@ -680,7 +680,7 @@ def main() -> None:
         print(
             f"\nDatabase {settings.DATABASES['default']['NAME']}: "
             + ", ".join(f"{v:,} {k}" for k, v in fixture.counts.items())
-            + f" at {demo.CENTRE_A.code}"
+            + f" at {demo_cases.CENTRE_A.code}"
         )
         print(
             f"Case {fixture.case.pk}, plan {fixture.plan.pk}, patency report {fixture.report.pk}; "

@@ -7,7 +7,7 @@ Run (PostgreSQL and Redis; a database of its own is best, it is filled on first 
     REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/sweep.py [VISITS] [DUE]
 
 1. Migrates, and tops the database up to VISITS (default 1 000 000) scheduled visits with
-   the ``seed_demo --visits`` generator (``followup.demo``; bulk COPY with history rows).
+   the ``seed_demo --visits`` generator (``demo.followup``; bulk COPY with history rows).
 2. Makes exactly DUE (default 10 000) visit reminders due now: every reminder already due
    counts as sent, then the DUE next ones are moved to one minute ago.
 3. Runs ``followup.notifications.reminders_sweep`` once, as the beat entry would: it claims
@@ -38,8 +38,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from demo.followup import seed_followup  # noqa: E402
 from followup import notifications  # noqa: E402
-from followup.demo import seed_followup  # noqa: E402
 from followup.models import Digest, EscalationNotice, Reminder, Visit  # noqa: E402
 from venousapp.celery import app  # noqa: E402
 

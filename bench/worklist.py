@@ -6,7 +6,7 @@ Run (PostgreSQL; a database of its own is best, it is filled on first use)::
     .venv/bin/python bench/worklist.py [VISITS] [REQUESTS] [--gunicorn]
 
 1. Creates the centre ``bench-worklist`` with a nurse and a clinician, and tops it up to
-   VISITS (default 100 000) synthetic scheduled visits (``followup.demo``, the generator of
+   VISITS (default 100 000) synthetic scheduled visits (``demo.followup``, the generator of
    ``seed_demo --visits``): past visits done with a result, a few left open (missed or
    overdue), future ones planned.
 2. Requests the worklist REQUESTS times (default 200) per variant (all open, each status
@@ -43,8 +43,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from demo.followup import synthetic_visits_create  # noqa: E402
 from followup import selectors, services  # noqa: E402
-from followup.demo import synthetic_visits_create  # noqa: E402
 from followup.models import Visit  # noqa: E402
 from venousapp.accounts.models import Centre, User  # noqa: E402
 

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
-from cases import demo
+from demo import cases as demo_cases
 from tests.factories import UserFactory
 from tests.test_accounts import project_urls
 from venousapp.accounts import tasks
@@ -124,9 +124,9 @@ def test_forced_change_not_for_users_who_chose_their_password(clinician):
 
 
 def test_forced_change_not_for_the_shared_demo_logins(db):
-    logins = demo.demo_users_create(password=demo.DEFAULT_PASSWORD)
+    logins = demo_cases.demo_users_create(password=demo_cases.DEFAULT_PASSWORD)
     assert not User.objects.filter(must_change_password=True).exists()
-    client = logged_in_as(logins[0].username, demo.DEFAULT_PASSWORD)
+    client = logged_in_as(logins[0].username, demo_cases.DEFAULT_PASSWORD)
     assert client.get("/cases/").status_code == 200
 
 

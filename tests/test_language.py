@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.core.management import call_command
 
-from cases import demo
+from demo import cases as demo_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ PER_SHAPE = 2
 MAX_PAGES = 400
 SKIP_PREFIXES = ("/admin/", "/api/", "/accounts/logout/", "/static/", "/healthz")
 # Text users wrote or that names a person (usernames may contain "_") is data, not jargon.
-USERNAMES = {u.username for u in demo.USERS}
+USERNAMES = {u.username for u in demo_cases.USERS}
 JARGON = [
     (re.compile(r"§"), "section sign"),
     (re.compile(r"\bbrief\b", re.IGNORECASE), "the word 'brief'"),
@@ -151,7 +151,7 @@ def walk(client, tmp_path: Path) -> dict[str, list[str]]:
 
 @pytest.fixture
 def demo_world(monkeypatch):
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(demo_cases.PASSWORD_ENV, raising=False)
     call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
     call_command("seed_patency_demo", stdout=StringIO(), stderr=StringIO())
 

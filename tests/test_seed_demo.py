@@ -8,9 +8,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from cases import ceap, demo, thrombolysis
+from cases import ceap, thrombolysis
 from cases.facts import case_facts
 from cases.models import Case, LesionEntity, Patient, SegmentFinding
+from demo import cases as demo_cases
 from guidelines.engine import evaluate
 from venousapp.accounts.models import Centre, User
 
@@ -35,7 +36,7 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture
 def seeded(db, monkeypatch):
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(demo_cases.PASSWORD_ENV, raising=False)
     return seed()
 
 
@@ -66,9 +67,9 @@ def test_seed_demo_prints_logins_that_work(seeded):
     assert "Log in at http://127.0.0.1:8000/accounts/login/" in seeded
     for username in ("clinician", "nurse", "guideline_admin", "guideline_admin2", "clinician_b"):
         line = next(x for x in seeded.splitlines() if x.split()[:1] == [username])
-        assert line.split()[-1] == demo.DEFAULT_PASSWORD
+        assert line.split()[-1] == demo_cases.DEFAULT_PASSWORD
         response = Client().post(
-            reverse("login"), {"username": username, "password": demo.DEFAULT_PASSWORD}
+            reverse("login"), {"username": username, "password": demo_cases.DEFAULT_PASSWORD}
         )
         assert response.status_code == 302, username  # the login form, as a person uses it
 
@@ -82,7 +83,7 @@ def test_seed_demo_clinician_can_create_cases_and_nurse_cannot(seeded):
 
 
 def test_seed_demo_warns_about_the_default_password_without_debug(db, monkeypatch, settings):
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(demo_cases.PASSWORD_ENV, raising=False)
     settings.DEBUG = False
     err = StringIO()
 
@@ -92,7 +93,7 @@ def test_seed_demo_warns_about_the_default_password_without_debug(db, monkeypatc
 
 
 def test_seed_demo_takes_the_password_from_the_environment(db, monkeypatch):
-    monkeypatch.setenv(demo.PASSWORD_ENV, "another-long-demo-secret")
+    monkeypatch.setenv(demo_cases.PASSWORD_ENV, "another-long-demo-secret")
     err = StringIO()
 
     output = seed(err=err)
@@ -104,7 +105,7 @@ def test_seed_demo_takes_the_password_from_the_environment(db, monkeypatch):
 
 @pytest.mark.parametrize("password", ["short-pw", "1234567890123", "password1234"])
 def test_seed_demo_refuses_a_password_the_validators_reject(db, monkeypatch, password):
-    monkeypatch.setenv(demo.PASSWORD_ENV, password)
+    monkeypatch.setenv(demo_cases.PASSWORD_ENV, password)
 
     with pytest.raises(CommandError, match="demo password is not acceptable"):
         seed()
@@ -211,16 +212,16 @@ def test_seed_demo_once_is_a_no_op_when_the_demo_exists(seeded):
     assert counts() == before
     assert User.history.count() == user_history
     assert "nothing changed" in output
-    assert demo.DEFAULT_PASSWORD in output  # the logins are still printed
+    assert demo_cases.DEFAULT_PASSWORD in output  # the logins are still printed
 
 
 def test_seed_demo_once_creates_the_demo_on_an_empty_database(db, monkeypatch):
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(demo_cases.PASSWORD_ENV, raising=False)
 
     seed("--once")
 
     assert Centre.objects.filter(code="centre-a").exists()
-    assert Case.objects.count() == len(demo.DEMO_CASES)
+    assert Case.objects.count() == len(demo_cases.DEMO_CASES)
 
 
 def test_seed_demo_cases_adds_valid_synthetic_cases_with_history(seeded):
@@ -263,7 +264,7 @@ def test_synthetic_generator_is_reproducible_and_covers_every_entity():
     centre, author = Centre(code="x", name="X"), User(username="x")
 
     def run(seed_value: int) -> list[tuple]:
-        generator = demo.SyntheticCaseGenerator(seed=seed_value, today=dt.date(2026, 11, 23))
+        generator = demo_cases.SyntheticCaseGenerator(seed=seed_value, today=dt.date(2026, 11, 23))
         out = []
         for i in range(200):
             patient = generator.patient(centre=centre, identifier=f"9{i:07d}")

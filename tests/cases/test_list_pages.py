@@ -17,8 +17,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import demo
 from cases.models import Case
+from demo import cases as demo_cases
 from guidelines import services as guideline_services
 from guidelines.models import ReEvaluationTrigger
 from tests.factories import CaseFactory, PatientFactory
@@ -197,7 +197,7 @@ def _statements(client: Any, url: str) -> int:
 
 def _grow(centre: Any, author: Any, count: int) -> None:
     """``count`` more cases (bulk, with history), with their overall status stored."""
-    demo.synthetic_cases_create(centre=centre, author=author, count=count, batch_size=500)
+    demo_cases.synthetic_cases_create(centre=centre, author=author, count=count, batch_size=500)
     guideline_services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
 
 

@@ -14,9 +14,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from cases import demo, services
+from cases import services
 from cases.facts import case_facts
 from cases.models import EVALUATION_FIELDS, Case, Inflow, LesionEntity
+from demo import cases as demo_cases
 from guidelines.engine import ENGINE_VERSION, evaluate
 from guidelines.models import RuleSetState
 from guidelines.ruleset import current_ruleset
@@ -210,7 +211,7 @@ def test_the_next_page_link_keeps_the_status_filter(client_for, centre_a, clinic
 
 
 def test_seed_demo_leaves_every_case_with_a_current_status(monkeypatch):
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(demo_cases.PASSWORD_ENV, raising=False)
     out = StringIO()
     call_command("seed_demo", "--cases", "5", stdout=out, stderr=StringIO())
     assert "Stored the overall status of 5 case(s)" in out.getvalue()  # the synthetic ones

@@ -7,12 +7,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from cases import demo
+from demo import cases as demo_cases
 
 
 @pytest.fixture
 def demo_site(live_server, monkeypatch) -> str:
     """The live server's address, with the demo data of ``seed_demo`` and its password."""
-    monkeypatch.delenv(demo.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(demo_cases.PASSWORD_ENV, raising=False)
     call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
     return live_server.url

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from cases import demo
+from demo import cases as demo_cases
 
 
 def log_in(
-    page: Page, base_url: str, username: str = "clinician", password: str = demo.DEFAULT_PASSWORD
+    page: Page,
+    base_url: str,
+    username: str = "clinician",
+    password: str = demo_cases.DEFAULT_PASSWORD,
 ) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -23,7 +23,7 @@ from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ETR_PATIENT = "40118234"  # demo: acute left iliofemoral DVT, ETR candidate (cases/demo.py)
+ETR_PATIENT = "40118234"  # demo: acute left iliofemoral DVT, ETR candidate (demo/cases.py)
 
 
 def test_clinician_overrides_a_card_signs_and_reopens_the_decision(

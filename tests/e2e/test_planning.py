@@ -16,7 +16,7 @@ from tests.e2e.session import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-IVC_PATIENT = "40112630"  # "IVC occlusion with bilateral iliac disease" (cases/demo.py)
+IVC_PATIENT = "40112630"  # "IVC occlusion with bilateral iliac disease" (demo/cases.py)
 
 
 def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):

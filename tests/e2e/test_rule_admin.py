@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from cases import demo
+from demo import cases as demo_cases
 from guidelines.models import RuleVersion
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.session import log_in
@@ -33,7 +33,7 @@ ADMIN2_PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory'
 @pytest.fixture
 def demo_case(demo_site):
     """A demo case at centre A: acute iliofemoral DVT, symptoms for 18 days."""
-    centre = Centre.objects.get(code=demo.CENTRE_A.code)
+    centre = Centre.objects.get(code=demo_cases.CENTRE_A.code)
     return acute_iliofemoral_case(
         centre=centre,
         author=User.objects.get(username="clinician"),

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from demo.followup import DEMO_PROCEDURES, PATENCY_DEMO, seed_followup
 from followup import selectors, services
-from followup.demo import DEMO_PROCEDURES, PATENCY_DEMO, seed_followup
 from followup.models import Escalation, ReIntervention, Reminder, Schedule, Visit
 from followup.patency import PRIMARY, PRIMARY_ASSISTED, SECONDARY
 from tests.followup.conftest import NOW

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.apps import apps
 
+from demo.followup import seed_followup
 from followup import services
-from followup.demo import seed_followup
 from followup.models import Escalation, Protocol
 from tests.followup.conftest import NOW, TODAY
 

@@ -9,8 +9,8 @@ import math
 import pytest
 import time_machine
 
+from demo.followup import synthetic_visits_create
 from followup import selectors, services
-from followup.demo import synthetic_visits_create
 from followup.models import ReIntervention, Schedule
 from followup.patency import PRIMARY, PRIMARY_ASSISTED, SECONDARY
 from tests.followup.cohort import build_cohort, record, schedule_of

@@ -1,5 +1,5 @@
 """Planning fixtures: cases of each scenario, written from the hand-made demo cases
-(cases/demo.py) through the cases services, and plans made by the planning service."""
+(demo/cases.py) through the cases services, and plans made by the planning service."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from cases import demo
 from cases import services as case_services
 from cases.models import Case
+from demo import cases as demo_cases
 from planning import services
 
 TODAY = dt.date(2026, 11, 16)
@@ -28,9 +28,9 @@ DEMO = {
 }
 
 
-def demo_spec(name: str) -> demo.DemoCase:
+def demo_spec(name: str) -> demo_cases.DemoCase:
     title = DEMO[name]
-    return next(spec for spec in demo.DEMO_CASES if spec.title.startswith(title))
+    return next(spec for spec in demo_cases.DEMO_CASES if spec.title.startswith(title))
 
 
 @pytest.fixture

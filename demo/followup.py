@@ -14,7 +14,7 @@ The hand-written part goes through the planning and follow-up services like a us
 idempotent: a demo case that already has a procedure record is left alone.
 
 The synthetic part (``visits=N``, PostgreSQL only) is for ``bench/``: cases come from
-``cases.demo.synthetic_cases_create``; procedure records, implants, schedules, visits,
+``demo.cases.synthetic_cases_create``; procedure records, implants, schedules, visits,
 results and reminders are written with ``COPY`` in batches, each row with its historical
 row (STYLE.md convention 11), valid by construction (the same date rules as the services:
 ``surveillance.plan_visits``). Past visits are done with a normal result, a few are left
@@ -38,9 +38,9 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from cases import demo as cases_demo
 from cases import services as cases_services
 from cases.models import Case, LesionEntity
+from demo import cases as cases_demo
 from followup import defaults, services, surveillance
 from followup.models import (
     Protocol,
@@ -135,7 +135,7 @@ class PatencyDemo:
     baseline: tuple[int, int] = (10, 12)  # rVCSS and Villalta totals at the case
 
 
-# Template demo cases (cases.demo) whose inputs the cohort's cases reuse, per entity.
+# Template demo cases (demo.cases) whose inputs the cohort's cases reuse, per entity.
 _TEMPLATE_CASE = {
     "nivl": "40127702",
     "acute_thrombotic": "40118234",

@@ -1,4 +1,4 @@
-"""``manage.py seed_patency_demo``: the demo patency cohort (``followup.demo.PATENCY_DEMO``),
+"""``manage.py seed_patency_demo``: the demo patency cohort (``demo.followup.PATENCY_DEMO``),
 23 patients of the demo's centre A stented up to three years ago, with their visit
 results, escalations, decisions and re-interventions, so that the Kaplan–Meier curves of
 the patency page and the score trends have something to show. Run it after ``seed_demo``;
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from followup.demo import PATENCY_DEMO, patency_cohort_create
+from demo.followup import PATENCY_DEMO, patency_cohort_create
 
 
 class Command(BaseCommand):

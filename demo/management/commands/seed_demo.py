@@ -13,14 +13,16 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from cases import demo
+from demo import cases as demo_cases
+from demo.followup import seed_followup
 
 
 class Command(BaseCommand):
     help = (
         "Create the demo centres, one user per role and about a dozen realistic cases "
         "(get-or-create, so re-running adds nothing). --cases N adds N synthetic cases for "
-        f"benchmarks. The password is ${demo.PASSWORD_ENV} or {demo.DEFAULT_PASSWORD!r}."
+        f"benchmarks. The password is ${demo_cases.PASSWORD_ENV} or "
+        f"{demo_cases.DEFAULT_PASSWORD!r}."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -52,8 +54,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--centre",
-            default=demo.CENTRE_A.code,
-            help=f"Centre code of the synthetic cases (default {demo.CENTRE_A.code}).",
+            default=demo_cases.CENTRE_A.code,
+            help=f"Centre code of the synthetic cases (default {demo_cases.CENTRE_A.code}).",
         )
         parser.add_argument(
             "--no-logins",
@@ -68,15 +70,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["logins_only"]:
-            if not demo.demo_exists():
+            if not demo_cases.demo_exists():
                 raise CommandError("There is no demo data yet: run seed_demo first.")
-            self._print_logins(demo.demo_logins(password=demo.demo_password(dict(os.environ))))
+            self._print_logins(
+                demo_cases.demo_logins(password=demo_cases.demo_password(dict(os.environ)))
+            )
             return
         if options["cases"] < 0 or options["visits"] < 0:
             raise CommandError("--cases and --visits must be zero or more.")
         started = time.perf_counter()
-        seed_options = demo.SeedOptions(
-            password=demo.demo_password(dict(os.environ)),
+        seed_options = demo_cases.SeedOptions(
+            password=demo_cases.demo_password(dict(os.environ)),
             once=options["once"],
             synthetic=options["cases"],
             seed=options["seed"],
@@ -84,14 +88,14 @@ class Command(BaseCommand):
             progress=self._progress(options["cases"]),
         )
         try:
-            demo.demo_password_validate(seed_options.password)
+            demo_cases.demo_password_validate(seed_options.password)
         except ValidationError as exc:
             raise CommandError(
-                f"The demo password is not acceptable ({demo.PASSWORD_ENV}): "
+                f"The demo password is not acceptable ({demo_cases.PASSWORD_ENV}): "
                 + " ".join(exc.messages)
             ) from None
         try:
-            result = demo.demo_seed(seed_options)
+            result = demo_cases.demo_seed(seed_options)
         except ValidationError as exc:
             raise CommandError(
                 "The demo data does not validate: " + " ".join(exc.messages)
@@ -125,16 +129,14 @@ class Command(BaseCommand):
             self._seed_followup(options)
         if not options["no_logins"]:
             self._print_logins(result.logins)
-        if not settings.DEBUG and seed_options.password == demo.DEFAULT_PASSWORD:
+        if not settings.DEBUG and seed_options.password == demo_cases.DEFAULT_PASSWORD:
             self.stderr.write(
                 f"Warning: DEBUG is off and the demo users have the published default "
-                f"password; set {demo.PASSWORD_ENV} or keep this database off the network."
+                f"password; set {demo_cases.PASSWORD_ENV} or keep this database off the network."
             )
         self.stdout.write(f"Total time: {time.perf_counter() - started:.1f} s")
 
     def _seed_followup(self, options: dict[str, Any]) -> None:
-        from followup.demo import seed_followup  # the follow-up app's demo procedures
-
         try:
             seeded = seed_followup(
                 visits=options["visits"], seed=options["seed"], centre_code=options["centre"]
@@ -149,15 +151,17 @@ class Command(BaseCommand):
         )
 
     def _progress(self, total: int) -> Any:
-        step = max(total // 10, demo.BATCH_SIZE)
+        step = max(total // 10, demo_cases.BATCH_SIZE)
 
         def report(done: int) -> None:
-            if total >= 10 * demo.BATCH_SIZE and (done % step < demo.BATCH_SIZE or done == total):
+            if total >= 10 * demo_cases.BATCH_SIZE and (
+                done % step < demo_cases.BATCH_SIZE or done == total
+            ):
                 self.stdout.write(f"  {done:,} / {total:,} synthetic cases")
 
         return report
 
-    def _print_logins(self, logins: list[demo.Login]) -> None:
+    def _print_logins(self, logins: list[demo_cases.Login]) -> None:
         header = ("Username", "Role", "Centre", "Password")
         rows = [header, *((x.username, x.role, x.centre, x.password) for x in logins)]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
