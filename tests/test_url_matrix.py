@@ -217,6 +217,12 @@ URLS: dict[str, U] = {
     "followup:protocols": U(get=READERS),
     "followup:protocol": U(args={"pk": "protocol"}, get=READERS),
     "followup:protocol-revise": U(args={"pk": "protocol"}, get=ADMIN_PAGES, post=ADMIN_WRITES),
+    # --- hospital interfaces: clinicians import, guideline admins register CDS clients -----
+    "interop:import": U(get=(200, 403, 403, 200, LOGIN), post=(DONE, 403, 403, DONE, LOGIN)),
+    "interop:draft": U(args={"pk": "case_draft"}, get=CLINICIAN_FORMS, post=CLINICIAN_WRITES),
+    "interop:open": U(get=(AWAY, 404, 404, AWAY, LOGIN)),
+    "interop:cds-clients": U(get=ADMIN_PAGES, post=ADMIN_WRITES),
+    "interop:cds-client": U(args={"pk": "cds_client"}, get=ADMIN_PAGES, post=ADMIN_WRITES),
     # --- the API (JSON; anonymous clients refused) -------------------------------------------
     "api-schema": U(get=api(200)),
     "api-docs": U(get=api(200)),
@@ -274,6 +280,9 @@ URLS: dict[str, U] = {
         args={"pk": "record"}, get=API_CENTRE_READERS, patch=API_CLINICIAN_WRITES
     ),
     "api-record-complete": U(args={"pk": "record"}, post=API_CLINICIAN_WRITES),
+    "api-case-fhir": U(args=CASE, get=API_CENTRE_READERS),
+    "api-fhir-import": U(post=(DONE, 403, 403, DONE, REFUSED)),
+    "api-plandefinitions": U(get=api(200)),
     # --- the admin site: its own log-in, then staff only (the rest: ADMIN_SITE) -----------
     "admin:login": U(get=everyone(200)),
     "admin:logout": U(get=(AWAY, AWAY, AWAY, AWAY, STAFF_LOGIN)),

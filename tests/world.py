@@ -26,6 +26,8 @@ from guidelines import services as guideline_services
 from guidelines.engine import evaluate
 from guidelines.models import Decision, ImpactPreview, RuleTestCase, RuleVersion
 from guidelines.ruleset import current_ruleset
+from interop.fhir_import import fhir_import
+from interop.models import CaseDraft, CdsClient
 from planning import services as planning_services
 from planning.models import (
     ChecklistItem,
@@ -234,6 +236,27 @@ class World:
     def impact_preview(self) -> ImpactPreview:
         return ImpactPreview.objects.create(
             rule_version=self.draft, requested_by=self.guideline_admin
+        )
+
+    @cached_property
+    def case_draft(self) -> CaseDraft:
+        """A draft case imported from a FHIR Bundle (a patient only)."""
+        patient = {
+            "resourceType": "Patient",
+            "identifier": [{"system": self.clinician.centre.patient_system, "value": "FHIR-1"}],
+            "gender": "female",
+            "birthDate": "1980-01-01",
+        }
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient}]}
+        return fhir_import(user=self.clinician, data=bundle).draft
+
+    @cached_property
+    def cds_client(self) -> CdsClient:
+        return CdsClient.objects.create(
+            name="Hospital record",
+            issuer="https://ehr.example.org",
+            jwks_url="https://ehr.example.org/.well-known/jwks.json",
+            centre=self.clinician.centre,
         )
 
     def key(self, attr: str) -> Any:

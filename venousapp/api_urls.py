@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("guidelines.api_urls")),
     path("followup/", include("followup.api_urls")),
     path("", include("planning.api_urls")),
+    path("", include("interop.api_urls")),
 ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "guidelines",
     "planning",
     "followup",
+    "interop",
     "demo",
 ]
 

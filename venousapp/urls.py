@@ -11,6 +11,7 @@ urlpatterns = [
     path("guidelines/", include("guidelines.urls")),
     path("planning/", include("planning.urls")),
     path("followup/", include("followup.urls")),
+    path("interop/", include("interop.urls")),
     path("api/v1/", include("venousapp.api_urls")),
     path("api/schema/", views.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", views.DocsView.as_view(url_name="api-schema"), name="api-docs"),

@@ -19,6 +19,17 @@ class Centre(models.Model):
     # Printed on invitation letters: where the visit takes place and whom to call.
     address = models.TextField(_("address"), blank=True)
     phone = models.CharField(_("telephone"), max_length=40, blank=True)
+    # The hospital's own patient numbers in FHIR (Patient.identifier.system): imports match
+    # patients by it and exports label the identifier with it.
+    patient_identifier_system = models.CharField(
+        _("patient identifier system (FHIR)"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The URI the hospital's record system uses for its patient numbers, e.g. "
+            "urn:oid:1.2.276.0.76.4.8. Empty: urn:venousapp:centre:<code>:patient-id."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -36,6 +47,11 @@ class Centre(models.Model):
             return zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    @property
+    def patient_system(self) -> str:
+        """The identifier system of the centre's patient numbers in FHIR."""
+        return self.patient_identifier_system or f"urn:venousapp:centre:{self.code}:patient-id"
 
     def today(self, now: dt.datetime | None = None) -> dt.date:
         """The calendar date at the centre (procedures and visits are dated locally)."""
