@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -198,6 +199,30 @@ def decision_sign(
         item.full_clean()
         item.save()  # one by one: each row gets its history record
     return decision
+
+
+@transaction.atomic
+def hook_card_feedback_record(
+    *,
+    card: uuid.UUID,
+    rule_id: str,
+    value: str,
+    action: str,
+    reason: str = "",
+    comment: str = "",
+    outcome_at: dt.datetime | None = None,
+) -> CardFeedback:
+    """The outcome of a card shown through CDS Hooks (accepted, or overridden with one of the
+    coded reasons), in the same records as a signed decision's feedback. Feedback sent again
+    for the same card replaces the earlier outcome."""
+    item = CardFeedback.objects.filter(hook_card=card).first() or CardFeedback(hook_card=card)
+    item.rule_id, item.value, item.action = rule_id, value, action
+    item.reason = reason if action == FeedbackAction.OVERRIDDEN else ""
+    item.comment = comment.strip()
+    item.outcome_at = outcome_at
+    item.full_clean()
+    item.save()
+    return item
 
 
 # =============================================================================================

@@ -198,12 +198,20 @@ class OverrideReason(models.TextChoices):
 
 
 class CardFeedback(models.Model):
-    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="feedback")
+    """A clinician's accepted/overridden outcome of one card: of a signed decision on the case
+    page, or of a card the CDS Hooks service showed in the hospital's record system
+    (``hook_card``: that card's uuid, ``decision`` empty)."""
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.CASCADE, related_name="feedback", null=True, blank=True
+    )
+    hook_card = models.UUIDField(_("CDS Hooks card"), null=True, blank=True)
     rule_id = models.CharField(max_length=64)
     value = models.CharField(max_length=64)
     action = models.CharField(max_length=12, choices=FeedbackAction.choices)
     reason = models.CharField(max_length=24, choices=OverrideReason.choices, blank=True)
     comment = models.TextField(blank=True)
+    outcome_at = models.DateTimeField(_("outcome time"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -212,6 +220,12 @@ class CardFeedback(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["decision", "rule_id"], name="feedback_one_per_rule_and_decision"
+            ),
+            models.UniqueConstraint(fields=["hook_card"], name="feedback_one_per_hook_card"),
+            models.CheckConstraint(
+                condition=models.Q(decision__isnull=False, hook_card__isnull=True)
+                | models.Q(decision__isnull=True, hook_card__isnull=False),
+                name="feedback_of_a_decision_or_a_hook_card",
             ),
             models.CheckConstraint(
                 condition=~models.Q(action="overridden") | ~models.Q(reason=""),

@@ -223,6 +223,15 @@ URLS: dict[str, U] = {
     "interop:open": U(get=(AWAY, 404, 404, AWAY, LOGIN)),
     "interop:cds-clients": U(get=ADMIN_PAGES, post=ADMIN_WRITES),
     "interop:cds-client": U(args={"pk": "cds_client"}, get=ADMIN_PAGES, post=ADMIN_WRITES),
+    # CDS Hooks: discovery is public; the services take the specification's signed JWT only,
+    # so every persona's session is refused (tests/interop/test_cds_hooks.py signs calls).
+    "cds-discovery": U(get=everyone(200)),
+    "cds-service": U(
+        fixed={"service_id": "venousapp-patient-view"}, get=everyone(405), post=everyone(401)
+    ),
+    "cds-feedback": U(
+        fixed={"service_id": "venousapp-patient-view"}, get=everyone(405), post=everyone(401)
+    ),
     # --- the API (JSON; anonymous clients refused) -------------------------------------------
     "api-schema": U(get=api(200)),
     "api-docs": U(get=api(200)),

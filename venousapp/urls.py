@@ -12,6 +12,7 @@ urlpatterns = [
     path("planning/", include("planning.urls")),
     path("followup/", include("followup.urls")),
     path("interop/", include("interop.urls")),
+    path("", include("interop.cds_urls")),
     path("api/v1/", include("venousapp.api_urls")),
     path("api/schema/", views.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", views.DocsView.as_view(url_name="api-schema"), name="api-docs"),

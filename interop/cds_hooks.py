@@ -1,0 +1,257 @@
+"""The CDS Hooks 2.0 service: discovery, the ``patient-view`` service and its feedback.
+
+The service maps the prefetched Patient, Conditions and Observations (or, without a prefetch,
+the same fetched from ``fhirServer`` with the given token) to the facts document, evaluates it
+exactly as ``POST /api/v1/evaluate`` does, and answers one card per recommendation that
+applies: ``critical`` for a contraindication, ``warning`` for a guideline that advises against
+what another supports, ``info`` otherwise. Card texts are translated; the source and its
+address are the guideline's; the link opens (or creates) the patient's case in venousapp.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pydantic
+import requests
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.patient import Patient
+
+from cases import thrombolysis
+from guidelines.engine import evaluate_with_warnings
+from guidelines.models import OverrideReason
+from guidelines.presentation import DEFER_REASONS, Card, panel
+from guidelines.ruleset import current_ruleset
+from interop import codes
+from interop.jwt_auth import Caller
+from interop.mapping import read_resources
+from interop.models import IssuedCard
+
+SERVICE_ID = "venousapp-patient-view"
+HOOK = "patient-view"
+PREFETCH = {
+    "patient": "Patient/{{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}",
+}
+FETCH_TIMEOUT = 5  # seconds per request to the caller's FHIR server
+SUMMARY_MAX = 140
+# Rules whose "against" is a contraindication (thrombolysis, the device, pregnancy).
+CONTRAINDICATION_RULES = frozenset(
+    {"SIR-2014-QI-CONTRA", "DEV-IFU-CONTRA", "PRACTICE-PREGNANCY-DEFER"}
+)
+OVERRIDE_SYSTEM = codes.LOCAL + "override-reason"
+
+
+class PrefetchUnusable(Exception):
+    """The patient's data could not be read or mapped (CDS Hooks: 412)."""
+
+
+class BadRequest(Exception):
+    """The request is not a CDS Hooks call of this service (400)."""
+
+
+def discovery() -> dict[str, Any]:
+    return {
+        "services": [
+            {
+                "hook": HOOK,
+                "id": SERVICE_ID,
+                "title": _("venousapp recommendations"),
+                "description": _(
+                    "Guideline recommendations for iliocaval venous recanalisation (acute DVT, "
+                    "post-thrombotic obstruction, non-thrombotic iliac vein lesions) from the "
+                    "patient's conditions and observations."
+                ),
+                "prefetch": PREFETCH,
+            }
+        ]
+    }
+
+
+# --- the patient's data ---------------------------------------------------------------------
+
+
+def _fetch(server: str, token: str | None, query: str) -> Any:
+    if not server.startswith(("https://", "http://")):
+        raise PrefetchUnusable(_("fhirServer must be an http(s) address."))
+    headers = {"Accept": "application/fhir+json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        response = requests.get(
+            f"{server.rstrip('/')}/{query}", headers=headers, timeout=FETCH_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise PrefetchUnusable(
+            _("The FHIR server could not be reached: %(e)s") % {"e": exc}
+        ) from None
+    if response.status_code != 200:
+        raise PrefetchUnusable(
+            _("The FHIR server answered %(status)s to %(query)s.")
+            % {"status": response.status_code, "query": query}
+        )
+    try:
+        return response.json()
+    except ValueError:
+        raise PrefetchUnusable(_("The FHIR server did not answer JSON.")) from None
+
+
+def patient_data(body: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
+    """The three prefetch entries: from the request, else fetched from ``fhirServer``."""
+    prefetch = body.get("prefetch") or {}
+    if not isinstance(prefetch, dict):
+        raise PrefetchUnusable(_("prefetch must be an object."))
+    data = {key: prefetch.get(key) for key in PREFETCH}
+    missing = [key for key, value in data.items() if value is None]
+    if missing:
+        server = body.get("fhirServer")
+        if not isinstance(server, str):
+            raise PrefetchUnusable(_("No prefetch and no fhirServer to fetch it from."))
+        auth = body.get("fhirAuthorization") or {}
+        token = auth.get("access_token") if isinstance(auth, dict) else None
+        for key in missing:
+            data[key] = _fetch(
+                server, token, PREFETCH[key].replace("{{context.patientId}}", patient_id)
+            )
+    return data
+
+
+def _resources(data: Mapping[str, Any]) -> list[Any]:
+    try:
+        patient = Patient.model_validate(data["patient"])
+        bundles = [Bundle.model_validate(data[key]) for key in ("conditions", "observations")]
+    except (pydantic.ValidationError, KeyError, TypeError, ValueError) as exc:
+        raise PrefetchUnusable(
+            _("The prefetched data are not valid FHIR: %(e)s") % {"e": exc}
+        ) from None
+    resources: list[Any] = [patient]
+    for bundle in bundles:
+        resources.extend(e.resource for e in bundle.entry or () if e.resource is not None)
+    return resources
+
+
+# --- cards ---------------------------------------------------------------------------------
+
+
+def _indicator(card: Card, conflicts: set[str]) -> str:
+    if card.rule_id in CONTRAINDICATION_RULES and card.value == "against":
+        return "critical"
+    if card.rule_id in conflicts:
+        return "warning"
+    return "info"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
+
+
+def _summary(card: Card, facts: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    if card.rule_id == "SIR-2014-QI-CONTRA" and card.value == "against":
+        bleeding = facts.get("bleeding_risk") or {}
+        reading = thrombolysis.read(
+            recorded=bleeding.get("contraindication_class"),
+            factors=bleeding.get("factors"),
+            pregnancy=facts.get("pregnancy"),
+        )
+        what = ", ".join(_(label) for label in reading.labels)
+        kind = {"absolute": _("absolute"), "relative": _("relative")}.get(
+            result.get("cdt_contraindication") or "", ""
+        )
+        return _clip(
+            _("Thrombolysis contraindicated (%(kind)s): %(what)s") % {"kind": kind, "what": what}
+            if what
+            else _("Thrombolysis contraindicated (%(kind)s)") % {"kind": kind}
+        )
+    if card.rule_id in DEFER_REASONS and card.value == "against":
+        return _clip(_("Contraindication: %(reason)s") % {"reason": DEFER_REASONS[card.rule_id]})
+    return _clip(f"{card.value_label}: {card.text}")
+
+
+def _detail(card: Card) -> str:
+    lines = [card.text, ""]
+    if card.missing_label:
+        lines.append(_("Missing to decide: %(field)s") % {"field": card.missing_label})
+    for criterion in card.criteria:
+        lines.append(f"- **{criterion.status_label}**: {criterion.label}")
+    lines.extend(f"\n{note}" for note in card.notes)
+    lines.append("")
+    lines.append(f"{card.society} {card.year or ''}: {card.strength}. {card.citation}".strip())
+    return "\n".join(lines)
+
+
+def _source(card: Card) -> dict[str, Any]:
+    label = f"{card.society} {card.year}" if card.year else card.society or "venousapp"
+    source: dict[str, Any] = {"label": label}
+    if card.link:
+        source["url"] = card.link
+    return source
+
+
+@dataclass(frozen=True)
+class Answer:
+    cards: list[dict[str, Any]]
+    facts: dict[str, Any]
+    result: dict[str, Any]
+
+
+def service_call(*, body: Mapping[str, Any], caller: Caller) -> Answer:
+    """Evaluate the patient of a ``patient-view`` call and answer its cards."""
+    context = body.get("context") or {}
+    patient_id = context.get("patientId") if isinstance(context, dict) else None
+    if not isinstance(patient_id, str) or not patient_id:
+        raise BadRequest(_("context.patientId is required."))
+    centre = caller.client.centre
+    data = patient_data(body, patient_id)
+    reading = read_resources(
+        _resources(data), today=centre.today(), identifier_system=centre.patient_system
+    )
+    if reading.errors:
+        raise PrefetchUnusable("; ".join(reading.errors))
+    ruleset = current_ruleset()
+    result = evaluate_with_warnings(reading.facts, ruleset)
+    shown = panel(result, ruleset)
+    conflicts = {card.rule_id for card in shown.conflicts}
+    identifier = reading.patient.get("identifier")
+    link = settings.SITE_URL.rstrip("/") + reverse("interop:open")
+    if identifier:
+        link += "?" + urlencode({"patient": identifier})
+    reasons = [
+        {"code": reason.value, "system": OVERRIDE_SYSTEM, "display": str(reason.label)}
+        for reason in OverrideReason
+    ]
+    cards, issued = [], []
+    for card in shown.cards:
+        card_uuid = uuid.uuid4()
+        indicator = _indicator(card, conflicts)
+        cards.append(
+            {
+                "uuid": str(card_uuid),
+                "summary": _summary(card, reading.facts, result),
+                "indicator": indicator,
+                "detail": _detail(card),
+                "source": _source(card),
+                "links": [
+                    {"label": _("Open the case in venousapp"), "url": link, "type": "absolute"}
+                ],
+                "overrideReasons": reasons,
+            }
+        )
+        issued.append(
+            IssuedCard(
+                uuid=card_uuid,
+                call=caller.call,
+                rule_id=card.rule_id,
+                value=result["rules"][card.rule_id]["value"],
+                indicator=indicator,
+            )
+        )
+    IssuedCard.objects.bulk_create(issued)
+    return Answer(cards=cards, facts=reading.facts, result=result)

@@ -1,0 +1,145 @@
+"""The CDS Hooks routes (their own specification, outside the OpenAPI schema; README:
+"Hospital interfaces"). Callers authenticate with the specification's signed JWT only; errors
+are JSON ``{"detail": ...}`` as everywhere in the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from guidelines.decisions import hook_card_feedback_record
+from guidelines.models import FeedbackAction, OverrideReason
+from interop.cds_hooks import (
+    HOOK,
+    SERVICE_ID,
+    BadRequest,
+    PrefetchUnusable,
+    discovery,
+    service_call,
+)
+from interop.jwt_auth import NotAuthenticated, claim, verify
+from interop.models import IssuedCard
+
+logger = logging.getLogger(__name__)
+MAX_BODY = 10 * 1024 * 1024
+
+
+def _error(status: int, detail: str) -> JsonResponse:
+    response = JsonResponse({"detail": detail}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="cds-services"'
+    return response
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    raw = request.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise BadRequest("The request body is larger than 10 MiB.")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise BadRequest("The body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return body
+
+
+@login_not_required
+@require_GET
+def cds_discovery(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(discovery())
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
+    if service_id != SERVICE_ID:
+        return _error(404, "No such CDS service.")
+    try:
+        verified = verify(request)
+        body = _body(request)
+        hook_instance = str(body.get("hookInstance") or "")
+        caller = claim(verified, hook=str(body.get("hook") or ""), hook_instance=hook_instance)
+        if body.get("hook") != HOOK or not hook_instance:
+            raise BadRequest(f"This service answers the {HOOK} hook with a hookInstance.")
+        answer = service_call(body=body, caller=caller)
+    except NotAuthenticated as exc:
+        return _error(401, str(exc))
+    except BadRequest as exc:
+        return _error(400, str(exc))
+    except PrefetchUnusable as exc:
+        return _error(412, str(exc))
+    return JsonResponse({"cards": answer.cards})
+
+
+def _feedback_item(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise BadRequest("Each feedback item must be an object.")
+    outcome = item.get("outcome")
+    if outcome not in (FeedbackAction.ACCEPTED, FeedbackAction.OVERRIDDEN):
+        raise BadRequest('outcome must be "accepted" or "overridden".')
+    try:
+        card = uuid.UUID(str(item.get("card")))
+    except ValueError:
+        raise BadRequest("card must be the uuid of a card this service answered.") from None
+    override = item.get("overrideReason") or {}
+    reason = ((override.get("reason") or {}) if isinstance(override, dict) else {}).get("code")
+    if outcome == FeedbackAction.OVERRIDDEN and reason not in OverrideReason.values:
+        reason = OverrideReason.OTHER
+    when = item.get("outcomeTimestamp")
+    outcome_at = parse_datetime(when) if isinstance(when, str) else None
+    if outcome_at is not None and outcome_at.tzinfo is None:
+        outcome_at = outcome_at.replace(tzinfo=dt.UTC)
+    return {
+        "card": card,
+        "action": outcome,
+        "reason": reason or "",
+        "comment": str(override.get("userComment") or "") if isinstance(override, dict) else "",
+        "outcome_at": outcome_at,
+    }
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def cds_feedback(request: HttpRequest, service_id: str) -> JsonResponse:
+    if service_id != SERVICE_ID:
+        return _error(404, "No such CDS service.")
+    try:
+        verified = verify(request)
+        body = _body(request)
+        caller = claim(verified, hook="feedback", hook_instance="")
+        items = body.get("feedback")
+        if not isinstance(items, list) or not items:
+            raise BadRequest("feedback must be a list of card outcomes.")
+        outcomes = [_feedback_item(item) for item in items]
+        cards = IssuedCard.objects.in_bulk([o["card"] for o in outcomes])
+        for outcome in outcomes:
+            issued = cards.get(outcome["card"])
+            if issued is None or issued.call.client_id != caller.client.pk:
+                raise BadRequest(f"Card {outcome['card']} was not answered to this client.")
+            hook_card_feedback_record(
+                card=outcome["card"],
+                rule_id=issued.rule_id,
+                value=issued.value,
+                action=outcome["action"],
+                reason=outcome["reason"],
+                comment=outcome["comment"],
+                outcome_at=outcome["outcome_at"],
+            )
+    except NotAuthenticated as exc:
+        return _error(401, str(exc))
+    except (BadRequest, ValidationError) as exc:
+        return _error(400, str(exc))
+    return JsonResponse({})

@@ -1,0 +1,131 @@
+"""CDS Hooks 2.0 authentication: the caller sends ``Authorization: Bearer <JWT>``, signed with
+its private key. The token's ``iss`` names a registered, active :class:`CdsClient`; its
+signature is checked with that client's key (a PEM public key, or its JWKS address); ``aud``
+must be this service's address, and ``exp``, ``iat`` and ``jti`` must be present, the token
+unexpired and its ``jti`` not used before by that client. Anything else is a 401.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from interop.models import CdsClient, HookCall
+
+# The signing algorithms the specification names (ES384 and RS384 SHALL be supported).
+ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+LEEWAY = dt.timedelta(seconds=30)
+JWKS_TIMEOUT = 5  # seconds to fetch a client's JWKS
+# How long a fetched JWKS is kept before it is fetched again.
+JWKS_LIFESPAN = 300
+
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+_lock = threading.Lock()
+
+
+class NotAuthenticated(Exception):
+    """The request is not from a registered client; the message says why (no secrets)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    client: CdsClient
+    call: HookCall
+
+
+def _token(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("Send the CDS Hooks JWT as Authorization: Bearer <token>.")
+    return token.strip()
+
+
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    with _lock:
+        client = _jwks_clients.get(url)
+        if client is None:
+            client = jwt.PyJWKClient(url, lifespan=JWKS_LIFESPAN, timeout=JWKS_TIMEOUT)
+            _jwks_clients[url] = client
+        return client
+
+
+def _key(client: CdsClient, token: str) -> Any:
+    if client.public_key_pem.strip():
+        return client.public_key_pem.strip()
+    if not client.jwks_url.startswith(("https://", "http://")):
+        raise NotAuthenticated("The client's key address is not http(s).")
+    try:
+        return _jwks_client(client.jwks_url).get_signing_key_from_jwt(token).key
+    except jwt.PyJWKClientError as exc:
+        raise NotAuthenticated(f"The client's signing key could not be read: {exc}") from None
+
+
+def audiences(request: HttpRequest) -> list[str]:
+    """The addresses a token may name as ``aud``: the service as this request reached it,
+    and as the site's configured address names it (behind a proxy they differ)."""
+    path = request.path.rstrip("/")
+    return sorted({request.build_absolute_uri(path), settings.SITE_URL.rstrip("/") + path})
+
+
+@dataclass(frozen=True)
+class Verified:
+    client: CdsClient
+    claims: dict[str, Any]
+
+
+def verify(request: HttpRequest) -> Verified:
+    """The registered client that signed this request and the token's claims;
+    NotAuthenticated otherwise. Nothing is read from the body before this."""
+    token = _token(request)
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        raise NotAuthenticated("The token is not a JWT.") from None
+    client = (
+        CdsClient.objects.filter(issuer=issuer, active=True).select_related("centre").first()
+        if isinstance(issuer, str)
+        else None
+    )
+    if client is None:
+        raise NotAuthenticated("Unknown issuer.")
+    try:
+        claims = jwt.decode(
+            token,
+            key=_key(client, token),
+            algorithms=ALGORITHMS,
+            audience=audiences(request),
+            issuer=client.issuer,
+            leeway=LEEWAY,
+            options={"require": ["iss", "aud", "exp", "iat", "jti"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise NotAuthenticated(f"The token was refused: {exc}") from None
+    return Verified(client=client, claims=claims)
+
+
+def claim(verified: Verified, *, hook: str, hook_instance: str) -> Caller:
+    """Record the call; its token's ``jti`` is taken once (a replay is NotAuthenticated)."""
+    claims = verified.claims
+    call = HookCall(
+        client=verified.client,
+        jti=str(claims["jti"])[:200],
+        hook=hook[:64],
+        hook_instance=hook_instance[:100],
+        called_at=timezone.now(),
+        expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC),
+    )
+    try:
+        with transaction.atomic():
+            call.save()
+    except IntegrityError:
+        raise NotAuthenticated("This token was used before (jti).") from None
+    return Caller(client=verified.client, call=call)

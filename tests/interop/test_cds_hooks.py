@@ -1,0 +1,415 @@
+"""The CDS Hooks 2.0 service as a hospital record system calls it: signed JWT, prefetch (or
+a FHIR server to fetch from), cards, feedback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fhir.resources.R4B.bundle import Bundle
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guidelines.models import CardFeedback
+from guidelines.vocabulary import CEAP_SEGMENTS, CONTRAINDICATION_FACTORS, FACT_FIELDS
+from interop.models import CdsClient, IssuedCard
+from interop.resources import facts_resources
+
+SERVICE = "/cds-services/venousapp-patient-view"
+AUDIENCE = f"http://testserver{SERVICE}"
+ISSUER = "https://ehr.example.org"
+STUB_PORT = 18311
+
+
+def _key() -> tuple[Any, str]:
+    private = ec.generate_private_key(ec.SECP384R1())
+    public = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+PRIVATE, PUBLIC = _key()
+OTHER_PRIVATE, _OTHER_PUBLIC = _key()
+
+
+@pytest.fixture
+def ehr(centre_a) -> CdsClient:
+    return CdsClient.objects.create(
+        name="Hospital record", issuer=ISSUER, public_key_pem=PUBLIC, centre=centre_a
+    )
+
+
+def token(
+    *,
+    key: Any = PRIVATE,
+    aud: str = AUDIENCE,
+    iss: str = ISSUER,
+    expires_in: int = 300,
+    drop: str | None = None,
+    jti: str | None = None,
+) -> str:
+    now = int(time.time())
+    claims = {"iss": iss, "aud": aud, "iat": now, "exp": now + expires_in, "jti": jti}
+    claims["jti"] = jti or str(uuid.uuid4())
+    if drop:
+        del claims[drop]
+    return jwt.encode(claims, key, algorithm="ES384", headers={"kid": "ehr-1"})
+
+
+def call(client, body: dict, bearer: str | None = None, path: str = SERVICE):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer or token(aud=f'http://testserver{path}')}"}
+    return client.post(path, json.dumps(body), content_type="application/json", **headers)
+
+
+def _today(centre) -> dt.date:
+    return centre.today()
+
+
+def hook_body(facts: dict, today: dt.date, **extra: Any) -> dict:
+    """A patient-view request whose prefetch holds ``facts`` as the record would."""
+    resources = facts_resources(facts, today=today, patient_id="pat-1")
+    patient = resources[0].model_dump(mode="json", exclude_none=True)
+    conditions = [r for r in resources if r.get_resource_type() == "Condition"]
+    observations = [r for r in resources if r.get_resource_type() == "Observation"]
+
+    def searchset(items: list[Any]) -> dict:
+        bundle = Bundle(type="searchset", entry=[{"resource": r} for r in items])
+        return bundle.model_dump(mode="json", exclude_none=True)
+
+    return {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/1", "patientId": "pat-1"},
+        "prefetch": {
+            "patient": patient,
+            "conditions": searchset(conditions),
+            "observations": searchset(observations),
+        },
+        **extra,
+    }
+
+
+PREGNANT_ACUTE_DVT = {
+    "age": 31,
+    "sex": "female",
+    "side": "left",
+    "lesion_entity": "acute_thrombotic",
+    "segments_involved": ["CIV", "EIV", "CFV"],
+    "obstruction": {"type": "occlusion"},
+    "pregnancy": True,
+    "symptom_onset_days": 4,
+    "first_episode": True,
+    "phlegmasia": False,
+    "symptom_severity": "severe",
+    "ambulatory": True,
+    "life_expectancy_years": 40,
+    "bleeding_risk": {"level": "low", "factors": []},
+}
+
+
+def test_discovery_lists_the_patient_view_service_with_its_prefetch(client):
+    response = client.get("/cds-services")
+    assert response.status_code == 200
+    (service,) = response.json()["services"]
+    assert service["hook"] == "patient-view"
+    assert service["id"] == "venousapp-patient-view"
+    assert service["title"]
+    assert service["description"]
+    assert service["prefetch"] == {
+        "patient": "Patient/{{context.patientId}}",
+        "conditions": "Condition?patient={{context.patientId}}",
+        "observations": "Observation?patient={{context.patientId}}",
+    }
+
+
+def test_pregnant_patient_with_acute_iliofemoral_dvt_gets_a_critical_card(client, ehr):
+    response = call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre)))
+    assert response.status_code == 200, response.content
+    cards = response.json()["cards"]
+    critical = [c for c in cards if c["indicator"] == "critical"]
+    assert len(critical) == 1
+    (card,) = critical
+    assert "Thrombolysis contraindicated (relative)" in card["summary"]
+    assert "regnan" in card["summary"]  # pregnancy or lactation, named
+    for card in cards:
+        assert len(card["summary"]) <= 140
+        assert card["indicator"] in ("info", "warning", "critical")
+        assert card["source"]["label"]
+        assert card["links"][0]["type"] == "absolute"
+        assert card["links"][0]["url"].startswith("http")
+        assert "/interop/open/" in card["links"][0]["url"]
+        assert {r["code"] for r in card["overrideReasons"]} >= {"patient_preference", "other"}
+        text = json.dumps(card, ensure_ascii=False)
+        for tag in ("§", "brief", "[V]", "[S]", "[M]"):
+            assert tag not in text
+    assert "**met**" in critical[0]["detail"] or "**" in critical[0]["detail"]
+
+
+def test_the_card_link_opens_the_patients_case(client_for, ehr, case_a):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    body["prefetch"]["patient"]["identifier"] = [
+        {"system": ehr.centre.patient_system, "value": case_a.patient.identifier}
+    ]
+    cards = call(client_for("anonymous"), body).json()["cards"]
+    link = cards[0]["links"][0]["url"]
+    path = link[link.index("/interop/") :]
+    response = client_for("nurse").get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{case_a.pk}/"
+
+
+# --- same rule values as POST /api/v1/evaluate -----------------------------------------------
+
+_VALUES: dict[str, st.SearchStrategy] = {}
+for _name, _field in FACT_FIELDS.items():
+    if _field.kind == "bool":
+        _VALUES[_name] = st.booleans()
+    elif _field.kind == "enum":
+        _VALUES[_name] = st.sampled_from(_field.values)
+    elif _field.kind == "number":
+        top = int(min(_field.maximum or 100, 100))
+        _VALUES[_name] = st.integers(min_value=0, max_value=top)
+_VALUES["age"] = st.integers(min_value=18, max_value=95)
+_VALUES["life_expectancy_years"] = st.integers(0, 60) | st.sampled_from([0.5, 2.5, 12.5])
+_VALUES["underlying_iliac_lesion"] = st.sampled_from([True, False, "unknown"])
+_VALUES["ceap"] = st.sampled_from(["C6,s Esi Ad Po", "C4b,s", "C3,a", "C2r,a", "C0,s", "C5"])
+_VALUES["segments_involved"] = st.lists(
+    st.sampled_from(CEAP_SEGMENTS), min_size=1, max_size=4, unique=True
+)
+_VALUES["obstruction"] = st.fixed_dictionaries(
+    {"type": st.sampled_from(["occlusion", "stenosis"])},
+    optional={
+        "area_reduction_pct": st.integers(0, 100),
+        "diameter_reduction_pct": st.integers(0, 100),
+    },
+)
+_VALUES["bleeding_risk"] = st.fixed_dictionaries(
+    {"factors": st.lists(st.sampled_from(CONTRAINDICATION_FACTORS), max_size=3, unique=True)},
+    optional={
+        "level": st.sampled_from(["low", "high"]),
+        "contraindication_class": st.sampled_from(["none", "relative", "absolute"]),
+    },
+)
+FACTS = st.fixed_dictionaries({}, optional=dict(_VALUES.items()))
+
+
+def _applicable(rules: dict) -> dict[str, str]:
+    return {rule_id: r["value"] for rule_id, r in rules.items() if r["value"] != "not_applicable"}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(facts=FACTS)
+def test_the_hook_gives_the_rule_values_of_evaluate(client_for, ehr, facts):
+    """Random facts documents, written as a record holds them and read back by the hook,
+    evaluate to the rule values POST /api/v1/evaluate gives for the documents themselves."""
+    from interop.mapping import read_resources
+
+    today = _today(ehr.centre)
+    evaluated = client_for("nurse").post(
+        "/api/v1/evaluate", json.dumps(facts), content_type="application/json"
+    )
+    assert evaluated.status_code == 200
+    expected = evaluated.json()
+    assert expected["warnings"] == []
+    reading = read_resources(facts_resources(facts, today=today), today=today)
+    assert reading.errors == []
+    mapped = client_for("nurse").post(
+        "/api/v1/evaluate", json.dumps(reading.facts), content_type="application/json"
+    )
+    assert {k: v["value"] for k, v in mapped.json()["rules"].items()} == {
+        k: v["value"] for k, v in expected["rules"].items()
+    }
+    assert mapped.json()["overall"] == expected["overall"]
+    assert mapped.json()["planning"] == expected["planning"]
+    body = hook_body(facts, today)
+    response = call(client_for("anonymous"), body)
+    assert response.status_code == 200, response.content
+    issued = IssuedCard.objects.filter(call__hook_instance=body["hookInstance"])
+    assert {card.rule_id: card.value for card in issued} == _applicable(expected["rules"])
+
+
+# --- authentication ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bearer",
+    [
+        pytest.param(lambda: token(iss="https://unknown.example.org"), id="unknown-issuer"),
+        pytest.param(lambda: token(key=OTHER_PRIVATE), id="bad-signature"),
+        pytest.param(lambda: token(expires_in=-120), id="expired"),
+        pytest.param(lambda: token(aud="https://elsewhere.example.org/cds"), id="wrong-audience"),
+        pytest.param(lambda: token(drop="jti"), id="no-jti"),
+        pytest.param(lambda: "not-a-jwt", id="garbage"),
+    ],
+)
+def test_a_bad_token_is_a_401(client, ehr, bearer):
+    response = call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre)), bearer())
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+    assert not IssuedCard.objects.exists()
+
+
+def test_no_token_and_a_replayed_token_are_401(client, ehr):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    response = client.post(SERVICE, json.dumps(body), content_type="application/json")
+    assert response.status_code == 401
+    once = token(jti="once")
+    assert call(client, body, once).status_code == 200
+    assert call(client, body, once).status_code == 401
+
+
+def test_an_inactive_client_is_refused(client, ehr):
+    ehr.active = False
+    ehr.save()
+    assert call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).status_code == 401
+
+
+def test_a_prefetch_that_cannot_be_mapped_is_a_412(client, ehr):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    entry = body["prefetch"]["observations"]["entry"][0]["resource"]
+    entry["code"]["coding"][-1]["code"] = "no_such_fact"
+    assert call(client, body).status_code == 412
+    body["prefetch"]["patient"] = {"resourceType": "Observation"}
+    assert call(client, body).status_code == 412
+
+
+# --- fetching from the caller's FHIR server -----------------------------------------------------
+
+
+@pytest.fixture
+def fhir_server(ehr):
+    """A FHIR server on 127.0.0.1 holding the pregnant patient; it wants the bearer token."""
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))["prefetch"]
+    routes = {
+        "/fhir/Patient/pat-1": body["patient"],
+        "/fhir/Condition?patient=pat-1": body["conditions"],
+        "/fhir/Observation?patient=pat-1": body["observations"],
+    }
+    seen: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Authorization", "")))
+            if self.headers.get("Authorization") != "Bearer ehr-token" or self.path not in routes:
+                self.send_response(401 if self.path in routes else 404)
+                self.end_headers()
+                return
+            payload = json.dumps(routes[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", STUB_PORT), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{STUB_PORT}/fhir", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_without_prefetch_the_service_fetches_from_the_fhir_server(client, ehr, fhir_server):
+    address, seen = fhir_server
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    del body["prefetch"]
+    body["fhirServer"] = address
+    body["fhirAuthorization"] = {
+        "access_token": "ehr-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "venousapp",
+    }
+    response = call(client, body)
+    assert response.status_code == 200, response.content
+    assert any(c["indicator"] == "critical" for c in response.json()["cards"])
+    assert sorted(path for path, _auth in seen) == [
+        "/fhir/Condition?patient=pat-1",
+        "/fhir/Observation?patient=pat-1",
+        "/fhir/Patient/pat-1",
+    ]
+    assert {auth for _path, auth in seen} == {"Bearer ehr-token"}
+
+
+def test_a_fhir_server_that_refuses_is_a_412(client, ehr, fhir_server):
+    address, _seen = fhir_server
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    del body["prefetch"]
+    body["fhirServer"] = address
+    body["fhirAuthorization"] = {"access_token": "wrong", "token_type": "Bearer"}
+    assert call(client, body).status_code == 412
+
+
+# --- feedback ------------------------------------------------------------------------------------
+
+
+def test_feedback_is_stored_as_card_feedback(client, ehr):
+    cards = call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).json()["cards"]
+    critical = next(c for c in cards if c["indicator"] == "critical")
+    accepted = next(c for c in cards if c["indicator"] != "critical")
+    feedback_path = f"{SERVICE}/feedback"
+    body = {
+        "feedback": [
+            {
+                "card": critical["uuid"],
+                "outcome": "overridden",
+                "overrideReason": {
+                    "reason": {
+                        "code": "bleeding_risk",
+                        "system": critical["overrideReasons"][0]["system"],
+                    },
+                    "userComment": "Discussed with obstetrics",
+                },
+                "outcomeTimestamp": "2026-12-06T10:00:00Z",
+            },
+            {
+                "card": accepted["uuid"],
+                "outcome": "accepted",
+                "outcomeTimestamp": "2026-12-06T10:01:00Z",
+            },
+        ]
+    }
+    response = call(client, body, path=feedback_path)
+    assert response.status_code == 200, response.content
+    stored = {str(f.hook_card): f for f in CardFeedback.objects.all()}
+    overridden = stored[critical["uuid"]]
+    assert (overridden.rule_id, overridden.value, overridden.action, overridden.reason) == (
+        "SIR-2014-QI-CONTRA",
+        "against",
+        "overridden",
+        "bleeding_risk",
+    )
+    assert overridden.comment == "Discussed with obstetrics"
+    assert overridden.decision is None
+    assert overridden.history.count() == 1
+    assert stored[accepted["uuid"]].action == "accepted"
+
+
+def test_feedback_for_an_unknown_card_or_without_a_token_is_refused(client, ehr):
+    feedback_path = f"{SERVICE}/feedback"
+    body = {"feedback": [{"card": str(uuid.uuid4()), "outcome": "accepted"}]}
+    assert call(client, body, path=feedback_path).status_code == 400
+    response = client.post(feedback_path, json.dumps(body), content_type="application/json")
+    assert response.status_code == 401
+    assert not CardFeedback.objects.exists()
