@@ -85,7 +85,7 @@ SEND_WINDOW = dt.timedelta(seconds=60)  # the longest a send runs (the task's ti
 
 
 def digest_hour() -> int:
-    return int(getattr(settings, "FOLLOWUP_DIGEST_HOUR", 7))
+    return int(settings.FOLLOWUP_DIGEST_HOUR)
 
 
 def absolute_url(path: str) -> str:

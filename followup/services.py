@@ -54,8 +54,6 @@ from venousapp.accounts.models import Centre, User
 EXTRA_SEQUENCE_BASE = 1000  # unscheduled (re-imaging) visits; protocol visits stay below
 EXTEND_WHEN_WITHIN_DAYS = 366  # extend a lifelong schedule when its horizon is this close
 REIMAGE_WINDOW_DAYS = 7
-PATENCY_INLINE_MAX = 1_000  # schedules; above this the patency curves are a Celery task
-PATENCY_FRESH_SECONDS = 15 * 60  # a finished report is shown again for this long
 # A report queued or running for longer than the task's time limit was lost (its message or
 # its worker): a new one is started rather than polled forever.
 PATENCY_RUNNING_SECONDS = 20 * 60
@@ -91,7 +89,7 @@ def local_at(centre: Centre, day: dt.date, hour: int) -> dt.datetime:
 
 
 def reminder_hour() -> int:
-    return int(getattr(settings, "FOLLOWUP_REMINDER_HOUR", 7))
+    return int(settings.FOLLOWUP_REMINDER_HOUR)
 
 
 # --- protocols --------------------------------------------------------------------------------
@@ -862,11 +860,11 @@ def notifications_mark_all_read(*, user: User, now: dt.datetime | None = None) -
 
 
 def patency_inline_max() -> int:
-    return int(getattr(settings, "FOLLOWUP_PATENCY_INLINE_MAX", PATENCY_INLINE_MAX))
+    return int(settings.FOLLOWUP_PATENCY_INLINE_MAX)
 
 
 def patency_fresh_seconds() -> int:
-    return int(getattr(settings, "FOLLOWUP_PATENCY_FRESH_SECONDS", PATENCY_FRESH_SECONDS))
+    return int(settings.FOLLOWUP_PATENCY_FRESH_SECONDS)
 
 
 @dataclass(frozen=True)

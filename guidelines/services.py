@@ -60,8 +60,6 @@ logger = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "venousapp-ruleset"
 EXPORT_FORMAT_VERSION = 1
-IMPACT_INLINE_MAX = 300  # cases; above this the preview runs as a Celery task
-REEVALUATION_INLINE_MAX = 300  # stale cases; above this the re-evaluation runs in Celery
 # Passes of one re-evaluation over the cases still stale (a publish or an edit while it ran);
 # bounded so a case that cannot be written never keeps a worker busy.
 REEVALUATION_MAX_PASSES = 5
@@ -752,7 +750,7 @@ def ruleset_import(*, data: object, user: User, now: dt.datetime | None = None) 
 
 
 def _inline_max() -> int:
-    return int(getattr(settings, "GUIDELINES_IMPACT_INLINE_MAX", IMPACT_INLINE_MAX))
+    return int(settings.GUIDELINES_IMPACT_INLINE_MAX)
 
 
 def impact_preview_start(*, version: RuleVersion, user: User) -> ImpactPreview:
@@ -835,7 +833,7 @@ def impact_preview_run(*, preview_id: int, now: Callable[[], dt.datetime] = time
 
 
 def _reevaluation_inline_max() -> int:
-    return int(getattr(settings, "GUIDELINES_REEVALUATION_INLINE_MAX", REEVALUATION_INLINE_MAX))
+    return int(settings.GUIDELINES_REEVALUATION_INLINE_MAX)
 
 
 def _stale_cases(ruleset: int) -> models.QuerySet[Case]:

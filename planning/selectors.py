@@ -54,8 +54,7 @@ def advice_against(result: dict[str, Any], ruleset: RuleSet) -> list[dict[str, s
 
 def plan_defaults() -> PlanDefaults:
     """[M] numbers of the brief, overridable per deployment with ``PLANNING_DEFAULTS``."""
-    overrides: dict[str, Any] = getattr(settings, "PLANNING_DEFAULTS", {})
-    return PlanDefaults(**overrides)
+    return PlanDefaults(**settings.PLANNING_DEFAULTS)
 
 
 # --- catalogue ------------------------------------------------------------------------------

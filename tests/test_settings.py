@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from venousapp.env import env_bool, env_int, env_list, env_str
+from venousapp.env import env_bool, env_int, env_json_object, env_list, env_str
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -180,6 +180,48 @@ def test_env_int_rejects_a_non_number(monkeypatch):
         env_int("VENOUS_NUMBER", 1)
     monkeypatch.setenv("VENOUS_NUMBER", "28800")
     assert env_int("VENOUS_NUMBER", 1) == 28800
+
+
+def test_env_int_holds_a_number_within_its_bounds(monkeypatch):
+    monkeypatch.setenv("VENOUS_HOUR", "24")
+    with pytest.raises(ImproperlyConfigured, match="VENOUS_HOUR must be at most 23"):
+        env_int("VENOUS_HOUR", 7, minimum=0, maximum=23)
+    monkeypatch.setenv("VENOUS_HOUR", "23")
+    assert env_int("VENOUS_HOUR", 7, minimum=0, maximum=23) == 23
+
+
+@pytest.mark.parametrize("value", ["[1]", "{", "heparin=70"])
+def test_env_json_object_refuses_anything_but_an_object(monkeypatch, value):
+    monkeypatch.setenv("VENOUS_DEFAULTS", value)
+    with pytest.raises(ImproperlyConfigured, match="VENOUS_DEFAULTS must be a JSON object"):
+        env_json_object("VENOUS_DEFAULTS")
+
+
+def test_env_json_object_reads_an_object_and_defaults_to_empty(monkeypatch):
+    monkeypatch.setenv("VENOUS_DEFAULTS", '{"heparin_iu_per_kg": 70}')
+    assert env_json_object("VENOUS_DEFAULTS") == {"heparin_iu_per_kg": 70}
+    monkeypatch.delenv("VENOUS_DEFAULTS")
+    assert env_json_object("VENOUS_DEFAULTS") == {}
+
+
+def test_reading_the_settings_creates_nothing_on_disk(tmp_path):
+    """Only starting the app makes the folders of the zero-setup broker."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "venousapp.settings",
+        "DEBUG": "true",
+    }
+    read = "from django.conf import settings; print(settings.CELERY_BROKER_URL)"
+    result = run(["-c", read], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("filesystem://")
+    assert not (tmp_path / "var").exists()
+    result = run(["-c", "import django; django.setup()"], env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "var" / "celery" / "queue").is_dir()
 
 
 def test_env_list_splits_on_commas(monkeypatch):

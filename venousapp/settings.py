@@ -10,7 +10,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
-from venousapp.env import env_bool, env_int, env_list, env_networks, env_str
+from venousapp.env import env_bool, env_int, env_json_object, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -174,6 +174,24 @@ SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 # The planner warns when a stent is longer than the lesion plus landing margins needs by more
 # than this many millimetres.
 PLANNING_EXCESS_LENGTH_MM = env_int("PLANNING_EXCESS_LENGTH_MM", 40)
+# The planner's other adjustable numbers (planning.proposal.PlanDefaults, e.g.
+# {"heparin_iu_per_kg": 70}), as a JSON object.
+PLANNING_DEFAULTS = env_json_object("PLANNING_DEFAULTS")
+
+# Local hour (the centre's time zone) at which the day's follow-up reminders and the staff's
+# daily digest are sent.
+FOLLOWUP_REMINDER_HOUR = env_int("FOLLOWUP_REMINDER_HOUR", 7, minimum=0, maximum=23)
+FOLLOWUP_DIGEST_HOUR = env_int("FOLLOWUP_DIGEST_HOUR", 7, minimum=0, maximum=23)
+
+# Background work: up to this many items it runs inside the request, above it a Celery task
+# does it while the page shows its progress.
+GUIDELINES_IMPACT_INLINE_MAX = env_int("GUIDELINES_IMPACT_INLINE_MAX", 300, minimum=0)  # cases
+GUIDELINES_REEVALUATION_INLINE_MAX = env_int(
+    "GUIDELINES_REEVALUATION_INLINE_MAX", 300, minimum=0
+)  # stale cases
+FOLLOWUP_PATENCY_INLINE_MAX = env_int("FOLLOWUP_PATENCY_INLINE_MAX", 1_000, minimum=0)  # schedules
+# A finished patency report is shown again, instead of computing a new one, for this long.
+FOLLOWUP_PATENCY_FRESH_SECONDS = env_int("FOLLOWUP_PATENCY_FRESH_SECONDS", 15 * 60, minimum=0)
 
 # Plausible dates (venousapp/dates.py): what has happened (a case, a procedure, a visit) lies
 # at most this many years before the centre's today, what is planned (a rescheduled visit,
@@ -204,9 +222,8 @@ if REDIS_URL:
         "interval_max": 0.5,
     }
 else:
+    # The folders are made when the app starts (venousapp/apps.py), not when this is read.
     _broker_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "results", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://localhost//"  # the host is unused; naming it avoids a warning
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
