@@ -7,9 +7,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.request import Request
-from rest_framework.views import APIView
+from rest_framework import mixins, serializers, viewsets
 
 from cases import ceap, selectors, services
 from cases.models import (
@@ -24,30 +22,7 @@ from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
 from venousapp import dates
 from venousapp.api import JSONTypesMixin
-
-
-class RolePermission(permissions.BasePermission):
-    """Model permissions for every method, reads included (a role without view gets 403)."""
-
-    perms_map = {
-        "GET": "view",
-        "HEAD": "view",
-        "OPTIONS": "view",
-        "POST": "add",
-        "PUT": "change",
-        "PATCH": "change",
-        "DELETE": "delete",
-    }
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        model = view.queryset.model  # type: ignore[attr-defined]
-        action = self.perms_map.get(request.method or "", "change")
-        return bool(
-            request.user
-            and request.user.is_authenticated
-            and request.user.has_perm(f"{model._meta.app_label}.{action}_{model._meta.model_name}")
-        )
-
+from venousapp.permissions import model_perms
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input; the body names each field in error."),
@@ -111,7 +86,7 @@ class PatientViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = PatientSerializer
-    permission_classes = [RolePermission]
+    required_perms = model_perms(Patient)
     queryset = Patient.objects.none()
     filterset_fields = ["identifier"]
 
@@ -236,7 +211,7 @@ class CaseViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = CaseSerializer
-    permission_classes = [RolePermission]
+    required_perms = model_perms(Case)
     queryset = Case.objects.none()
     filterset_fields = ["lesion_entity", "side"]
 

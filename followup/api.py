@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,18 +49,6 @@ _ERRORS = {
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: _ERRORS[code] for code in codes}
-
-
-class HasPerms(permissions.BasePermission):
-    """The view's ``required_perms[method]`` (model permissions of the user's role)."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        perms = getattr(view, "required_perms", {}).get(request.method or "", None)
-        if perms is None:
-            perms = getattr(view, "required_perms", {}).get("GET", [])
-        return bool(
-            request.user and request.user.is_authenticated and request.user.has_perms(perms)
-        )
 
 
 def _visit(request: Request, pk: int) -> Visit:
@@ -341,7 +329,6 @@ class WorklistQuery(serializers.Serializer):
     responses={200: VisitOutput(many=True), **_errors(400, 403)},
 )
 class WorklistView(GenericAPIView):
-    permission_classes = [HasPerms]
     required_perms = {"GET": ["followup.view_visit"]}
     serializer_class = VisitOutput
     queryset = Visit.objects.none()
@@ -358,7 +345,6 @@ class WorklistView(GenericAPIView):
 
 
 class VisitDetailView(APIView):
-    permission_classes = [HasPerms]
     required_perms = {"GET": ["followup.view_visit"]}
 
     @extend_schema(
@@ -373,7 +359,6 @@ class VisitDetailView(APIView):
 class VisitResultView(APIView):
     """Record (POST, first time) or correct the result of a visit."""
 
-    permission_classes = [HasPerms]
     required_perms = {
         "POST": ["followup.view_visit", "followup.add_visitresult", "followup.change_visitresult"]
     }
@@ -406,7 +391,6 @@ class VisitResultView(APIView):
 
 
 class ContactListView(APIView):
-    permission_classes = [HasPerms]
     required_perms = {
         "GET": ["followup.view_visit", "followup.view_contactattempt"],
         "POST": ["followup.view_visit", "followup.add_contactattempt"],
@@ -446,7 +430,6 @@ class ContactListView(APIView):
     responses={200: EscalationOutput(many=True), **_errors(403)},
 )
 class EscalationListView(GenericAPIView):
-    permission_classes = [HasPerms]
     required_perms = {"GET": ["followup.view_escalation"]}
     serializer_class = EscalationOutput
     queryset = Escalation.objects.none()
@@ -463,7 +446,6 @@ class EscalationListView(GenericAPIView):
 
 
 class EscalationDetailView(APIView):
-    permission_classes = [HasPerms]
     required_perms = {"GET": ["followup.view_escalation"]}
 
     @extend_schema(summary="One escalation", responses={200: EscalationOutput, **_errors(403, 404)})
@@ -472,7 +454,6 @@ class EscalationDetailView(APIView):
 
 
 class EscalationAcknowledgeView(APIView):
-    permission_classes = [HasPerms]
     required_perms = {"POST": ["followup.view_escalation", "followup.acknowledge_escalation"]}
 
     @extend_schema(
@@ -489,7 +470,6 @@ class EscalationAcknowledgeView(APIView):
 
 
 class EscalationDecideView(APIView):
-    permission_classes = [HasPerms]
     required_perms = {"POST": ["followup.view_escalation", "followup.decide_escalation"]}
 
     @extend_schema(

@@ -11,18 +11,18 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import selectors as case_selectors
-from cases.api import RolePermission
 from cases.facts import case_facts
 from cases.models import Case
 from guidelines import vocabulary as V
 from guidelines.engine import WARNING_REASONS, evaluate, evaluate_with_warnings
 from guidelines.ruleset import current_ruleset
+from venousapp.permissions import model_perms
 
 _EXAMPLE = {
     "lesion_entity": "chronic_post_thrombotic",
@@ -34,15 +34,6 @@ _EXAMPLE = {
     "qol_impairment": "moderate",
     "inflow": "good",
 }
-
-
-class CanReadRules(permissions.BasePermission):
-    """Every role reads the published rules (``guidelines.view_rule``); an account without a
-    role gets 403."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("guidelines.view_rule"))
 
 
 class FactWarningSerializer(serializers.Serializer):
@@ -81,7 +72,7 @@ class EvaluationSerializer(serializers.Serializer):
 class EvaluateView(APIView):
     """Evaluate one facts document or a list of them against the published rules."""
 
-    permission_classes = [CanReadRules]
+    required_perms = {"POST": ("guidelines.view_rule",)}  # every role reads the rules
 
     @extend_schema(
         request={
@@ -148,7 +139,7 @@ class CaseRecommendationsView(APIView):
     """The evaluation of a stored case (the contract /evaluate answers, without warnings: a
     stored case holds checked values only)."""
 
-    permission_classes = [RolePermission]
+    required_perms = model_perms(Case)
     queryset = Case.objects.none()
 
     @extend_schema(

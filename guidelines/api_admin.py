@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,21 +28,6 @@ from venousapp.api import JSONTypesMixin, query_choice
 def acting_user(request: Request) -> User:
     """The authenticated user (RolePerms refuses anonymous requests before the view runs)."""
     return cast(User, request.user)
-
-
-class RolePerms(permissions.BasePermission):
-    """The view's ``required_perms[method]`` must all be held (GET also for HEAD/OPTIONS)."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-        needed = getattr(view, "required_perms", {}).get(method or "", ())
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and needed
-            and all(user.has_perm(perm) for perm in needed)
-        )
 
 
 _ERR = {
@@ -221,7 +206,6 @@ _RULE_STATUSES = ["active", "retired"]
 class RuleListView(APIView):
     """Every rule with its active version (all roles that may read rules)."""
 
-    permission_classes = [RolePerms]
     required_perms = {"GET": ("guidelines.view_rule",)}
 
     @extend_schema(
@@ -257,7 +241,6 @@ class RuleListView(APIView):
 class RuleDetailView(APIView):
     """One rule: its active definition and its versions."""
 
-    permission_classes = [RolePerms]
     required_perms = {"GET": ("guidelines.view_rule",)}
 
     @extend_schema(
@@ -278,7 +261,6 @@ class RuleDetailView(APIView):
 class VersionCreateView(APIView):
     """Create a draft: a copy of the active (or the given) version with its test cases."""
 
-    permission_classes = [RolePerms]
     required_perms = {"POST": ("guidelines.add_ruleversion",)}
 
     @extend_schema(
@@ -307,7 +289,6 @@ class VersionCreateView(APIView):
 class VersionView(APIView):
     """Read a version (guideline admins); PATCH a draft's definition or change note."""
 
-    permission_classes = [RolePerms]
     required_perms = {
         "GET": ("guidelines.view_ruleversion",),
         "PATCH": ("guidelines.change_ruleversion",),
@@ -340,7 +321,6 @@ class VersionView(APIView):
 class TestCaseCreateView(APIView):
     """Add a test case (facts + expected value) to a draft."""
 
-    permission_classes = [RolePerms]
     required_perms = {"POST": ("guidelines.add_ruletestcase",)}
 
     @extend_schema(
@@ -363,7 +343,6 @@ class TestCaseCreateView(APIView):
 class RunTestsView(APIView):
     """Run the version's test cases and store each value."""
 
-    permission_classes = [RolePerms]
     required_perms = {"POST": ("guidelines.change_ruleversion",)}
 
     @extend_schema(
@@ -387,7 +366,6 @@ class RunTestsView(APIView):
 class SubmitView(APIView):
     """The author requests publication (refused while a test case fails or none exists)."""
 
-    permission_classes = [RolePerms]
     required_perms = {"POST": ("guidelines.change_ruleversion",)}
 
     @extend_schema(
@@ -404,7 +382,6 @@ class SubmitView(APIView):
 class ApproveView(APIView):
     """A second guideline admin approves and publishes a pending version."""
 
-    permission_classes = [RolePerms]
     required_perms = {"POST": ("guidelines.approve_ruleversion",)}
 
     @extend_schema(
@@ -421,7 +398,6 @@ class ApproveView(APIView):
 class ExportView(APIView):
     """The published rule set as JSON (sources, active definitions, test cases)."""
 
-    permission_classes = [RolePerms]
     required_perms = {"GET": ("guidelines.view_ruleversion",)}
 
     @extend_schema(
@@ -434,7 +410,6 @@ class ExportView(APIView):
 class ImportView(APIView):
     """Import an export document: validated first, changes become drafts awaiting approval."""
 
-    permission_classes = [RolePerms]
     required_perms = {
         "POST": (
             "guidelines.add_ruleversion",

@@ -20,12 +20,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import selectors as case_selectors
-from cases.api import RolePermission
 from cases.facts import case_facts
 from cases.models import Case
 from guidelines import decisions
 from guidelines.models import Decision, FeedbackAction, OverrideReason
 from venousapp.api import JSONTypesMixin
+from venousapp.permissions import model_perms
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each rule id in error."),
@@ -155,7 +155,7 @@ _SIGN_EXAMPLE = {
 class CaseDecisionsView(APIView):
     """The signed decisions of a case (newest first), and signing a new one."""
 
-    permission_classes = [RolePermission]
+    required_perms = model_perms(Decision)
     queryset = Decision.objects.none()
 
     @extend_schema(
@@ -204,7 +204,7 @@ class CaseDecisionsView(APIView):
 class CaseDecisionDetailView(APIView):
     """One signed decision as it was, and how today's evaluation of the case differs."""
 
-    permission_classes = [RolePermission]
+    required_perms = model_perms(Decision)
     queryset = Decision.objects.none()
 
     @extend_schema(

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
@@ -21,13 +21,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import selectors as case_selectors
-from cases.api import RolePermission
 from cases.models import Case
-from guidelines.api import CanReadRules
 from interop.fhir_export import case_bundle
 from interop.fhir_import import IMPORT_MAX_BYTES, ImportRefused, fhir_import
 from interop.plandefinitions import plandefinitions_bundle
 from venousapp.parsers import json_depth
+from venousapp.permissions import model_perms
 
 
 def _fhir_json(resource: Any) -> Any:
@@ -37,7 +36,7 @@ def _fhir_json(resource: Any) -> Any:
 class CaseFhirView(APIView):
     """The case as a FHIR R4 Bundle."""
 
-    permission_classes = [RolePermission]
+    required_perms = model_perms(Case)
     queryset = Case.objects.none()
 
     @extend_schema(
@@ -125,18 +124,6 @@ class ImportOutput(serializers.Serializer):
     not_mapped = NotMappedSerializer(many=True)
 
 
-class CanImport(permissions.BasePermission):
-    """Importing creates patients and case drafts: the clinicians' permissions."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and user.has_perms(["cases.add_patient", "cases.add_case", "interop.add_casedraft"])
-        )
-
-
 _BUNDLE_EXAMPLE = {
     "resourceType": "Bundle",
     "type": "collection",
@@ -169,7 +156,8 @@ class FhirImportView(APIView):
     """Import a FHIR R4 Bundle: creates or updates the patient (matched by the centre's
     identifier system) and the patient's open draft case."""
 
-    permission_classes = [CanImport]
+    # Importing creates patients and case drafts: the clinicians' permissions.
+    required_perms = {"POST": ("cases.add_patient", "cases.add_case", "interop.add_casedraft")}
     parser_classes = [FhirJSONParser, FhirPlusJSONParser]
 
     @extend_schema(
@@ -205,7 +193,7 @@ class FhirImportView(APIView):
 class PlanDefinitionsView(APIView):
     """The published rules as FHIR PlanDefinitions (a Bundle, one per active rule version)."""
 
-    permission_classes = [CanReadRules]
+    required_perms = {"GET": ("guidelines.view_rule",)}  # every role reads the rules
 
     @extend_schema(
         responses={

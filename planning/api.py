@@ -18,11 +18,10 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from cases import selectors as case_selectors
 from cases.facts import case_facts
@@ -69,17 +68,6 @@ def inline_choice(choices: list[tuple[str, Any]], **kwargs: Any) -> serializers.
         pass
 
     return InlineChoiceField(choices=choices, **kwargs)
-
-
-class ActionPermission(permissions.BasePermission):
-    """The view's ``action_perms`` name the permission each action needs (reads included)."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        perm = view.action_perms.get(getattr(view, "action", None) or "")  # type: ignore[attr-defined]
-        return perm is not None and user.has_perm(perm)
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -136,7 +124,7 @@ class DeviceSerializer(JSONTypesMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "retired_at", "sizes"]
 
 
-_CATALOGUE_READ = "planning.view_device"
+_CATALOGUE_READ = ("planning.view_device",)
 
 
 @extend_schema_view(
@@ -163,17 +151,16 @@ class DeviceViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = DeviceSerializer
-    permission_classes = [ActionPermission]
     queryset = Device.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends: list[Any] = []
-    action_perms = {
+    required_perms = {
         "list": _CATALOGUE_READ,
         "retrieve": _CATALOGUE_READ,
-        "create": "planning.add_device",
-        "partial_update": "planning.change_device",
-        "retire": "planning.change_device",
-        "restore": "planning.change_device",
+        "create": ("planning.add_device",),
+        "partial_update": ("planning.change_device",),
+        "retire": ("planning.change_device",),
+        "restore": ("planning.change_device",),
     }
 
     def get_queryset(self) -> QuerySet[Device]:
@@ -232,15 +219,14 @@ class DeviceSizeViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = DeviceSizeSerializer
-    permission_classes = [ActionPermission]
     queryset = DeviceSize.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends: list[Any] = []
-    action_perms = {
-        "retrieve": "planning.view_devicesize",
-        "create": "planning.add_devicesize",
-        "partial_update": "planning.change_devicesize",
-        "retire": "planning.change_devicesize",
+    required_perms = {
+        "retrieve": ("planning.view_devicesize",),
+        "create": ("planning.add_devicesize",),
+        "partial_update": ("planning.change_devicesize",),
+        "retire": ("planning.change_devicesize",),
     }
 
     def get_queryset(self) -> QuerySet[DeviceSize]:
@@ -429,7 +415,7 @@ class SignSerializer(JSONTypesMixin, serializers.Serializer):
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-_PLAN_READ = "planning.view_procedureplan"
+_PLAN_READ = ("planning.view_procedureplan",)
 
 
 @extend_schema_view(
@@ -460,17 +446,16 @@ class PlanViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = PlanSerializer
-    permission_classes = [ActionPermission]
     queryset = ProcedurePlan.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends: list[Any] = []
-    action_perms = {
+    required_perms = {
         "list": _PLAN_READ,
         "retrieve": _PLAN_READ,
-        "create": "planning.add_procedureplan",
-        "partial_update": "planning.change_procedureplan",
-        "sign": "planning.change_procedureplan",
-        "reopen": "planning.change_procedureplan",
+        "create": ("planning.add_procedureplan",),
+        "partial_update": ("planning.change_procedureplan",),
+        "sign": ("planning.change_procedureplan",),
+        "reopen": ("planning.change_procedureplan",),
     }
 
     def get_queryset(self) -> QuerySet[ProcedurePlan]:
@@ -538,13 +523,12 @@ class PlanViewSet(
 )
 class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ChecklistItemSerializer
-    permission_classes = [ActionPermission]
     queryset = ChecklistItem.objects.none()
     filter_backends: list[Any] = []
-    action_perms = {
-        "retrieve": "planning.view_checklistitem",
-        "tick": "planning.change_checklistitem",
-        "untick": "planning.change_checklistitem",
+    required_perms = {
+        "retrieve": ("planning.view_checklistitem",),
+        "tick": ("planning.change_checklistitem",),
+        "untick": ("planning.change_checklistitem",),
     }
 
     def get_queryset(self) -> QuerySet[ChecklistItem]:
@@ -669,7 +653,7 @@ class ProcedureRecordUpdateSerializer(ProcedureRecordSerializer):
     plan = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
 
-_RECORD_READ = "planning.view_procedurerecord"
+_RECORD_READ = ("planning.view_procedurerecord",)
 
 
 @extend_schema_view(
@@ -691,16 +675,15 @@ class ProcedureRecordViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = ProcedureRecordSerializer
-    permission_classes = [ActionPermission]
     queryset = ProcedureRecord.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends: list[Any] = []
-    action_perms = {
+    required_perms = {
         "list": _RECORD_READ,
         "retrieve": _RECORD_READ,
-        "create": "planning.add_procedurerecord",
-        "partial_update": "planning.change_procedurerecord",
-        "complete": "planning.change_procedurerecord",
+        "create": ("planning.add_procedurerecord",),
+        "partial_update": ("planning.change_procedurerecord",),
+        "complete": ("planning.change_procedurerecord",),
     }
 
     def get_serializer_class(self) -> type[ProcedureRecordSerializer]:

@@ -252,7 +252,8 @@ REST_FRAMEWORK = {
         "venousapp.accounts.authentication.SessionAuthentication",
         "venousapp.accounts.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Deny by default: each view names the permissions of each request (venousapp/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["venousapp.permissions.RequiredPerms"],
     # The API speaks JSON only, errors included (venousapp/api.py): no form bodies, which
     # cannot carry the nested rows its writes take, and no browsable HTML pages.
     "DEFAULT_PARSER_CLASSES": ["venousapp.parsers.JSONParser"],
