@@ -91,5 +91,11 @@ bench: $(STAMP)
 bench-pages: $(STAMP)
 	$(PY) bench/pages.py $(BENCH_ARGS)
 
+# The CDS Hooks service with prefetch next to POST /api/v1/evaluate with the same facts, under
+# gunicorn (wrk). Uses PostgreSQL venousapp_bench_interop (made on first use).
+.PHONY: bench-cds
+bench-cds: $(STAMP)
+	$(PY) bench/cds_hooks.py $(BENCH_ARGS)
+
 clean:
 	rm -rf var staticfiles

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pydantic
 import requests
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -34,9 +35,9 @@ from guidelines.models import OverrideReason
 from guidelines.presentation import DEFER_REASONS, Card, panel
 from guidelines.ruleset import current_ruleset
 from interop import codes
-from interop.jwt_auth import Caller
+from interop.jwt_auth import Verified, claim
 from interop.mapping import read_resources
-from interop.models import IssuedCard
+from interop.models import CdsClient, IssuedCard
 
 SERVICE_ID = "venousapp-patient-view"
 HOOK = "patient-view"
@@ -271,17 +272,18 @@ def _override_reasons(language: str | None) -> list[dict[str, str]]:
 @dataclass(frozen=True)
 class Answer:
     cards: list[dict[str, Any]]
+    issued: list[IssuedCard]  # unsaved: stored with the call (``answer_store``)
     facts: dict[str, Any]
     result: dict[str, Any]
 
 
-def service_call(*, body: Mapping[str, Any], caller: Caller) -> Answer:
+def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
     """Evaluate the patient of a ``patient-view`` call and answer its cards."""
     context = body.get("context") or {}
     patient_id = context.get("patientId") if isinstance(context, dict) else None
     if not isinstance(patient_id, str) or not patient_id:
         raise BadRequest(_("context.patientId is required."))
-    centre = caller.client.centre
+    centre = client.centre
     data = patient_data(body, patient_id)
     reading = read_resources(
         _resources(data), today=centre.today(), identifier_system=centre.patient_system
@@ -316,11 +318,19 @@ def service_call(*, body: Mapping[str, Any], caller: Caller) -> Answer:
         issued.append(
             IssuedCard(
                 uuid=card_uuid,
-                call=caller.call,
                 rule_id=card.rule_id,
                 value=result["rules"][card.rule_id]["value"],
                 indicator=indicator,
             )
         )
-    IssuedCard.objects.bulk_create(issued)
-    return Answer(cards=cards, facts=reading.facts, result=result)
+    return Answer(cards=cards, issued=issued, facts=reading.facts, result=result)
+
+
+@transaction.atomic
+def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: Answer) -> None:
+    """Record the call (its token's jti, taken once) with the cards it answered: one
+    transaction, so one commit per call."""
+    caller = claim(verified, hook=hook, hook_instance=hook_instance, savepoint=False)
+    for card in answer.issued:
+        card.call = caller.call
+    IssuedCard.objects.bulk_create(answer.issued)

@@ -24,6 +24,7 @@ from interop.cds_hooks import (
     SERVICE_ID,
     BadRequest,
     PrefetchUnusable,
+    answer_store,
     discovery,
     service_call,
 )
@@ -68,12 +69,19 @@ def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
         return _error(404, "No such CDS service.")
     try:
         verified = verify(request)
-        body = _body(request)
-        hook_instance = str(body.get("hookInstance") or "")
-        caller = claim(verified, hook=str(body.get("hook") or ""), hook_instance=hook_instance)
-        if body.get("hook") != HOOK or not hook_instance:
-            raise BadRequest(f"This service answers the {HOOK} hook with a hookInstance.")
-        answer = service_call(body=body, caller=caller)
+        hook = hook_instance = ""
+        try:
+            body = _body(request)
+            hook = str(body.get("hook") or "")
+            hook_instance = str(body.get("hookInstance") or "")
+            if hook != HOOK or not hook_instance:
+                raise BadRequest(f"This service answers the {HOOK} hook with a hookInstance.")
+            answer = service_call(body=body, client=verified.client)
+        except (BadRequest, PrefetchUnusable):
+            # A refused call spends its token too.
+            claim(verified, hook=hook, hook_instance=hook_instance)
+            raise
+        answer_store(verified=verified, hook=hook, hook_instance=hook_instance, answer=answer)
     except NotAuthenticated as exc:
         return _error(401, str(exc))
     except BadRequest as exc:

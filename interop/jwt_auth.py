@@ -131,8 +131,9 @@ def verify(request: HttpRequest) -> Verified:
     return Verified(client=client, claims=claims)
 
 
-def claim(verified: Verified, *, hook: str, hook_instance: str) -> Caller:
-    """Record the call; its token's ``jti`` is taken once (a replay is NotAuthenticated)."""
+def claim(verified: Verified, *, hook: str, hook_instance: str, savepoint: bool = True) -> Caller:
+    """Record the call; its token's ``jti`` is taken once (a replay is NotAuthenticated).
+    ``savepoint=False`` inside a transaction that a replay rolls back as a whole anyway."""
     claims = verified.claims
     call = HookCall(
         client=verified.client,
@@ -143,10 +144,10 @@ def claim(verified: Verified, *, hook: str, hook_instance: str) -> Caller:
         expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC),
     )
     try:
-        if connection.in_atomic_block:  # keep the caller's transaction usable on a replay
+        if connection.in_atomic_block and savepoint:  # the caller's transaction stays usable
             with transaction.atomic():
                 call.save()
-        else:  # one statement, no transaction around it
+        else:
             call.save()
     except IntegrityError:
         raise NotAuthenticated("This token was used before (jti).") from None
