@@ -80,7 +80,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy venousapp cases guidelines planning followup
+	$(VENV)/bin/mypy venousapp cases guidelines planning followup interop demo
 
 bench: $(STAMP)
 	$(PY) bench/engine.py

@@ -22,6 +22,7 @@ from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
 from venousapp import dates
 from venousapp.api import JSONTypesMixin
+from venousapp.auth import AuthenticatedRequest
 from venousapp.permissions import model_perms
 
 _ERRORS = {
@@ -85,17 +86,18 @@ class PatientViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
     serializer_class = PatientSerializer
     required_perms = model_perms(Patient)
     queryset = Patient.objects.none()
     filterset_fields = ["identifier"]
 
     def get_queryset(self) -> QuerySet[Patient]:
-        return selectors.patient_list(user=self.request.user).order_by("identifier")  # type: ignore[arg-type]
+        return selectors.patient_list(user=self.request.user).order_by("identifier")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.patient_get_or_create(
-            centre=self.request.user.centre,  # type: ignore[union-attr]
+            centre=self.request.user.centre,
             data=dict(serializer.validated_data),
         )
 
@@ -145,7 +147,7 @@ class CaseSerializer(
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            fields["patient"].queryset = selectors.patient_list(user=request.user)  # type: ignore[attr-defined]
+            fields["patient"].queryset = selectors.patient_list(user=request.user)
         return fields
 
     def validate_ceap(self, value: str) -> str:
@@ -210,13 +212,14 @@ class CaseViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
     serializer_class = CaseSerializer
     required_perms = model_perms(Case)
     queryset = Case.objects.none()
     filterset_fields = ["lesion_entity", "side"]
 
     def get_queryset(self) -> QuerySet[Case]:
-        return selectors.case_list(user=self.request.user)  # type: ignore[arg-type]
+        return selectors.case_list(user=self.request.user)
 
     @transaction.atomic
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -225,7 +228,7 @@ class CaseViewSet(
         patient = data.pop("patient")
         serializer.instance = services.case_create(
             patient=patient,
-            author=self.request.user,  # type: ignore[arg-type]
+            author=self.request.user,
             data=data,
             findings=findings,
         )

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-
     from cases.models import Case
+    from venousapp.auth import AuthenticatedHttpRequest
 
 Facts = dict[str, Any]
 
@@ -42,7 +41,9 @@ class OverallReader(Protocol):
 
 
 class CasePageSection(Protocol):
-    def __call__(self, request: HttpRequest, *, case: Case, facts: Facts) -> dict[str, Any]:
+    def __call__(
+        self, request: AuthenticatedHttpRequest, *, case: Case, facts: Facts
+    ) -> dict[str, Any]:
         """This app's part of the case page's template context."""
 
 
@@ -92,7 +93,9 @@ def overall_status(
     )
 
 
-def case_page_context(request: HttpRequest, *, case: Case, facts: Facts) -> dict[str, Any]:
+def case_page_context(
+    request: AuthenticatedHttpRequest, *, case: Case, facts: Facts
+) -> dict[str, Any]:
     context: dict[str, Any] = {}
     for section in _registry.sections.values():
         context.update(section(request, case=case, facts=facts))

@@ -35,7 +35,7 @@ class EmptyChoiceLabelsMixin:
     """Select boxes start with "Choose…" when an answer is required, "Not recorded" else."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             choices = getattr(field, "choices", None)
             if isinstance(field, forms.TypedChoiceField) and choices and choices[0][0] == "":

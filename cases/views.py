@@ -4,7 +4,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,11 +22,12 @@ from cases.forms import (
 )
 from cases.history import case_history
 from cases.models import PATIENT_FIELDS, Case, Patient
+from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.listing import keyset_page, ordering
 from venousapp.params import object_id
 
 
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "cases.view_case")
     filters = CaseFilterForm(request.GET or None)
     wanted: dict[str, str] = {}
@@ -37,7 +38,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("sort"), selectors.CASE_COLUMNS, selectors.CASE_DEFAULT_SORT
     )
     cases = selectors.case_list(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         query=wanted.get("q", ""),
         entity=wanted.get("entity", ""),
         status=wanted.get("status", ""),
@@ -73,19 +74,19 @@ def _apply_service_errors(exc: ValidationError, *forms: Any) -> None:
             owner.add_error(field if field in owner.fields else None, error)
 
 
-def _patient_initial(request: HttpRequest) -> dict[str, Any]:
+def _patient_initial(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     patient_id = object_id(request.GET.get("patient", ""))
     if patient_id is None:
         return {}
-    patient = selectors.patient_list(user=request.user).filter(pk=patient_id).first()  # type: ignore[arg-type]
+    patient = selectors.patient_list(user=request.user).filter(pk=patient_id).first()
     if patient is None:
         return {}
     return {name: getattr(patient, name) for name in PATIENT_FIELDS}
 
 
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "cases.add_case")
-    today = request.user.centre.today()  # type: ignore[union-attr]
+    today = request.user.centre.today()
     patient_form = PatientForm(request.POST or None, initial=_patient_initial(request), today=today)
     case_form = CaseForm(request.POST or None, patient_form=patient_form, today=today)
     findings = cast(
@@ -98,12 +99,12 @@ def case_create(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 patient = services.patient_get_or_create(
-                    centre=request.user.centre,  # type: ignore[union-attr]
+                    centre=request.user.centre,
                     data=patient_form.cleaned_data,
                 )
                 case = services.case_create(
                     patient=patient,
-                    author=request.user,  # type: ignore[arg-type]
+                    author=request.user,
                     data=_case_data(case_form),
                     findings=findings.findings_data(),
                 )
@@ -128,7 +129,7 @@ def _case_data(form: CaseForm) -> dict[str, Any]:
     return {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
 
 
-def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk, "cases.change_case")
     today = case.patient.centre.today()
     patient_form = PatientForm(
@@ -197,7 +198,7 @@ def contraindication_context(facts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk)
     findings = list(case.findings.all())
     facts = case_facts(case, findings)
@@ -221,13 +222,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def case_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_history_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk)
     return render(request, "cases/case_history.html", {"case": case, "entries": case_history(case)})
 
 
 @require_GET
-def ceap_preview(request: HttpRequest) -> HttpResponse:
+def ceap_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Live plain-language reading of the CEAP text being typed (htmx partial)."""
     require_perm(request, "cases.view_case")
     text = request.GET.get("case-ceap", request.GET.get("ceap", ""))

@@ -596,7 +596,7 @@ def _copy_table(
     columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.copy_expert(  # type: ignore[attr-defined]
+        cursor.copy_expert(
             f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
         )
 

@@ -18,7 +18,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -39,6 +38,7 @@ from planning.models import FollowUpEntity
 from venousapp import dates
 from venousapp.accounts.models import User
 from venousapp.api import JSONTypesMixin, query_flag
+from venousapp.auth import AuthenticatedRequest
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input; the body names each field in error."),
@@ -51,16 +51,16 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: _ERRORS[code] for code in codes}
 
 
-def _visit(request: Request, pk: int) -> Visit:
+def _visit(request: AuthenticatedRequest, pk: int) -> Visit:
     try:
-        return selectors.visit_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.visit_get(user=request.user, pk=pk)
     except Visit.DoesNotExist:
         raise Http404 from None
 
 
-def _escalation(request: Request, pk: int) -> Escalation:
+def _escalation(request: AuthenticatedRequest, pk: int) -> Escalation:
     try:
-        return selectors.escalation_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.escalation_get(user=request.user, pk=pk)
     except Escalation.DoesNotExist:
         raise Http404 from None
 
@@ -334,10 +334,10 @@ class WorklistView(GenericAPIView):
     queryset = Visit.objects.none()
     filter_backends: list[Any] = []
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         query = WorklistQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        user: User = request.user  # type: ignore[assignment]
+        user: User = request.user
         today = services.centre_today(user.centre)
         ids = selectors.worklist_ids(centre_id=user.centre_id, today=today, **query.validated_data)
         page = selectors.worklist_rows(list(self.paginate_queryset(ids) or []), today)
@@ -351,7 +351,7 @@ class VisitDetailView(APIView):
         summary="One visit with its contact attempts and result",
         responses={200: VisitDetailOutput, **_errors(403, 404)},
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
         return Response(VisitDetailOutput(visit).data)
 
@@ -371,7 +371,7 @@ class VisitResultView(APIView):
         request=ResultInput,
         responses={201: ResultOutput, 200: ResultOutput, **_errors(400, 403, 404)},
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
         existed = visit.state == VisitState.DONE
         data = ResultInput(data=request.data, context={"request": request})
@@ -380,7 +380,7 @@ class VisitResultView(APIView):
         segments = [dict(row) for row in values.pop("segments", [])]
         result = services.visit_result_record(
             visit=visit,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             data=values,
             segments=segments,
         )
@@ -400,7 +400,7 @@ class ContactListView(APIView):
         summary="Contact attempts of a visit",
         responses={200: ContactOutput(many=True), **_errors(403, 404)},
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
         return Response(ContactOutput(selectors.visit_contacts(visit), many=True).data)
 
@@ -409,13 +409,13 @@ class ContactListView(APIView):
         request=ContactInput,
         responses={201: ContactOutput, **_errors(400, 403, 404)},
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
         data = ContactInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         attempt = services.contact_attempt_log(
             visit=visit,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             data=dict(data.validated_data),
         )
         return Response(ContactOutput(attempt).data, status=status.HTTP_201_CREATED)
@@ -435,9 +435,9 @@ class EscalationListView(GenericAPIView):
     queryset = Escalation.objects.none()
     filter_backends: list[Any] = []
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         escalations = selectors.escalation_list(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             open_only=query_flag(request, "open"),
             mine=query_flag(request, "mine"),
         )
@@ -449,7 +449,7 @@ class EscalationDetailView(APIView):
     required_perms = {"GET": ["followup.view_escalation"]}
 
     @extend_schema(summary="One escalation", responses={200: EscalationOutput, **_errors(403, 404)})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         return Response(EscalationOutput(_escalation(request, pk)).data)
 
 
@@ -461,10 +461,10 @@ class EscalationAcknowledgeView(APIView):
         request=None,
         responses={200: EscalationOutput, **_errors(403, 404)},
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         escalation = services.escalation_acknowledge(
             escalation=_escalation(request, pk),
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
         )
         return Response(EscalationOutput(_escalation(request, escalation.pk)).data)
 
@@ -477,13 +477,13 @@ class EscalationDecideView(APIView):
         request=DecisionInput,
         responses={200: EscalationOutput, **_errors(400, 403, 404)},
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         escalation = _escalation(request, pk)
         data = DecisionInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         services.escalation_decide(
             escalation=escalation,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             **data.validated_data,
         )
         return Response(EscalationOutput(_escalation(request, pk)).data)

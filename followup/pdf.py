@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from followup import services
 from followup.models import Visit
+from venousapp.auth import AuthenticatedHttpRequest
 
 
-def invitation_letter(*, visit: Visit, request: HttpRequest | None = None) -> bytes:
+def invitation_letter(*, visit: Visit, request: AuthenticatedHttpRequest | None = None) -> bytes:
     from weasyprint import HTML  # imported lazily: loading pango takes a moment
 
     html = render_to_string(

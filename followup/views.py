@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,18 +48,19 @@ from followup.models import (
 from followup.templatetags.followup import bell_invalidate
 from planning.models import FollowUpEntity
 from venousapp.accounts.models import User
+from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.listing import ordering
 from venousapp.params import object_id
 
 PAGE_SIZE = 50
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+def _user(request: AuthenticatedHttpRequest) -> User:
+    return request.user
 
 
 def _apply_errors(exc: ValidationError, form: Any) -> None:
@@ -86,7 +87,7 @@ def _status_of(visit: Visit, today: Any) -> str:
 # --- worklist ---------------------------------------------------------------------------------
 
 
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The nurse's home page: open visits of her centre that need her, oldest first."""
     access.require_perm(request, "followup.view_visit")
     user = _user(request)
@@ -128,7 +129,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 # --- visits -----------------------------------------------------------------------------------
 
 
-def _visit_context(request: HttpRequest, visit: Visit, **extra: Any) -> dict[str, Any]:
+def _visit_context(request: AuthenticatedHttpRequest, visit: Visit, **extra: Any) -> dict[str, Any]:
     today = services.centre_today(visit.centre)
     escalations = list(visit.escalations.select_related("clinician").order_by("-created_at"))
     result = getattr(visit, "result", None) if visit.state == VisitState.DONE else None
@@ -152,13 +153,13 @@ def _visit_context(request: HttpRequest, visit: Visit, **extra: Any) -> dict[str
     }
 
 
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = access.visit_for_request(request, pk)
     return render(request, "followup/visit_detail.html", _visit_context(request, visit))
 
 
 @require_POST
-def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = access.visit_for_request(request, pk, "followup.add_contactattempt")
     form = ContactAttemptForm(request.POST)
     if form.is_valid():
@@ -189,7 +190,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def visit_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = access.visit_for_request(request, pk, "followup.change_visit")
     form = RescheduleForm(
         request.POST or None,
@@ -217,7 +218,7 @@ def visit_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def visit_close(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = access.visit_for_request(request, pk, "followup.change_visit")
     form = CloseVisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -238,7 +239,7 @@ def visit_close(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def visit_letter(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_letter(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The patient's invitation letter (A4 PDF)."""
     visit = access.visit_for_request(request, pk)
     content = pdf.invitation_letter(visit=visit, request=request)
@@ -247,7 +248,7 @@ def visit_letter(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record (or correct) the result of a visit, per stented segment and clinical."""
     visit = access.visit_for_request(request, pk, "followup.add_visitresult")
     existing = getattr(visit, "result", None) if visit.state == VisitState.DONE else None
@@ -340,7 +341,7 @@ def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
 # --- schedules --------------------------------------------------------------------------------
 
 
-def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     schedule = access.schedule_for_request(request, pk)
     today = services.centre_today(schedule.centre)
     points = selectors.score_trend(schedule)
@@ -362,7 +363,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def case_schedules(request: HttpRequest, case_pk: int) -> HttpResponse:
+def case_schedules(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     """The follow-up of a case: its schedule (one procedure) or the list of schedules."""
     access.require_perm(request, "followup.view_schedule")
     schedules = list(selectors.schedules_for_case(user=_user(request), case_id=case_pk))
@@ -373,7 +374,7 @@ def case_schedules(request: HttpRequest, case_pk: int) -> HttpResponse:
     return render(request, "followup/case_schedules.html", {"schedules": schedules})
 
 
-def reintervention_create(request: HttpRequest, pk: int) -> HttpResponse:
+def reintervention_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     schedule = access.schedule_for_request(request, pk, "followup.add_reintervention")
     stented = services.stented_segments(schedule.procedure)
     escalation = None
@@ -419,7 +420,7 @@ def reintervention_create(request: HttpRequest, pk: int) -> HttpResponse:
 # --- patency analytics ------------------------------------------------------------------------
 
 
-def _patency_filters(request: HttpRequest, data: QueryDict) -> PatencyFilterForm:
+def _patency_filters(request: AuthenticatedHttpRequest, data: QueryDict) -> PatencyFilterForm:
     access.require_perm(request, "followup.view_patencyreport")
     form = PatencyFilterForm(data or None)
     form.is_valid()
@@ -458,7 +459,9 @@ def _patency_context(
     }
 
 
-def _patency_state(request: HttpRequest, form: PatencyFilterForm) -> services.PatencyState:
+def _patency_state(
+    request: AuthenticatedHttpRequest, form: PatencyFilterForm
+) -> services.PatencyState:
     values = form.values()
     if values["report"]:
         report = access.patency_report_for_request(request, values["report"])
@@ -470,7 +473,7 @@ def _patency_state(request: HttpRequest, form: PatencyFilterForm) -> services.Pa
 
 
 @require_http_methods(["GET", "POST"])
-def patency_page(request: HttpRequest) -> HttpResponse:
+def patency_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Kaplan–Meier curves of primary, primary-assisted and secondary patency per follow-up
     entity at the user's centre, against the Razavi 2015 one-year benchmarks (brief §7.1,
     §8.6). A POST computes the curves again instead of showing a recent report."""
@@ -487,7 +490,7 @@ def patency_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def patency_report(request: HttpRequest, pk: int) -> HttpResponse:
+def patency_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The htmx-polled progress (then result) of a queued patency report."""
     form = _patency_filters(request, request.GET)
     if form.errors:
@@ -511,7 +514,7 @@ CSV_COLUMNS = (
 
 
 @require_GET
-def patency_csv(request: HttpRequest) -> HttpResponse:
+def patency_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The product-limit tables behind the curves (same filters as the page), one row per
     entity, endpoint and time with an event or a censoring."""
     form = _patency_filters(request, request.GET)
@@ -559,7 +562,7 @@ def patency_csv(request: HttpRequest) -> HttpResponse:
 # --- escalations ------------------------------------------------------------------------------
 
 
-def escalation_list(request: HttpRequest) -> HttpResponse:
+def escalation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require_perm(request, "followup.view_escalation")
     bell_invalidate(request)
     show = request.GET.get("show", "open")
@@ -569,7 +572,11 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
 
 
 def escalation_detail(
-    request: HttpRequest, pk: int, *, form: DecisionForm | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    *,
+    form: DecisionForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     escalation = access.escalation_for_request(request, pk)
     result = escalation.result
@@ -599,7 +606,7 @@ def escalation_detail(
 
 
 @require_POST
-def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def escalation_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     escalation = access.escalation_for_request(request, pk, "followup.acknowledge_escalation")
     services.escalation_acknowledge(escalation=escalation, user=_user(request))
     bell_invalidate(request)
@@ -608,7 +615,7 @@ def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def escalation_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     escalation = access.escalation_for_request(request, pk, "followup.decide_escalation")
     form = DecisionForm(request.POST, today=services.centre_today(escalation.visit.centre))
     if form.is_valid():
@@ -637,7 +644,7 @@ def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
 # --- notifications ----------------------------------------------------------------------------
 
 
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     bell_invalidate(request)  # the page and its bell show the same, current counts
     page = Paginator(selectors.notification_list(user=_user(request)), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -646,7 +653,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     from followup.models import Notification
 
     try:
@@ -661,7 +668,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.notifications_mark_all_read(user=_user(request), now=timezone.now())
     bell_invalidate(request)
     return redirect("followup:notifications")
@@ -670,14 +677,14 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 # --- protocols (guideline admins) -------------------------------------------------------------
 
 
-def protocol_list(request: HttpRequest) -> HttpResponse:
+def protocol_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require_perm(request, "followup.view_protocol")
     return render(
         request, "followup/protocol_list.html", {"protocols": list(selectors.protocol_list())}
     )
 
 
-def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     protocol = access.protocol_for_request(request, pk)
     return render(
         request,
@@ -690,7 +697,7 @@ def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def protocol_revise(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_revise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     protocol = access.protocol_for_request(
         request, pk, "followup.add_protocol", "followup.change_protocol"
     )

@@ -15,7 +15,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,25 +42,26 @@ from guidelines.models import (
     VersionStatus,
 )
 from venousapp.accounts.models import User
+from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.params import object_id
 
 # --------------------------------------------------------------------------------------------
 # Access helpers
 
 
-def acting_user(request: HttpRequest) -> User:
+def acting_user(request: AuthenticatedHttpRequest) -> User:
     """The signed-in user (LoginRequiredMiddleware lets no anonymous request reach a view)."""
     return cast(User, request.user)
 
 
-def require_perm(request: HttpRequest, *perms: str) -> None:
+def require_perm(request: AuthenticatedHttpRequest, *perms: str) -> None:
     """403 unless the user holds every permission (a role question, not a centre one)."""
     if not all(request.user.has_perm(perm) for perm in perms):
         raise PermissionDenied
 
 
 def rule_for_request(
-    request: HttpRequest, rule_id: str, perm: str = "guidelines.view_rule"
+    request: AuthenticatedHttpRequest, rule_id: str, perm: str = "guidelines.view_rule"
 ) -> Rule:
     require_perm(request, perm)
     try:
@@ -70,7 +71,7 @@ def rule_for_request(
 
 
 def version_for_request(
-    request: HttpRequest, rule_id: str, number: int, *perms: str
+    request: AuthenticatedHttpRequest, rule_id: str, number: int, *perms: str
 ) -> RuleVersion:
     require_perm(request, "guidelines.view_ruleversion", *perms)
     try:
@@ -89,7 +90,7 @@ def _version_url(version: RuleVersion, name: str = "version") -> str:
     return reverse(f"guidelines:{name}", args=[version.rule.rule_id, version.number])
 
 
-def _actions(request: HttpRequest, version: RuleVersion) -> dict[str, bool]:
+def _actions(request: AuthenticatedHttpRequest, version: RuleVersion) -> dict[str, bool]:
     """What the reader may do with this version now (buttons shown)."""
     user = request.user
     is_author = version.author_id == user.pk
@@ -115,7 +116,7 @@ def _actions(request: HttpRequest, version: RuleVersion) -> dict[str, bool]:
 
 
 @require_GET
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "guidelines.view_rule")
     filters = RuleFilterForm(request.GET or None)
     rules = (
@@ -194,7 +195,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _stored_evaluations(request: HttpRequest) -> selectors.StoredEvaluations | None:
+def _stored_evaluations(request: AuthenticatedHttpRequest) -> selectors.StoredEvaluations | None:
     """The stored cases' line of the rule pages, for those who administer the rules."""
     if not request.user.has_perm("guidelines.view_ruleversion"):
         return None
@@ -202,7 +203,7 @@ def _stored_evaluations(request: HttpRequest) -> selectors.StoredEvaluations | N
 
 
 @require_GET
-def rule_detail(request: HttpRequest, rule_id: str) -> HttpResponse:
+def rule_detail(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse:
     rule = rule_for_request(request, rule_id)
     versions = list(
         rule.versions.select_related("author", "approver", "source").order_by("-number")
@@ -241,7 +242,7 @@ def rule_detail(request: HttpRequest, rule_id: str) -> HttpResponse:
 
 
 @require_GET
-def version_detail(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number)
     active = (
         version.rule.versions.filter(status=VersionStatus.ACTIVE).exclude(pk=version.pk).first()
@@ -267,7 +268,7 @@ def version_detail(request: HttpRequest, rule_id: str, number: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-def draft_create(request: HttpRequest, rule_id: str) -> HttpResponse:
+def draft_create(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse:
     rule = rule_for_request(request, rule_id, "guidelines.add_ruleversion")
     versions = list(rule.versions.order_by("-number"))
     form = DraftCreateForm(request.POST or None, versions=versions)
@@ -289,7 +290,7 @@ def draft_create(request: HttpRequest, rule_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def version_edit(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_edit(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.change_ruleversion")
     actions = _actions(request, version)
     if not actions["edit"]:
@@ -334,7 +335,7 @@ def version_edit(request: HttpRequest, rule_id: str, number: int) -> HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
-def version_tests(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number)
     actions = _actions(request, version)
     form = TestCaseForm(request.POST or None)
@@ -386,7 +387,9 @@ def _test_case(version: RuleVersion, pk: int) -> RuleTestCase:
 
 
 @require_http_methods(["GET", "POST"])
-def test_case_edit(request: HttpRequest, rule_id: str, number: int, pk: int) -> HttpResponse:
+def test_case_edit(
+    request: AuthenticatedHttpRequest, rule_id: str, number: int, pk: int
+) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.change_ruletestcase")
     case = _test_case(version, pk)
     form = TestCaseForm(
@@ -424,7 +427,9 @@ def test_case_edit(request: HttpRequest, rule_id: str, number: int, pk: int) -> 
 
 
 @require_http_methods(["GET", "POST"])
-def test_case_delete(request: HttpRequest, rule_id: str, number: int, pk: int) -> HttpResponse:
+def test_case_delete(
+    request: AuthenticatedHttpRequest, rule_id: str, number: int, pk: int
+) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.delete_ruletestcase")
     case = _test_case(version, pk)
     if request.method == "POST":
@@ -446,7 +451,7 @@ def test_case_delete(request: HttpRequest, rule_id: str, number: int, pk: int) -
 
 
 @require_POST
-def version_run_tests(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_run_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.change_ruleversion")
     try:
         runs = services.rule_version_run_tests(version=version, user=acting_user(request))
@@ -462,7 +467,7 @@ def version_run_tests(request: HttpRequest, rule_id: str, number: int) -> HttpRe
 
 
 def _confirm(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     version: RuleVersion | None,
     *,
     title: str,
@@ -488,7 +493,7 @@ def _confirm(
 
 
 @require_http_methods(["GET", "POST"])
-def version_submit(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_submit(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.change_ruleversion")
     if request.method == "POST":
         try:
@@ -513,7 +518,7 @@ def version_submit(request: HttpRequest, rule_id: str, number: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-def version_approve(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_approve(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.approve_ruleversion")
     if request.method == "POST":
         try:
@@ -538,7 +543,7 @@ def version_approve(request: HttpRequest, rule_id: str, number: int) -> HttpResp
 
 
 @require_http_methods(["GET", "POST"])
-def version_return(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_return(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.change_ruleversion")
     is_author = version.author_id == request.user.pk
     form = ReasonForm(request.POST or None, required=not is_author)
@@ -566,7 +571,7 @@ def version_return(request: HttpRequest, rule_id: str, number: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-def version_restore(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_restore(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.add_ruleversion")
     if request.method == "POST":
         try:
@@ -589,7 +594,7 @@ def version_restore(request: HttpRequest, rule_id: str, number: int) -> HttpResp
 
 
 @require_http_methods(["GET", "POST"])
-def rule_retire(request: HttpRequest, rule_id: str) -> HttpResponse:
+def rule_retire(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse:
     require_perm(request, "guidelines.change_rule", "guidelines.approve_ruleversion")
     rule = rule_for_request(request, rule_id)
     form = ReasonForm(request.POST or None)
@@ -623,7 +628,7 @@ def rule_retire(request: HttpRequest, rule_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def version_impact(request: HttpRequest, rule_id: str, number: int) -> HttpResponse:
+def version_impact(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "cases.view_case")
     if request.method == "POST":
         try:
@@ -652,7 +657,7 @@ def version_impact(request: HttpRequest, rule_id: str, number: int) -> HttpRespo
 
 
 @require_GET
-def impact_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def impact_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The htmx-polled progress/result partial; a preview is visible to its requester only
     (its case list names cases of the requester's centre)."""
     require_perm(request, "guidelines.view_ruleversion", "cases.view_case")
@@ -676,7 +681,7 @@ def impact_progress(request: HttpRequest, pk: int) -> HttpResponse:
 # Re-evaluation of the stored cases
 
 
-def _reevaluation_partial(request: HttpRequest) -> HttpResponse:
+def _reevaluation_partial(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "guidelines/admin/_reevaluation.html",
@@ -685,7 +690,7 @@ def _reevaluation_partial(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def reevaluation_progress(request: HttpRequest) -> HttpResponse:
+def reevaluation_progress(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The htmx-polled line "Stored cases: N up to date, M being re-evaluated": counts over
     every centre's cases (the rules apply to all), naming no case."""
     require_perm(request, "guidelines.view_ruleversion")
@@ -693,7 +698,7 @@ def reevaluation_progress(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def reevaluation_start(request: HttpRequest) -> HttpResponse:
+def reevaluation_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start a re-evaluation by hand: after a failed one, or for cases stored before their
     status was (a deploy, a bulk import). Does nothing while one is in progress."""
     require_perm(request, "guidelines.view_ruleversion", "guidelines.approve_ruleversion")
@@ -719,7 +724,7 @@ def reevaluation_start(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def ruleset_export(request: HttpRequest) -> HttpResponse:
+def ruleset_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "guidelines.view_ruleversion")
     document = services.ruleset_export()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -732,7 +737,7 @@ def ruleset_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def ruleset_import(request: HttpRequest) -> HttpResponse:
+def ruleset_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(
         request,
         "guidelines.add_ruleversion",

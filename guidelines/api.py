@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +21,7 @@ from cases.models import Case
 from guidelines import vocabulary as V
 from guidelines.engine import WARNING_REASONS, evaluate, evaluate_with_warnings
 from guidelines.ruleset import current_ruleset
+from venousapp.auth import AuthenticatedRequest
 from venousapp.permissions import model_perms
 
 _EXAMPLE = {
@@ -113,7 +113,7 @@ class EvaluateView(APIView):
         ],
         operation_id="evaluate",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         body: Any = request.data
         ruleset = current_ruleset()
         if isinstance(body, dict):
@@ -150,9 +150,9 @@ class CaseRecommendationsView(APIView):
         },
         operation_id="case_recommendations",
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         try:
-            case = case_selectors.case_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+            case = case_selectors.case_get(user=request.user, pk=pk)
         except Case.DoesNotExist:
             raise Http404 from None
         return Response(evaluate(case_facts(case), current_ruleset()))

@@ -13,7 +13,6 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,9 +22,10 @@ from guidelines.models import Rule, RuleTestCase, RuleVersion, VersionStatus
 from guidelines.vocabulary import TOPICS
 from venousapp.accounts.models import User
 from venousapp.api import JSONTypesMixin, query_choice
+from venousapp.auth import AuthenticatedRequest
 
 
-def acting_user(request: Request) -> User:
+def acting_user(request: AuthenticatedRequest) -> User:
     """The authenticated user (RolePerms refuses anonymous requests before the view runs)."""
     return cast(User, request.user)
 
@@ -216,7 +216,7 @@ class RuleListView(APIView):
         responses={200: RuleListOutput(many=True), 403: _ERR[403]},
         operation_id="rules_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         rules = Rule.objects.prefetch_related(
             Prefetch(
                 "versions",
@@ -246,7 +246,7 @@ class RuleDetailView(APIView):
     @extend_schema(
         responses={200: RuleDetailOutput, **_errors(403, 404)}, operation_id="rules_retrieve"
     )
-    def get(self, request: Request, rule_id: str) -> Response:
+    def get(self, request: AuthenticatedRequest, rule_id: str) -> Response:
         rule = _rule(rule_id)
         versions = list(rule.versions.select_related("author", "approver").order_by("-number"))
         active = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
@@ -268,7 +268,7 @@ class VersionCreateView(APIView):
         responses={201: VersionOutput, **_errors(400, 403, 404)},
         operation_id="rules_versions_create",
     )
-    def post(self, request: Request, rule_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, rule_id: str) -> Response:
         rule = _rule(rule_id)
         data = DraftCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -297,7 +297,7 @@ class VersionView(APIView):
     @extend_schema(
         responses={200: VersionOutput, **_errors(403, 404)}, operation_id="rules_versions_retrieve"
     )
-    def get(self, request: Request, rule_id: str, number: int) -> Response:
+    def get(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         return Response(VersionOutput(_version(rule_id, number)).data)
 
     @extend_schema(
@@ -305,7 +305,7 @@ class VersionView(APIView):
         responses={200: VersionOutput, **_errors(400, 403, 404)},
         operation_id="rules_versions_partial_update",
     )
-    def patch(self, request: Request, rule_id: str, number: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
         data = DraftUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -328,7 +328,7 @@ class TestCaseCreateView(APIView):
         responses={201: TestCaseOutput, **_errors(400, 403, 404)},
         operation_id="rules_versions_test_cases_create",
     )
-    def post(self, request: Request, rule_id: str, number: int) -> Response:
+    def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
         data = TestCaseInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -350,7 +350,7 @@ class RunTestsView(APIView):
         responses={200: RunTestsOutput, **_errors(400, 403, 404)},
         operation_id="rules_versions_run_tests",
     )
-    def post(self, request: Request, rule_id: str, number: int) -> Response:
+    def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
         runs = services.rule_version_run_tests(version=version, user=acting_user(request))
         return Response(
@@ -373,7 +373,7 @@ class SubmitView(APIView):
         responses={200: VersionOutput, **_errors(400, 403, 404)},
         operation_id="rules_versions_submit",
     )
-    def post(self, request: Request, rule_id: str, number: int) -> Response:
+    def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
         services.rule_version_submit(version=version, user=acting_user(request))
         return Response(_version_data(version))
@@ -389,7 +389,7 @@ class ApproveView(APIView):
         responses={200: VersionOutput, **_errors(400, 403, 404)},
         operation_id="rules_versions_approve",
     )
-    def post(self, request: Request, rule_id: str, number: int) -> Response:
+    def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
         services.rule_version_approve(version=version, user=acting_user(request))
         return Response(_version_data(version))
@@ -403,7 +403,7 @@ class ExportView(APIView):
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT, 403: _ERR[403]}, operation_id="rules_export"
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(services.ruleset_export())
 
 
@@ -423,6 +423,6 @@ class ImportView(APIView):
         responses={200: ImportLineOutput(many=True), **_errors(400, 403)},
         operation_id="rules_import",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         report = services.ruleset_import(data=request.data, user=acting_user(request))
         return Response(ImportLineOutput([line.__dict__ for line in report], many=True).data)

@@ -15,7 +15,6 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +24,7 @@ from cases.models import Case
 from guidelines import decisions
 from guidelines.models import Decision, FeedbackAction, OverrideReason
 from venousapp.api import JSONTypesMixin
+from venousapp.auth import AuthenticatedRequest
 from venousapp.permissions import model_perms
 
 _ERRORS = {
@@ -34,9 +34,9 @@ _ERRORS = {
 }
 
 
-def _case(request: Request, pk: int) -> Case:
+def _case(request: AuthenticatedRequest, pk: int) -> Case:
     try:
-        return case_selectors.case_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return case_selectors.case_get(user=request.user, pk=pk)
     except Case.DoesNotExist:
         raise Http404 from None
 
@@ -127,7 +127,9 @@ class DecisionDetailOutputSerializer(serializers.Serializer):
         return TodaySerializer(self.context["today"]).data
 
 
-def _detail(request: Request, case: Case, pk: int, code: int = status.HTTP_200_OK) -> Response:
+def _detail(
+    request: AuthenticatedRequest, case: Case, pk: int, code: int = status.HTTP_200_OK
+) -> Response:
     try:
         decision = decisions.decision_get(case=case, pk=pk)
     except Decision.DoesNotExist:
@@ -166,7 +168,7 @@ class CaseDecisionsView(APIView):
         },
         operation_id="case_decisions_list",
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         case = _case(request, pk)
         rows = decisions.decision_list(case=case)
         return Response(DecisionListOutputSerializer(rows, many=True).data)
@@ -184,7 +186,7 @@ class CaseDecisionsView(APIView):
         "feedback row per applicable recommendation; an override needs a reason. A 400 names "
         "each rule id in error.",
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         case = _case(request, pk)
         data = DecisionSignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -192,7 +194,7 @@ class CaseDecisionsView(APIView):
         try:
             decision = decisions.decision_sign(
                 case=case,
-                signed_by=request.user,  # type: ignore[arg-type]
+                signed_by=request.user,
                 feedback=feedback,
                 comment=data.validated_data["comment"],
             )
@@ -211,5 +213,5 @@ class CaseDecisionDetailView(APIView):
         responses={200: DecisionDetailOutputSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
         operation_id="case_decisions_retrieve",
     )
-    def get(self, request: Request, pk: int, decision_pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int, decision_pk: int) -> Response:
         return _detail(request, _case(request, pk), decision_pk)

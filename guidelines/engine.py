@@ -120,7 +120,7 @@ def _number(minimum: float, maximum: float) -> Callable[[object], int | float | 
             number = value
         elif isinstance(value, str):
             try:
-                number = float(value.strip().removesuffix("%").strip())  # type: ignore[attr-defined]
+                number = float(value.strip().removesuffix("%").strip())
             except ValueError:
                 return None
             if number.is_integer():
@@ -140,7 +140,7 @@ def _items(value: object) -> Sequence[object] | None:
     if isinstance(value, str):
         return value.split(",")
     if type(value) is list or type(value) is tuple:
-        return value  # type: ignore[return-value]
+        return value
     return None
 
 
@@ -1415,7 +1415,7 @@ def evaluate_rule(
     for name in V.OUTCOME_INPUTS:
         block[name] = _bool(outcomes[name])
     rules = _rule_program(json.dumps(checked))(derived, facts_n, block)[0]
-    return rules[checked["id"]]  # type: ignore[no-any-return]
+    return rules[checked["id"]]
 
 
 @functools.lru_cache(maxsize=256)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,19 +26,20 @@ from guidelines.forms_decisions import DecisionForms, rows_from_data
 from guidelines.models import Decision, FeedbackAction
 from guidelines.presentation import Panel, format_value, input_label, panel
 from guidelines.ruleset import current_ruleset
+from venousapp.auth import AuthenticatedHttpRequest
 
 SIGN_PERM = "guidelines.add_decision"
 VIEW_PERM = "guidelines.view_decision"
 
 
-def _case(request: HttpRequest, pk: int, perm: str) -> Case:
+def _case(request: AuthenticatedHttpRequest, pk: int, perm: str) -> Case:
     """The case of the URL (404 for another centre's), then the decision permission (403)."""
     case = case_for_request(request, pk)
     require_perm(request, perm)
     return case
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
@@ -46,7 +47,7 @@ def _draft_key(case: Case) -> str:
     return f"decision-draft:{case.pk}"
 
 
-def _draft(request: HttpRequest, case: Case, after: int) -> dict[str, Any]:
+def _draft(request: AuthenticatedHttpRequest, case: Case, after: int) -> dict[str, Any]:
     """The rows chosen so far, if they were chosen after the case's latest decision."""
     draft = request.session.get(_draft_key(case)) or {}
     return dict(draft) if draft.get("after") == after else {}
@@ -74,7 +75,7 @@ def _latest(rows: list[Decision]) -> int:
 
 
 def recommendations_context(
-    request: HttpRequest, *, case: Case, facts: dict[str, Any]
+    request: AuthenticatedHttpRequest, *, case: Case, facts: dict[str, Any]
 ) -> dict[str, Any]:
     """What the case page needs for its recommendations panel: the panel, the decision form
     (clinicians; pre-filled from the draft) and the signed decisions (readers).
@@ -111,7 +112,7 @@ def recommendations_context(
 
 
 def _render_panel(
-    request: HttpRequest, case: Case, forms: DecisionForms, rows: list[Decision]
+    request: AuthenticatedHttpRequest, case: Case, forms: DecisionForms, rows: list[Decision]
 ) -> HttpResponse:
     forms.attach()
     context = {"case": case, "panel": forms.panel, "decision_forms": forms, "decisions": rows}
@@ -122,7 +123,7 @@ def _render_panel(
 
 
 @require_http_methods(["GET", "POST"])
-def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: the review-and-sign page (the case page's form without JavaScript lands here on
     errors). POST: sign; errors re-show every row as typed."""
     case = _case(request, pk, SIGN_PERM)
@@ -161,7 +162,7 @@ def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             decisions.decision_sign(
                 case=case,
-                signed_by=request.user,  # type: ignore[arg-type]
+                signed_by=request.user,
                 feedback=forms.feedback(),
                 comment=forms.comment,
                 fingerprint=posted,
@@ -184,7 +185,7 @@ def decision_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_draft(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Keep the rows chosen so far in the session until signing (htmx on every change).
     With ``fill=accepted`` every card not yet answered is marked accepted."""
     case = _case(request, pk, SIGN_PERM)
@@ -211,7 +212,7 @@ def decision_draft(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def decision_list(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, VIEW_PERM)
     context = {"case": case, "decisions": _decisions(case)}
     if _is_htmx(request):
@@ -220,7 +221,7 @@ def decision_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def decision_detail(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+def decision_detail(request: AuthenticatedHttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     """A signed decision exactly as it was, and how today's evaluation of the case differs."""
     case = _case(request, pk, VIEW_PERM)
     try:

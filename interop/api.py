@@ -16,7 +16,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +24,7 @@ from cases.models import Case
 from interop.fhir_export import case_bundle
 from interop.fhir_import import IMPORT_MAX_BYTES, ImportRefused, fhir_import
 from interop.plandefinitions import plandefinitions_bundle
+from venousapp.auth import AuthenticatedRequest
 from venousapp.parsers import json_depth
 from venousapp.permissions import model_perms
 
@@ -52,9 +52,9 @@ class CaseFhirView(APIView):
         },
         operation_id="case_fhir_export",
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         try:
-            case = case_selectors.case_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+            case = case_selectors.case_get(user=request.user, pk=pk)
         except Case.DoesNotExist:
             raise Http404 from None
         return Response(_fhir_json(case_bundle(case)))
@@ -140,7 +140,7 @@ _BUNDLE_EXAMPLE = {
 }
 
 
-def import_answer(request: Request, result: Any) -> dict[str, Any]:
+def import_answer(request: AuthenticatedRequest, result: Any) -> dict[str, Any]:
     draft = result.draft
     return {
         "patient": draft.patient_id,
@@ -176,12 +176,12 @@ class FhirImportView(APIView):
         examples=[OpenApiExample("A patient", value=_BUNDLE_EXAMPLE, request_only=True)],
         operation_id="fhir_import",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = request.data
         if not isinstance(data, dict):
             raise ParseError("Send a FHIR Bundle (a JSON object).")
         try:
-            result = fhir_import(user=request.user, data=data)  # type: ignore[arg-type]
+            result = fhir_import(user=request.user, data=data)
         except ImportRefused as exc:
             raise serializers.ValidationError(exc.reasons) from None
         return Response(
@@ -204,5 +204,5 @@ class PlanDefinitionsView(APIView):
         },
         operation_id="guidelines_plandefinitions",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(_fhir_json(plandefinitions_bundle()))

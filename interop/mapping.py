@@ -89,7 +89,7 @@ def _where(resource: Any) -> str:
 def _number(value: Any) -> int | float:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 class Reader:

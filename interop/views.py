@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import inlineformset_factory
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,23 +22,24 @@ from cases.models import PATIENT_FIELDS, Case, Patient, SegmentFinding
 from interop.fhir_import import ImportRefused, fhir_import
 from interop.forms import CdsClientForm, ImportForm
 from interop.models import CaseDraft, CdsClient
+from venousapp.auth import AuthenticatedHttpRequest
 
 IMPORT_PERMS = ("cases.add_patient", "cases.add_case", "interop.add_casedraft")
 
 
-def _require_import(request: HttpRequest) -> None:
+def _require_import(request: AuthenticatedHttpRequest) -> None:
     if not request.user.has_perms(IMPORT_PERMS):
         raise PermissionDenied
 
 
-def fhir_import_page(request: HttpRequest) -> HttpResponse:
+def fhir_import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_import(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     refused: dict[str, list[str]] = {}
     if request.method == "POST" and form.is_valid():
         try:
-            result = fhir_import(user=request.user, data=form.cleaned_data["bundle"])  # type: ignore[arg-type]
+            result = fhir_import(user=request.user, data=form.cleaned_data["bundle"])
         except ImportRefused as exc:
             refused = exc.reasons
     return render(
@@ -48,10 +49,10 @@ def fhir_import_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _draft_for_request(request: HttpRequest, pk: int) -> CaseDraft:
+def _draft_for_request(request: AuthenticatedHttpRequest, pk: int) -> CaseDraft:
     _require_import(request)
     draft = (
-        CaseDraft.objects.filter(centre_id=request.user.centre_id, pk=pk)  # type: ignore[union-attr]
+        CaseDraft.objects.filter(centre_id=request.user.centre_id, pk=pk)
         .select_related("patient", "case")
         .first()
     )
@@ -60,7 +61,7 @@ def _draft_for_request(request: HttpRequest, pk: int) -> CaseDraft:
     return draft
 
 
-def _findings_formset(request: HttpRequest, draft: CaseDraft) -> BaseFindingFormSet:
+def _findings_formset(request: AuthenticatedHttpRequest, draft: CaseDraft) -> BaseFindingFormSet:
     rows = draft.findings or []
     formset_class = inlineformset_factory(
         Case,
@@ -78,12 +79,12 @@ def _findings_formset(request: HttpRequest, draft: CaseDraft) -> BaseFindingForm
     )
 
 
-def draft_case(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_case(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The case form pre-filled with the draft; saving it creates the case."""
     draft = _draft_for_request(request, pk)
     if draft.case_id is not None:
         return redirect("cases:detail", pk=draft.case_id)
-    today = request.user.centre.today()  # type: ignore[union-attr]
+    today = request.user.centre.today()
     patient = draft.patient
     patient_form = PatientForm(
         request.POST or None,
@@ -100,12 +101,12 @@ def draft_case(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             with transaction.atomic():
                 saved_patient = case_services.patient_get_or_create(
-                    centre=request.user.centre,  # type: ignore[union-attr]
+                    centre=request.user.centre,
                     data=patient_form.cleaned_data,
                 )
                 case = case_services.case_create(
                     patient=saved_patient,
-                    author=request.user,  # type: ignore[arg-type]
+                    author=request.user,
                     data={
                         name: case_form.cleaned_data[name]
                         for name in case_form.fields
@@ -136,13 +137,13 @@ def draft_case(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def open_patient(request: HttpRequest) -> HttpResponse:
+def open_patient(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Where a CDS Hooks card's link leads: the patient's latest case, else the open draft,
     else a new case for the patient (or a new patient)."""
     require_perm(request, "cases.view_case")
     identifier = request.GET.get("patient", "")
     patient = (
-        Patient.objects.filter(centre_id=request.user.centre_id, identifier=identifier).first()  # type: ignore[union-attr]
+        Patient.objects.filter(centre_id=request.user.centre_id, identifier=identifier).first()
         if identifier
         else None
     )
@@ -159,15 +160,15 @@ def open_patient(request: HttpRequest) -> HttpResponse:
     return redirect(f"{target}?patient={patient.pk}" if patient is not None else target)
 
 
-def _require_client_admin(request: HttpRequest) -> None:
+def _require_client_admin(request: AuthenticatedHttpRequest) -> None:
     if not request.user.has_perms(("interop.view_cdsclient", "interop.add_cdsclient")):
         raise PermissionDenied
 
 
-def cds_clients(request: HttpRequest) -> HttpResponse:
+def cds_clients(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The hospital systems of this centre allowed to call the CDS Hooks service."""
     _require_client_admin(request)
-    centre = request.user.centre  # type: ignore[union-attr]
+    centre = request.user.centre
     form = CdsClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         client = form.save(commit=False)
@@ -180,9 +181,9 @@ def cds_clients(request: HttpRequest) -> HttpResponse:
     return render(request, "interop/cds_clients.html", {"form": form, "clients": clients})
 
 
-def cds_client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def cds_client_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_client_admin(request)
-    client = CdsClient.objects.filter(centre_id=request.user.centre_id, pk=pk).first()  # type: ignore[union-attr]
+    client = CdsClient.objects.filter(centre_id=request.user.centre_id, pk=pk).first()
     if client is None:
         raise Http404
     form = CdsClientForm(request.POST or None, instance=client)

@@ -44,6 +44,7 @@ from planning.models import (
 from venousapp import dates
 from venousapp.accounts.models import User
 from venousapp.api import ID_PARAMETER, JSONTypesMixin, query_choice, query_flag, query_id
+from venousapp.auth import AuthenticatedRequest
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input; the body names each field in error."),
@@ -150,6 +151,7 @@ class DeviceViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
     serializer_class = DeviceSerializer
     queryset = Device.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -172,13 +174,13 @@ class DeviceViewSet(
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.device_save(
-            user=self.request.user,  # type: ignore[arg-type]
+            user=self.request.user,
             data=dict(serializer.validated_data),
         )
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         services.device_save(
-            user=self.request.user,  # type: ignore[arg-type]
+            user=self.request.user,
             data=dict(serializer.validated_data),
             device=serializer.instance,
         )
@@ -189,8 +191,8 @@ class DeviceViewSet(
         responses={200: DeviceSerializer, **_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
-    def retire(self, request: Request, pk: str | None = None) -> Response:
-        device = services.device_retire(device=self.get_object(), user=request.user)  # type: ignore[arg-type]
+    def retire(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        device = services.device_retire(device=self.get_object(), user=request.user)
         return Response(DeviceSerializer(device).data)
 
     @extend_schema(
@@ -199,8 +201,8 @@ class DeviceViewSet(
         responses={200: DeviceSerializer, **_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
-    def restore(self, request: Request, pk: str | None = None) -> Response:
-        device = services.device_restore(device=self.get_object(), user=request.user)  # type: ignore[arg-type]
+    def restore(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        device = services.device_restore(device=self.get_object(), user=request.user)
         return Response(DeviceSerializer(device).data)
 
 
@@ -218,6 +220,7 @@ class DeviceSizeViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
     serializer_class = DeviceSizeSerializer
     queryset = DeviceSize.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -236,7 +239,7 @@ class DeviceSizeViewSet(
         data = dict(serializer.validated_data)
         device = data.pop("device")
         serializer.instance = services.device_size_save(
-            user=self.request.user,  # type: ignore[arg-type]
+            user=self.request.user,
             device=device,
             data=data,
         )
@@ -246,7 +249,7 @@ class DeviceSizeViewSet(
         data.pop("device", None)
         size = cast(DeviceSize, serializer.instance)
         services.device_size_save(
-            user=self.request.user,  # type: ignore[arg-type]
+            user=self.request.user,
             device=size.device,
             data=data,
             size=size,
@@ -258,8 +261,8 @@ class DeviceSizeViewSet(
         responses={200: DeviceSizeSerializer, **_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
-    def retire(self, request: Request, pk: str | None = None) -> Response:
-        size = services.device_size_retire(size=self.get_object(), user=request.user)  # type: ignore[arg-type]
+    def retire(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        size = services.device_size_retire(size=self.get_object(), user=request.user)
         return Response(DeviceSizeSerializer(size).data)
 
 
@@ -404,10 +407,10 @@ class PlanCreateSerializer(JSONTypesMixin, serializers.Serializer):
     )
 
     def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
+        fields: dict[str, Any] = super().get_fields()
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            fields["case"].queryset = case_selectors.case_list(user=request.user)  # type: ignore[attr-defined]
+            fields["case"].queryset = case_selectors.case_list(user=request.user)
         return fields
 
 
@@ -445,6 +448,7 @@ class PlanViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
     serializer_class = PlanSerializer
     queryset = ProcedurePlan.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -459,7 +463,7 @@ class PlanViewSet(
     }
 
     def get_queryset(self) -> QuerySet[ProcedurePlan]:
-        plans = selectors.plan_list(user=self.request.user).prefetch_related(  # type: ignore[arg-type]
+        plans = selectors.plan_list(user=self.request.user).prefetch_related(
             "access_sites",
             "stents__device",
             "stents__size",
@@ -475,7 +479,7 @@ class PlanViewSet(
         incoming.is_valid(raise_exception=True)
         plan = services.plan_create(
             case=incoming.validated_data["case"],
-            author=request.user,  # type: ignore[arg-type]
+            author=self.request.user,
             indication_override_reason=incoming.validated_data["indication_override_reason"],
         )
         plan = self.get_queryset().get(pk=plan.pk)
@@ -484,7 +488,7 @@ class PlanViewSet(
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = services.plan_update(
             plan=cast(ProcedurePlan, serializer.instance),
-            user=self.request.user,  # type: ignore[arg-type]
+            user=self.request.user,
             data=dict(serializer.validated_data),
         )
 
@@ -497,12 +501,12 @@ class PlanViewSet(
         responses={200: PlanSerializer, **_ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def sign(self, request: Request, pk: str | None = None) -> Response:
+    def sign(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         incoming = SignSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         plan = services.plan_sign(
             plan=self.get_object(),
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             override_reason=incoming.validated_data["override_reason"],
         )
         return self._fresh(plan)
@@ -513,8 +517,8 @@ class PlanViewSet(
         responses={200: PlanSerializer, **_ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def reopen(self, request: Request, pk: str | None = None) -> Response:
-        plan = services.plan_reopen(plan=self.get_object(), user=request.user)  # type: ignore[arg-type]
+    def reopen(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        plan = services.plan_reopen(plan=self.get_object(), user=request.user)
         return self._fresh(plan)
 
 
@@ -522,6 +526,7 @@ class PlanViewSet(
     retrieve=extend_schema(responses={200: ChecklistItemSerializer, **_errors(403, 404)}),
 )
 class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
     serializer_class = ChecklistItemSerializer
     queryset = ChecklistItem.objects.none()
     filter_backends: list[Any] = []
@@ -533,7 +538,7 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[ChecklistItem]:
         return ChecklistItem.objects.filter(
-            plan__case__patient__centre_id=self.request.user.centre_id  # type: ignore[union-attr]
+            plan__case__patient__centre_id=self.request.user.centre_id
         ).select_related("ticked_by")
 
     @extend_schema(
@@ -542,8 +547,8 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         responses={200: ChecklistItemSerializer, **_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
-    def tick(self, request: Request, pk: str | None = None) -> Response:
-        item = services.checklist_item_tick(item=self.get_object(), user=request.user)  # type: ignore[arg-type]
+    def tick(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        item = services.checklist_item_tick(item=self.get_object(), user=request.user)
         return Response(ChecklistItemSerializer(item).data)
 
     @extend_schema(
@@ -552,8 +557,8 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         responses={200: ChecklistItemSerializer, **_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
-    def untick(self, request: Request, pk: str | None = None) -> Response:
-        item = services.checklist_item_untick(item=self.get_object(), user=request.user)  # type: ignore[arg-type]
+    def untick(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        item = services.checklist_item_untick(item=self.get_object(), user=request.user)
         return Response(ChecklistItemSerializer(item).data)
 
 
@@ -640,8 +645,8 @@ class ProcedureRecordSerializer(
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated and not fields["case"].read_only:
-            fields["case"].queryset = case_selectors.case_list(user=request.user)  # type: ignore[attr-defined]
-            fields["plan"].queryset = selectors.plan_list(user=request.user)  # type: ignore[attr-defined]
+            fields["case"].queryset = case_selectors.case_list(user=request.user)
+            fields["plan"].queryset = selectors.plan_list(user=request.user)
         return fields
 
 
@@ -674,6 +679,7 @@ class ProcedureRecordViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
     serializer_class = ProcedureRecordSerializer
     queryset = ProcedureRecord.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -708,7 +714,7 @@ class ProcedureRecordViewSet(
         serializer.instance = services.procedure_record_create(
             case=case,
             plan=plan,
-            author=self.request.user,  # type: ignore[arg-type]
+            author=self.request.user,
             data=data,
             implants=implants,
         )
@@ -718,7 +724,7 @@ class ProcedureRecordViewSet(
         implants = data.pop("implants", None)
         serializer.instance = services.procedure_record_update(
             record=cast(ProcedureRecord, serializer.instance),
-            user=self.request.user,  # type: ignore[arg-type]
+            user=self.request.user,
             data=data,
             implants=implants,
         )
@@ -729,7 +735,7 @@ class ProcedureRecordViewSet(
         responses={200: ProcedureRecordSerializer, **_ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def complete(self, request: Request, pk: str | None = None) -> Response:
-        record = services.procedure_record_complete(record=self.get_object(), user=request.user)  # type: ignore[arg-type]
+    def complete(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        record = services.procedure_record_complete(record=self.get_object(), user=request.user)
         fresh = self.get_queryset().get(pk=record.pk)
         return Response(ProcedureRecordSerializer(fresh, context={"request": request}).data)

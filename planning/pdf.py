@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from venousapp.auth import AuthenticatedHttpRequest
 
-def plan_pdf(context: dict[str, Any], *, request: HttpRequest | None = None) -> bytes:
+
+def plan_pdf(context: dict[str, Any], *, request: AuthenticatedHttpRequest | None = None) -> bytes:
     from weasyprint import HTML  # imported lazily: loading pango takes a moment
 
     html = render_to_string(

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,41 +34,42 @@ from planning.models import (
     ProcedureRecord,
 )
 from planning.proposal import PLANNING_STATUSES, open_contraindications
+from venousapp.auth import AuthenticatedHttpRequest
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
 def _plan(
-    request: HttpRequest, pk: int, perm: str = "planning.view_procedureplan"
+    request: AuthenticatedHttpRequest, pk: int, perm: str = "planning.view_procedureplan"
 ) -> ProcedurePlan:
     require_perm(request, perm)
     try:
-        return selectors.plan_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.plan_get(user=request.user, pk=pk)
     except ProcedurePlan.DoesNotExist:
         raise Http404 from None
 
 
-def _item(request: HttpRequest, pk: int, perm: str) -> ChecklistItem:
+def _item(request: AuthenticatedHttpRequest, pk: int, perm: str) -> ChecklistItem:
     require_perm(request, perm)
     try:
-        return selectors.checklist_item_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.checklist_item_get(user=request.user, pk=pk)
     except ChecklistItem.DoesNotExist:
         raise Http404 from None
 
 
 def _record(
-    request: HttpRequest, pk: int, perm: str = "planning.view_procedurerecord"
+    request: AuthenticatedHttpRequest, pk: int, perm: str = "planning.view_procedurerecord"
 ) -> ProcedureRecord:
     require_perm(request, perm)
     try:
-        return selectors.record_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.record_get(user=request.user, pk=pk)
     except ProcedureRecord.DoesNotExist:
         raise Http404 from None
 
 
-def _errors_to_messages(request: HttpRequest, exc: ValidationError) -> None:
+def _errors_to_messages(request: AuthenticatedHttpRequest, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
 
@@ -150,7 +151,7 @@ def plan_context(plan: ProcedurePlan, *, id_prefix: str = "plan-diagram") -> dic
     }
 
 
-def plan_create(request: HttpRequest, case_pk: int) -> HttpResponse:
+def plan_create(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     """GET: what the plan will be made from (or why it cannot be); POST: create it."""
     case = case_for_request(request, case_pk)
     require_perm(request, "planning.add_procedureplan")
@@ -162,7 +163,7 @@ def plan_create(request: HttpRequest, case_pk: int) -> HttpResponse:
         try:
             plan = services.plan_create(
                 case=case,
-                author=request.user,  # type: ignore[arg-type]
+                author=request.user,
                 indication_override_reason=form.cleaned_data["indication_override_reason"],
             )
         except ValidationError as exc:
@@ -182,17 +183,17 @@ def plan_create(request: HttpRequest, case_pk: int) -> HttpResponse:
             "needs_reason": bool(against) or result["overall"] == "stent_conflict",
             "overall_label": OVERALL_LABELS.get(result["overall"], result["overall"]),
             "plannable": result["overall"] in PLANNING_STATUSES,
-            "plans": list(selectors.plan_list(user=request.user, case=case)),  # type: ignore[arg-type]
+            "plans": list(selectors.plan_list(user=request.user, case=case)),
         },
     )
 
 
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     return render(request, "planning/plan_detail.html", plan_context(plan))
 
 
-def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     content = pdf.plan_pdf(plan_context(plan, id_prefix="pdf-diagram"), request=request)
     response = HttpResponse(content, content_type="application/pdf")
@@ -202,7 +203,7 @@ def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, "planning.change_procedureplan")
     if plan.is_signed:
         messages.error(request, _("The plan is signed; reopen it before changing it."))
@@ -213,10 +214,10 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
             with transaction.atomic():
-                services.plan_update(plan=plan, user=request.user, data=data)  # type: ignore[arg-type]
+                services.plan_update(plan=plan, user=request.user, data=data)
                 services.plan_access_sites_replace(
                     plan=plan,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     rows=forms.formset_rows(access, order_field="position"),
                 )
         except ValidationError as exc:
@@ -232,7 +233,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def plan_stents(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_stents(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, "planning.change_plannedstent")
     if plan.is_signed:
         messages.error(request, _("The plan is signed; reopen it before changing it."))
@@ -243,7 +244,7 @@ def plan_stents(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.plan_stents_replace(
                 plan=plan,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 rows=forms.formset_rows(formset),
             )
         except ValidationError as exc:
@@ -266,10 +267,10 @@ def plan_stents(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def plan_stents_propose(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_stents_propose(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, "planning.change_plannedstent")
     try:
-        services.plan_stents_propose(plan=plan, user=request.user)  # type: ignore[arg-type]
+        services.plan_stents_propose(plan=plan, user=request.user)
     except ValidationError as exc:
         _errors_to_messages(request, exc)
     else:
@@ -277,7 +278,7 @@ def plan_stents_propose(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("planning:plan-detail", args=[plan.pk]) + "#stents")
 
 
-def plan_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, "planning.change_procedureplan")
     form = forms.SignForm(
         request.POST or None, initial={"override_reason": plan.contraindication_override_reason}
@@ -287,7 +288,7 @@ def plan_sign(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.plan_sign(
                 plan=plan,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as exc:
@@ -303,10 +304,10 @@ def plan_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def plan_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, "planning.change_procedureplan")
     try:
-        services.plan_reopen(plan=plan, user=request.user)  # type: ignore[arg-type]
+        services.plan_reopen(plan=plan, user=request.user)
     except ValidationError as exc:
         _errors_to_messages(request, exc)
     else:
@@ -314,7 +315,7 @@ def plan_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("planning:plan-detail", pk=plan.pk)
 
 
-def plan_history(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     return render(
         request,
@@ -326,7 +327,7 @@ def plan_history(request: HttpRequest, pk: int) -> HttpResponse:
 # --- checklist ------------------------------------------------------------------------------
 
 
-def _item_response(request: HttpRequest, item: ChecklistItem) -> HttpResponse:
+def _item_response(request: AuthenticatedHttpRequest, item: ChecklistItem) -> HttpResponse:
     if _is_htmx(request):
         plan = item.plan
         phase_items = list(
@@ -349,28 +350,28 @@ def _item_response(request: HttpRequest, item: ChecklistItem) -> HttpResponse:
 
 
 @require_POST
-def item_tick(request: HttpRequest, pk: int) -> HttpResponse:
+def item_tick(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _item(request, pk, "planning.change_checklistitem")
-    item = services.checklist_item_tick(item=item, user=request.user)  # type: ignore[arg-type]
+    item = services.checklist_item_tick(item=item, user=request.user)
     return _item_response(request, item)
 
 
 @require_POST
-def item_untick(request: HttpRequest, pk: int) -> HttpResponse:
+def item_untick(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _item(request, pk, "planning.change_checklistitem")
-    item = services.checklist_item_untick(item=item, user=request.user)  # type: ignore[arg-type]
+    item = services.checklist_item_untick(item=item, user=request.user)
     return _item_response(request, item)
 
 
 @require_POST
-def item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, "planning.add_checklistitem")
     form = forms.ChecklistItemAddForm(request.POST)
     if form.is_valid():
         try:
             services.checklist_item_add(
                 plan=plan,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 phase=form.cleaned_data["phase"],
                 category=form.cleaned_data["category"],
                 text=form.cleaned_data["text"],
@@ -386,14 +387,14 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def item_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _item(request, pk, "planning.change_checklistitem")
     form = forms.ChecklistItemTextForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         try:
             services.checklist_item_update(
                 item=item,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
@@ -406,11 +407,11 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def item_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _item(request, pk, "planning.delete_checklistitem")
     plan_id = item.plan_id
     try:
-        services.checklist_item_remove(item=item, user=request.user)  # type: ignore[arg-type]
+        services.checklist_item_remove(item=item, user=request.user)
     except ValidationError as exc:
         _errors_to_messages(request, exc)
     else:
@@ -425,13 +426,13 @@ def _implant_rows(formset: Any) -> list[dict[str, Any]]:
     return forms.formset_rows(formset)
 
 
-def record_create(request: HttpRequest, pk: int) -> HttpResponse:
+def record_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record the procedure of a plan, pre-filled from it."""
     plan = _plan(request, pk, "planning.add_procedurerecord")
     existing = plan.records.first()
     if existing is not None:
         return redirect("planning:record-detail", pk=existing.pk)
-    initial = services.procedure_record_initial(plan=plan, user=request.user)  # type: ignore[arg-type]
+    initial = services.procedure_record_initial(plan=plan, user=request.user)
     implants_initial = initial.pop("implants")
     form = forms.ProcedureRecordForm(
         request.POST or None,
@@ -452,7 +453,7 @@ def record_create(request: HttpRequest, pk: int) -> HttpResponse:
             record = services.procedure_record_create(
                 case=plan.case,
                 plan=plan,
-                author=request.user,  # type: ignore[arg-type]
+                author=request.user,
                 data=form.cleaned_data,
                 implants=_implant_rows(implants),
             )
@@ -474,7 +475,7 @@ def record_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def record_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _record(request, pk)
     return render(
         request,
@@ -490,7 +491,7 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def record_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _record(request, pk, "planning.change_procedurerecord")
     if record.is_completed:
         messages.error(
@@ -508,7 +509,7 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.procedure_record_update(
                 record=record,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 data=form.cleaned_data,
                 implants=_implant_rows(implants),
             )
@@ -531,10 +532,10 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def record_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def record_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _record(request, pk, "planning.change_procedurerecord")
     try:
-        services.procedure_record_complete(record=record, user=request.user)  # type: ignore[arg-type]
+        services.procedure_record_complete(record=record, user=request.user)
     except ValidationError as exc:
         _errors_to_messages(request, exc)
     else:
@@ -547,7 +548,7 @@ def record_complete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- catalogue (guideline admins) -----------------------------------------------------------
 
 
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "planning.view_device")
     show_retired = request.GET.get("retired") == "1"
     devices = list(selectors.device_list(include_retired=show_retired))
@@ -579,7 +580,7 @@ def _device_sizes_save(formset: Any, device: Device, user: Any) -> None:
             services.device_size_restore(size=size, user=user)
 
 
-def device_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def device_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     if pk is None:
         require_perm(request, "planning.add_device")
         device = Device()
@@ -593,7 +594,7 @@ def device_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         try:
             with transaction.atomic():
                 saved = services.device_save(
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     data=data,
                     device=device if device.pk else None,
                 )
@@ -611,14 +612,14 @@ def device_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_POST
-def device_retire(request: HttpRequest, pk: int) -> HttpResponse:
+def device_retire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "planning.change_device")
     device = get_object_or_404(Device, pk=pk)
     if request.POST.get("restore"):
-        services.device_restore(device=device, user=request.user)  # type: ignore[arg-type]
+        services.device_restore(device=device, user=request.user)
         messages.success(request, _("%(name)s is back in the catalogue.") % {"name": device.name})
     else:
-        services.device_retire(device=device, user=request.user)  # type: ignore[arg-type]
+        services.device_retire(device=device, user=request.user)
         messages.success(
             request,
             _("%(name)s was retired; plans and records keep it.") % {"name": device.name},
@@ -626,7 +627,7 @@ def device_retire(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("planning:catalogue")
 
 
-def device_history(request: HttpRequest, pk: int) -> HttpResponse:
+def device_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "planning.view_device")
     device = get_object_or_404(Device, pk=pk)
     return render(
@@ -643,13 +644,13 @@ def device_history(request: HttpRequest, pk: int) -> HttpResponse:
 # --- checklist templates (guideline admins) -------------------------------------------------
 
 
-def template_list(request: HttpRequest) -> HttpResponse:
+def template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "planning.view_checklisttemplate")
     templates = list(selectors.checklist_template_list(include_retired=True))
     return render(request, "planning/template_list.html", {"templates": templates})
 
 
-def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def template_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     if pk is None:
         require_perm(request, "planning.add_checklisttemplate")
         template = ChecklistTemplate()
@@ -661,7 +662,7 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and items.is_valid():
         try:
             saved = services.checklist_template_save(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 data=form.cleaned_data,
                 items=forms.formset_rows(items),
                 template=template if template.pk else None,
@@ -679,20 +680,20 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_POST
-def template_retire(request: HttpRequest, pk: int) -> HttpResponse:
+def template_retire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "planning.change_checklisttemplate")
     template = get_object_or_404(ChecklistTemplate, pk=pk)
     try:
         if request.POST.get("restore"):
-            services.checklist_template_restore(template=template, user=request.user)  # type: ignore[arg-type]
+            services.checklist_template_restore(template=template, user=request.user)
         else:
-            services.checklist_template_retire(template=template, user=request.user)  # type: ignore[arg-type]
+            services.checklist_template_retire(template=template, user=request.user)
     except ValidationError as exc:
         _errors_to_messages(request, exc)
     return redirect("planning:templates")
 
 
-def template_history(request: HttpRequest, pk: int) -> HttpResponse:
+def template_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "planning.view_checklisttemplate")
     template = get_object_or_404(ChecklistTemplate, pk=pk)
     return render(

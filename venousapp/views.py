@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from venousapp import api
 from venousapp.accounts.models import Role
+from venousapp.auth import AuthenticatedHttpRequest
 
 
 class SchemaView(api.JSONErrorsMixin, SpectacularAPIView):
@@ -17,13 +18,13 @@ class DocsView(api.JSONErrorsMixin, SpectacularSwaggerView):
     """The API's documentation page."""
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Nurses land on their follow-up worklist, guideline admins on the rules (with what
     awaits their approval), everyone else on the case list."""
     user = request.user
-    if user.has_role(Role.NURSE):  # type: ignore[union-attr]
+    if user.has_role(Role.NURSE):
         return redirect("followup:worklist")
-    if user.has_role(Role.GUIDELINE_ADMIN) and not user.has_role(Role.CLINICIAN):  # type: ignore[union-attr]
+    if user.has_role(Role.GUIDELINE_ADMIN) and not user.has_role(Role.CLINICIAN):
         return redirect("guidelines:rule-list")
     return redirect("cases:list")
 

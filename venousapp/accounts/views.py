@@ -3,7 +3,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -12,9 +12,10 @@ from venousapp.accounts import services
 from venousapp.accounts.client_ip import client_ip
 from venousapp.accounts.forms import AccountForm, ApiTokenForm
 from venousapp.accounts.models import ApiToken, User
+from venousapp.auth import AuthenticatedHttpRequest
 
 
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "My account": the user's name and e-mail, her API tokens; password change is
     linked from here."""
     form = AccountForm(request.POST or None, instance=request.user)
@@ -25,7 +26,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return _account_page(request, form=form)
 
 
-def api_token_create(request: HttpRequest) -> HttpResponse:
+def api_token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Make an API token and show it on this one answer: it is rendered here rather than
     after a redirect because it is kept nowhere (a session would store it), and the answer
     may not be cached."""
@@ -44,7 +45,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def api_token_revoke(request: HttpRequest) -> HttpResponse:
+def api_token_revoke(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("account")
     token = get_object_or_404(ApiToken, user=_user(request), digest=request.POST.get("token", ""))
@@ -54,7 +55,7 @@ def api_token_revoke(request: HttpRequest) -> HttpResponse:
 
 
 def _account_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     form: AccountForm | None = None,
     token_form: ApiTokenForm | None = None,
@@ -70,7 +71,7 @@ def _account_page(
     return render(request, "accounts/account.html", context)
 
 
-def _user(request: HttpRequest) -> User:
+def _user(request: AuthenticatedHttpRequest) -> User:
     # LoginRequiredMiddleware lets no anonymous visitor reach these views.
     return cast(User, request.user)
 
