@@ -6,7 +6,7 @@ from typing import Any, ClassVar, cast
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from cases import ceap, selectors, services
@@ -21,19 +21,9 @@ from cases.models import (
 from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
 from venousapp import dates
-from venousapp.api import JSONTypesMixin
+from venousapp.api import JSONTypesMixin, api_errors
 from venousapp.auth import AuthenticatedRequest
 from venousapp.permissions import model_perms
-
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names each field in error."),
-    403: OpenApiResponse(description="Your role may not do this."),
-    404: OpenApiResponse(description="Not found in your centre."),
-}
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: _ERRORS[code] for code in codes}
 
 
 class BuiltOnceMixin:
@@ -73,11 +63,11 @@ class PatientSerializer(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: PatientSerializer(many=True), 403: _ERRORS[403]}),
-    retrieve=extend_schema(responses={200: PatientSerializer, **_errors(403, 404)}),
-    create=extend_schema(responses={201: PatientSerializer, **_errors(400, 403)}),
-    update=extend_schema(responses={200: PatientSerializer, **_ERRORS}),
-    partial_update=extend_schema(responses={200: PatientSerializer, **_ERRORS}),
+    list=extend_schema(responses={200: PatientSerializer(many=True), **api_errors(403)}),
+    retrieve=extend_schema(responses={200: PatientSerializer, **api_errors(403, 404)}),
+    create=extend_schema(responses={201: PatientSerializer, **api_errors(400, 403)}),
+    update=extend_schema(responses={200: PatientSerializer, **api_errors(400, 403, 404)}),
+    partial_update=extend_schema(responses={200: PatientSerializer, **api_errors(400, 403, 404)}),
 )
 class PatientViewSet(
     mixins.ListModelMixin,
@@ -199,11 +189,11 @@ class CaseSerializer(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: CaseSerializer(many=True), 403: _ERRORS[403]}),
-    retrieve=extend_schema(responses={200: CaseSerializer, **_errors(403, 404)}),
-    create=extend_schema(responses={201: CaseSerializer, **_errors(400, 403)}),
-    update=extend_schema(responses={200: CaseSerializer, **_ERRORS}),
-    partial_update=extend_schema(responses={200: CaseSerializer, **_ERRORS}),
+    list=extend_schema(responses={200: CaseSerializer(many=True), **api_errors(403)}),
+    retrieve=extend_schema(responses={200: CaseSerializer, **api_errors(403, 404)}),
+    create=extend_schema(responses={201: CaseSerializer, **api_errors(400, 403)}),
+    update=extend_schema(responses={200: CaseSerializer, **api_errors(400, 403, 404)}),
+    partial_update=extend_schema(responses={200: CaseSerializer, **api_errors(400, 403, 404)}),
 )
 class CaseViewSet(
     mixins.ListModelMixin,

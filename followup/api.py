@@ -12,7 +12,6 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
 )
@@ -37,18 +36,8 @@ from followup.models import (
 from planning.models import FollowUpEntity
 from venousapp import dates
 from venousapp.accounts.models import User
-from venousapp.api import JSONTypesMixin, query_flag
+from venousapp.api import JSONTypesMixin, api_errors, query_flag
 from venousapp.auth import AuthenticatedRequest
-
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names each field in error."),
-    403: OpenApiResponse(description="Not logged in, or your role may not do this."),
-    404: OpenApiResponse(description="Not found in your centre."),
-}
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: _ERRORS[code] for code in codes}
 
 
 def _visit(request: AuthenticatedRequest, pk: int) -> Visit:
@@ -326,7 +315,7 @@ class WorklistQuery(serializers.Serializer):
         OpenApiParameter("date_from", OpenApiTypes.DATE, description="Target date from"),
         OpenApiParameter("date_to", OpenApiTypes.DATE, description="Target date to"),
     ],
-    responses={200: VisitOutput(many=True), **_errors(400, 403)},
+    responses={200: VisitOutput(many=True), **api_errors(400, 403)},
 )
 class WorklistView(GenericAPIView):
     required_perms = {"GET": ["followup.view_visit"]}
@@ -349,7 +338,7 @@ class VisitDetailView(APIView):
 
     @extend_schema(
         summary="One visit with its contact attempts and result",
-        responses={200: VisitDetailOutput, **_errors(403, 404)},
+        responses={200: VisitDetailOutput, **api_errors(403, 404)},
     )
     def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
@@ -369,7 +358,7 @@ class VisitResultView(APIView):
         "occlusion, thrombus, compression, loss of phasicity, new or non-healing ulcer) raise "
         "an escalation to the responsible clinician.",
         request=ResultInput,
-        responses={201: ResultOutput, 200: ResultOutput, **_errors(400, 403, 404)},
+        responses={201: ResultOutput, 200: ResultOutput, **api_errors(400, 403, 404)},
     )
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
@@ -398,7 +387,7 @@ class ContactListView(APIView):
 
     @extend_schema(
         summary="Contact attempts of a visit",
-        responses={200: ContactOutput(many=True), **_errors(403, 404)},
+        responses={200: ContactOutput(many=True), **api_errors(403, 404)},
     )
     def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
@@ -407,7 +396,7 @@ class ContactListView(APIView):
     @extend_schema(
         summary="Log a contact attempt (phone, letter, e-mail)",
         request=ContactInput,
-        responses={201: ContactOutput, **_errors(400, 403, 404)},
+        responses={201: ContactOutput, **api_errors(400, 403, 404)},
     )
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         visit = _visit(request, pk)
@@ -427,7 +416,7 @@ class ContactListView(APIView):
         OpenApiParameter("open", OpenApiTypes.BOOL, description="Only unacknowledged escalations"),
         OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only escalations to me"),
     ],
-    responses={200: EscalationOutput(many=True), **_errors(403)},
+    responses={200: EscalationOutput(many=True), **api_errors(403)},
 )
 class EscalationListView(GenericAPIView):
     required_perms = {"GET": ["followup.view_escalation"]}
@@ -448,7 +437,9 @@ class EscalationListView(GenericAPIView):
 class EscalationDetailView(APIView):
     required_perms = {"GET": ["followup.view_escalation"]}
 
-    @extend_schema(summary="One escalation", responses={200: EscalationOutput, **_errors(403, 404)})
+    @extend_schema(
+        summary="One escalation", responses={200: EscalationOutput, **api_errors(403, 404)}
+    )
     def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         return Response(EscalationOutput(_escalation(request, pk)).data)
 
@@ -459,7 +450,7 @@ class EscalationAcknowledgeView(APIView):
     @extend_schema(
         summary="Acknowledge an escalation (stops the 24-hour re-notification)",
         request=None,
-        responses={200: EscalationOutput, **_errors(403, 404)},
+        responses={200: EscalationOutput, **api_errors(403, 404)},
     )
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         escalation = services.escalation_acknowledge(
@@ -475,7 +466,7 @@ class EscalationDecideView(APIView):
     @extend_schema(
         summary="Record the decision: observe, re-image or re-intervene",
         request=DecisionInput,
-        responses={200: EscalationOutput, **_errors(400, 403, 404)},
+        responses={200: EscalationOutput, **api_errors(400, 403, 404)},
     )
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         escalation = _escalation(request, pk)

@@ -10,7 +10,7 @@ not centre data; the impact preview lists only cases of the reader's centre.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,17 +41,11 @@ from guidelines.models import (
     RuleVersion,
     VersionStatus,
 )
-from venousapp.accounts.models import User
 from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.params import object_id
 
 # --------------------------------------------------------------------------------------------
 # Access helpers
-
-
-def acting_user(request: AuthenticatedHttpRequest) -> User:
-    """The signed-in user (LoginRequiredMiddleware lets no anonymous request reach a view)."""
-    return cast(User, request.user)
 
 
 def require_perm(request: AuthenticatedHttpRequest, *perms: str) -> None:
@@ -277,7 +271,7 @@ def draft_create(request: AuthenticatedHttpRequest, rule_id: str) -> HttpRespons
         try:
             draft = services.rule_version_create_draft(
                 rule=rule,
-                author=acting_user(request),
+                author=request.user,
                 base=base,
                 change_note=form.cleaned_data["change_note"],
             )
@@ -305,7 +299,7 @@ def version_edit(request: AuthenticatedHttpRequest, rule_id: str, number: int) -
         try:
             services.rule_version_update(
                 version=version,
-                user=acting_user(request),
+                user=request.user,
                 definition=form.definition(),
                 change_note=form.cleaned_data["change_note"],
             )
@@ -345,7 +339,7 @@ def version_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) 
             try:
                 case = services.rule_test_case_create(
                     version=version,
-                    user=acting_user(request),
+                    user=request.user,
                     **form.cleaned_data,
                 )
             except ValidationError as error:
@@ -404,7 +398,7 @@ def test_case_edit(
         try:
             services.rule_test_case_update(
                 test_case=case,
-                user=acting_user(request),
+                user=request.user,
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -434,7 +428,7 @@ def test_case_delete(
     case = _test_case(version, pk)
     if request.method == "POST":
         try:
-            services.rule_test_case_delete(test_case=case, user=acting_user(request))
+            services.rule_test_case_delete(test_case=case, user=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:
@@ -454,7 +448,7 @@ def test_case_delete(
 def version_run_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.change_ruleversion")
     try:
-        runs = services.rule_version_run_tests(version=version, user=acting_user(request))
+        runs = services.rule_version_run_tests(version=version, user=request.user)
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
@@ -498,8 +492,8 @@ def version_submit(request: AuthenticatedHttpRequest, rule_id: str, number: int)
     if request.method == "POST":
         try:
             # Run first, in its own transaction, so failing results stay visible.
-            services.rule_version_run_tests(version=version, user=acting_user(request))
-            services.rule_version_submit(version=version, user=acting_user(request))
+            services.rule_version_run_tests(version=version, user=request.user)
+            services.rule_version_submit(version=version, user=request.user)
         except ValidationError as error:
             messages.error(request, "Submission refused. " + _error_text(error))
             return redirect(_version_url(version, "version-tests"))
@@ -522,7 +516,7 @@ def version_approve(request: AuthenticatedHttpRequest, rule_id: str, number: int
     version = version_for_request(request, rule_id, number, "guidelines.approve_ruleversion")
     if request.method == "POST":
         try:
-            services.rule_version_approve(version=version, user=acting_user(request))
+            services.rule_version_approve(version=version, user=request.user)
         except ValidationError as error:
             messages.error(request, "Approval refused. " + _error_text(error))
             return redirect(_version_url(version))
@@ -551,7 +545,7 @@ def version_return(request: AuthenticatedHttpRequest, rule_id: str, number: int)
         try:
             services.rule_version_return_to_draft(
                 version=version,
-                user=acting_user(request),
+                user=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
@@ -575,7 +569,7 @@ def version_restore(request: AuthenticatedHttpRequest, rule_id: str, number: int
     version = version_for_request(request, rule_id, number, "guidelines.add_ruleversion")
     if request.method == "POST":
         try:
-            draft = services.rule_version_restore(version=version, user=acting_user(request))
+            draft = services.rule_version_restore(version=version, user=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
             return redirect(_version_url(version))
@@ -602,7 +596,7 @@ def rule_retire(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse
         try:
             services.rule_retire(
                 rule=rule,
-                user=acting_user(request),
+                user=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
@@ -632,14 +626,14 @@ def version_impact(request: AuthenticatedHttpRequest, rule_id: str, number: int)
     version = version_for_request(request, rule_id, number, "cases.view_case")
     if request.method == "POST":
         try:
-            started = services.impact_preview_start(version=version, user=acting_user(request))
+            started = services.impact_preview_start(version=version, user=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:
             return redirect(f"{_version_url(version, 'version-impact')}?preview={started.pk}")
     preview: ImpactPreview | None = None
     wanted = object_id(request.GET.get("preview", ""))
-    previews = ImpactPreview.objects.filter(rule_version=version, requested_by=acting_user(request))
+    previews = ImpactPreview.objects.filter(rule_version=version, requested_by=request.user)
     if wanted is not None:
         preview = previews.filter(pk=wanted).first()
     preview = preview or previews.first()
@@ -663,7 +657,7 @@ def impact_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "guidelines.view_ruleversion", "cases.view_case")
     try:
         preview = ImpactPreview.objects.select_related("rule_version__rule").get(
-            pk=pk, requested_by=acting_user(request)
+            pk=pk, requested_by=request.user
         )
     except ImpactPreview.DoesNotExist:
         raise Http404 from None
@@ -704,9 +698,7 @@ def reevaluation_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "guidelines.view_ruleversion", "guidelines.approve_ruleversion")
     job = None
     if selectors.reevaluation_in_progress() is None:
-        job = services.reevaluation_start(
-            trigger=ReEvaluationTrigger.MANUAL, user=acting_user(request)
-        )
+        job = services.reevaluation_start(trigger=ReEvaluationTrigger.MANUAL, user=request.user)
     if request.headers.get("HX-Request"):  # the swapped-in line says it all
         return _reevaluation_partial(request)
     if job is None:
@@ -750,7 +742,7 @@ def ruleset_import(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             report = services.ruleset_import(
                 data=form.cleaned_data["file"],
-                user=acting_user(request),
+                user=request.user,
             )
         except ValidationError as error:
             for message in (

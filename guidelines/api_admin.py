@@ -6,12 +6,12 @@ the offending field named (``venousapp.api.exception_handler``).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,31 +20,18 @@ from guidelines import services
 from guidelines.definitions import EXPECTED_VALUES
 from guidelines.models import Rule, RuleTestCase, RuleVersion, VersionStatus
 from guidelines.vocabulary import TOPICS
-from venousapp.accounts.models import User
-from venousapp.api import JSONTypesMixin, query_choice
+from venousapp.api import JSONTypesMixin, api_errors, query_choice
 from venousapp.auth import AuthenticatedRequest
-
-
-def acting_user(request: AuthenticatedRequest) -> User:
-    """The authenticated user (RolePerms refuses anonymous requests before the view runs)."""
-    return cast(User, request.user)
-
-
-_ERR = {
-    400: OpenApiResponse(
-        description="Invalid input or refused by the workflow; the body names each field in error."
-    ),
-    403: OpenApiResponse(description="Your role may not do this."),
-    404: OpenApiResponse(description="No such rule or version."),
-}
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: _ERR[code] for code in codes}
-
 
 # --------------------------------------------------------------------------------------------
 # Serializers
+
+
+# How the rule API words its errors (venousapp.api.api_errors).
+_WORDING = {
+    "bad_request": "Invalid input or refused by the workflow; the body names each field in error.",
+    "not_found": "No such rule or version.",
+}
 
 
 class TestCaseOutput(serializers.ModelSerializer):
@@ -213,7 +200,10 @@ class RuleListView(APIView):
             OpenApiParameter("topic", str, enum=list(TOPICS)),
             OpenApiParameter("status", str, enum=_RULE_STATUSES),
         ],
-        responses={200: RuleListOutput(many=True), 403: _ERR[403]},
+        responses={
+            200: RuleListOutput(many=True),
+            **api_errors(403, **_WORDING),
+        },
         operation_id="rules_list",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -244,7 +234,11 @@ class RuleDetailView(APIView):
     required_perms = {"GET": ("guidelines.view_rule",)}
 
     @extend_schema(
-        responses={200: RuleDetailOutput, **_errors(403, 404)}, operation_id="rules_retrieve"
+        responses={
+            200: RuleDetailOutput,
+            **api_errors(403, 404, **_WORDING),
+        },
+        operation_id="rules_retrieve",
     )
     def get(self, request: AuthenticatedRequest, rule_id: str) -> Response:
         rule = _rule(rule_id)
@@ -265,7 +259,10 @@ class VersionCreateView(APIView):
 
     @extend_schema(
         request=DraftCreateInput,
-        responses={201: VersionOutput, **_errors(400, 403, 404)},
+        responses={
+            201: VersionOutput,
+            **api_errors(400, 403, 404, **_WORDING),
+        },
         operation_id="rules_versions_create",
     )
     def post(self, request: AuthenticatedRequest, rule_id: str) -> Response:
@@ -279,7 +276,7 @@ class VersionCreateView(APIView):
                 raise serializers.ValidationError({"base_version": "No such version."})
         draft = services.rule_version_create_draft(
             rule=rule,
-            author=acting_user(request),
+            author=request.user,
             base=base,
             change_note=data.validated_data["change_note"],
         )
@@ -295,14 +292,21 @@ class VersionView(APIView):
     }
 
     @extend_schema(
-        responses={200: VersionOutput, **_errors(403, 404)}, operation_id="rules_versions_retrieve"
+        responses={
+            200: VersionOutput,
+            **api_errors(403, 404, **_WORDING),
+        },
+        operation_id="rules_versions_retrieve",
     )
     def get(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         return Response(VersionOutput(_version(rule_id, number)).data)
 
     @extend_schema(
         request=DraftUpdateInput,
-        responses={200: VersionOutput, **_errors(400, 403, 404)},
+        responses={
+            200: VersionOutput,
+            **api_errors(400, 403, 404, **_WORDING),
+        },
         operation_id="rules_versions_partial_update",
     )
     def patch(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
@@ -311,7 +315,7 @@ class VersionView(APIView):
         data.is_valid(raise_exception=True)
         services.rule_version_update(
             version=version,
-            user=acting_user(request),
+            user=request.user,
             definition=data.validated_data.get("definition"),
             change_note=data.validated_data.get("change_note"),
         )
@@ -325,7 +329,10 @@ class TestCaseCreateView(APIView):
 
     @extend_schema(
         request=TestCaseInput,
-        responses={201: TestCaseOutput, **_errors(400, 403, 404)},
+        responses={
+            201: TestCaseOutput,
+            **api_errors(400, 403, 404, **_WORDING),
+        },
         operation_id="rules_versions_test_cases_create",
     )
     def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
@@ -334,7 +341,7 @@ class TestCaseCreateView(APIView):
         data.is_valid(raise_exception=True)
         case = services.rule_test_case_create(
             version=version,
-            user=acting_user(request),
+            user=request.user,
             **data.validated_data,
         )
         return Response(TestCaseOutput(case).data, status=status.HTTP_201_CREATED)
@@ -347,12 +354,15 @@ class RunTestsView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: RunTestsOutput, **_errors(400, 403, 404)},
+        responses={
+            200: RunTestsOutput,
+            **api_errors(400, 403, 404, **_WORDING),
+        },
         operation_id="rules_versions_run_tests",
     )
     def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
-        runs = services.rule_version_run_tests(version=version, user=acting_user(request))
+        runs = services.rule_version_run_tests(version=version, user=request.user)
         return Response(
             RunTestsOutput(
                 {
@@ -370,12 +380,15 @@ class SubmitView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: VersionOutput, **_errors(400, 403, 404)},
+        responses={
+            200: VersionOutput,
+            **api_errors(400, 403, 404, **_WORDING),
+        },
         operation_id="rules_versions_submit",
     )
     def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
-        services.rule_version_submit(version=version, user=acting_user(request))
+        services.rule_version_submit(version=version, user=request.user)
         return Response(_version_data(version))
 
 
@@ -386,12 +399,15 @@ class ApproveView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: VersionOutput, **_errors(400, 403, 404)},
+        responses={
+            200: VersionOutput,
+            **api_errors(400, 403, 404, **_WORDING),
+        },
         operation_id="rules_versions_approve",
     )
     def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
-        services.rule_version_approve(version=version, user=acting_user(request))
+        services.rule_version_approve(version=version, user=request.user)
         return Response(_version_data(version))
 
 
@@ -401,7 +417,11 @@ class ExportView(APIView):
     required_perms = {"GET": ("guidelines.view_ruleversion",)}
 
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, 403: _ERR[403]}, operation_id="rules_export"
+        responses={
+            200: OpenApiTypes.OBJECT,
+            **api_errors(403, **_WORDING),
+        },
+        operation_id="rules_export",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         return Response(services.ruleset_export())
@@ -420,9 +440,12 @@ class ImportView(APIView):
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        responses={200: ImportLineOutput(many=True), **_errors(400, 403)},
+        responses={
+            200: ImportLineOutput(many=True),
+            **api_errors(400, 403, **_WORDING),
+        },
         operation_id="rules_import",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        report = services.ruleset_import(data=request.data, user=acting_user(request))
+        report = services.ruleset_import(data=request.data, user=request.user)
         return Response(ImportLineOutput([line.__dict__ for line in report], many=True).data)

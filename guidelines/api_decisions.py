@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
 )
@@ -23,15 +22,12 @@ from cases.facts import case_facts
 from cases.models import Case
 from guidelines import decisions
 from guidelines.models import Decision, FeedbackAction, OverrideReason
-from venousapp.api import JSONTypesMixin
+from venousapp.api import JSONTypesMixin, api_errors
 from venousapp.auth import AuthenticatedRequest
 from venousapp.permissions import model_perms
 
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid input: the body names each rule id in error."),
-    403: OpenApiResponse(description="Your role may not do this."),
-    404: OpenApiResponse(description="Not found in your centre."),
-}
+# A decision names rules, not fields (venousapp.api.api_errors).
+_WORDING = {"bad_request": "Invalid input: the body names each rule id in error."}
 
 
 def _case(request: AuthenticatedRequest, pk: int) -> Case:
@@ -163,8 +159,7 @@ class CaseDecisionsView(APIView):
     @extend_schema(
         responses={
             200: DecisionListOutputSerializer(many=True),
-            403: _ERRORS[403],
-            404: _ERRORS[404],
+            **api_errors(403, 404, **_WORDING),
         },
         operation_id="case_decisions_list",
     )
@@ -175,7 +170,10 @@ class CaseDecisionsView(APIView):
 
     @extend_schema(
         request=DecisionSignInputSerializer,
-        responses={201: DecisionDetailOutputSerializer, **_ERRORS},
+        responses={
+            201: DecisionDetailOutputSerializer,
+            **api_errors(400, 403, 404, **_WORDING),
+        },
         examples=[
             OpenApiExample(
                 "Accept one card, override another", value=_SIGN_EXAMPLE, request_only=True
@@ -210,7 +208,10 @@ class CaseDecisionDetailView(APIView):
     queryset = Decision.objects.none()
 
     @extend_schema(
-        responses={200: DecisionDetailOutputSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={
+            200: DecisionDetailOutputSerializer,
+            **api_errors(403, 404, **_WORDING),
+        },
         operation_id="case_decisions_retrieve",
     )
     def get(self, request: AuthenticatedRequest, pk: int, decision_pk: int) -> Response:

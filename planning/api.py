@@ -13,7 +13,6 @@ from typing import Any, cast
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -43,18 +42,15 @@ from planning.models import (
 )
 from venousapp import dates
 from venousapp.accounts.models import User
-from venousapp.api import ID_PARAMETER, JSONTypesMixin, query_choice, query_flag, query_id
+from venousapp.api import (
+    ID_PARAMETER,
+    JSONTypesMixin,
+    api_errors,
+    query_choice,
+    query_flag,
+    query_id,
+)
 from venousapp.auth import AuthenticatedRequest
-
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names each field in error."),
-    403: OpenApiResponse(description="Your role may not do this."),
-    404: OpenApiResponse(description="Not found in your centre."),
-}
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: _ERRORS[code] for code in codes}
 
 
 def inline_choice(choices: list[tuple[str, Any]], **kwargs: Any) -> serializers.ChoiceField:
@@ -135,14 +131,14 @@ _CATALOGUE_READ = ("planning.view_device",)
             OpenApiParameter("kind", str, enum=DeviceKind.values, description="Only this kind."),
             OpenApiParameter("retired", bool, description="Include retired devices."),
         ],
-        responses={200: DeviceSerializer(many=True), 403: _ERRORS[403]},
+        responses={200: DeviceSerializer(many=True), **api_errors(403)},
     ),
-    retrieve=extend_schema(responses={200: DeviceSerializer, **_errors(403, 404)}),
+    retrieve=extend_schema(responses={200: DeviceSerializer, **api_errors(403, 404)}),
     create=extend_schema(
         summary="Add a device (guideline admins)",
-        responses={201: DeviceSerializer, **_errors(400, 403)},
+        responses={201: DeviceSerializer, **api_errors(400, 403)},
     ),
-    partial_update=extend_schema(responses={200: DeviceSerializer, **_ERRORS}),
+    partial_update=extend_schema(responses={200: DeviceSerializer, **api_errors(400, 403, 404)}),
 )
 class DeviceViewSet(
     mixins.ListModelMixin,
@@ -188,7 +184,7 @@ class DeviceViewSet(
     @extend_schema(
         summary="Retire a device (never deleted)",
         request=None,
-        responses={200: DeviceSerializer, **_errors(403, 404)},
+        responses={200: DeviceSerializer, **api_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def retire(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
@@ -198,7 +194,7 @@ class DeviceViewSet(
     @extend_schema(
         summary="Restore a retired device",
         request=None,
-        responses={200: DeviceSerializer, **_errors(403, 404)},
+        responses={200: DeviceSerializer, **api_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def restore(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
@@ -207,12 +203,14 @@ class DeviceViewSet(
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: DeviceSizeSerializer, **_errors(403, 404)}),
+    retrieve=extend_schema(responses={200: DeviceSizeSerializer, **api_errors(403, 404)}),
     create=extend_schema(
         summary="Add a size to a device (guideline admins)",
-        responses={201: DeviceSizeSerializer, **_errors(400, 403)},
+        responses={201: DeviceSizeSerializer, **api_errors(400, 403)},
     ),
-    partial_update=extend_schema(responses={200: DeviceSizeSerializer, **_ERRORS}),
+    partial_update=extend_schema(
+        responses={200: DeviceSizeSerializer, **api_errors(400, 403, 404)}
+    ),
 )
 class DeviceSizeViewSet(
     mixins.RetrieveModelMixin,
@@ -258,7 +256,7 @@ class DeviceSizeViewSet(
     @extend_schema(
         summary="Retire a size",
         request=None,
-        responses={200: DeviceSizeSerializer, **_errors(403, 404)},
+        responses={200: DeviceSizeSerializer, **api_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def retire(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
@@ -425,20 +423,20 @@ _PLAN_READ = ("planning.view_procedureplan",)
     list=extend_schema(
         summary="Plans of your centre",
         parameters=[OpenApiParameter("case", ID_PARAMETER, description="Only this case's plans.")],
-        responses={200: PlanSerializer(many=True), 403: _ERRORS[403]},
+        responses={200: PlanSerializer(many=True), **api_errors(403)},
     ),
     retrieve=extend_schema(
         summary="A plan with access, stents, checklist and warnings",
-        responses={200: PlanSerializer, **_errors(403, 404)},
+        responses={200: PlanSerializer, **api_errors(403, 404)},
     ),
     create=extend_schema(
         summary="Create a plan pre-filled from the case (etr_candidate, stent_indicated or "
         "stent_conflict only)",
         request=PlanCreateSerializer,
-        responses={201: PlanSerializer, **_errors(400, 403)},
+        responses={201: PlanSerializer, **api_errors(400, 403)},
     ),
     partial_update=extend_schema(
-        summary="Change a draft plan", responses={200: PlanSerializer, **_ERRORS}
+        summary="Change a draft plan", responses={200: PlanSerializer, **api_errors(400, 403, 404)}
     ),
 )
 class PlanViewSet(
@@ -498,7 +496,7 @@ class PlanViewSet(
     @extend_schema(
         summary="Sign the plan (a reason is required while a contraindication is open)",
         request=SignSerializer,
-        responses={200: PlanSerializer, **_ERRORS},
+        responses={200: PlanSerializer, **api_errors(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def sign(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
@@ -514,7 +512,7 @@ class PlanViewSet(
     @extend_schema(
         summary="Return a signed plan to draft",
         request=None,
-        responses={200: PlanSerializer, **_ERRORS},
+        responses={200: PlanSerializer, **api_errors(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
@@ -523,7 +521,7 @@ class PlanViewSet(
 
 
 @extend_schema_view(
-    retrieve=extend_schema(responses={200: ChecklistItemSerializer, **_errors(403, 404)}),
+    retrieve=extend_schema(responses={200: ChecklistItemSerializer, **api_errors(403, 404)}),
 )
 class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     request: AuthenticatedRequest  # behind RequiredPerms: a logged-in user
@@ -544,7 +542,7 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Tick: records who and when (ticking twice changes nothing)",
         request=None,
-        responses={200: ChecklistItemSerializer, **_errors(403, 404)},
+        responses={200: ChecklistItemSerializer, **api_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def tick(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
@@ -554,7 +552,7 @@ class ChecklistItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Untick (kept in the history)",
         request=None,
-        responses={200: ChecklistItemSerializer, **_errors(403, 404)},
+        responses={200: ChecklistItemSerializer, **api_errors(403, 404)},
     )
     @action(detail=True, methods=["post"])
     def untick(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
@@ -663,14 +661,16 @@ _RECORD_READ = ("planning.view_procedurerecord",)
 
 @extend_schema_view(
     list=extend_schema(
-        responses={200: ProcedureRecordSerializer(many=True), 403: _ERRORS[403]},
+        responses={200: ProcedureRecordSerializer(many=True), **api_errors(403)},
         parameters=[
             OpenApiParameter("case", ID_PARAMETER, description="Only this case's records.")
         ],
     ),
-    retrieve=extend_schema(responses={200: ProcedureRecordSerializer, **_errors(403, 404)}),
-    create=extend_schema(responses={201: ProcedureRecordSerializer, **_errors(400, 403)}),
-    partial_update=extend_schema(responses={200: ProcedureRecordSerializer, **_ERRORS}),
+    retrieve=extend_schema(responses={200: ProcedureRecordSerializer, **api_errors(403, 404)}),
+    create=extend_schema(responses={201: ProcedureRecordSerializer, **api_errors(400, 403)}),
+    partial_update=extend_schema(
+        responses={200: ProcedureRecordSerializer, **api_errors(400, 403, 404)}
+    ),
 )
 class ProcedureRecordViewSet(
     mixins.ListModelMixin,
@@ -732,7 +732,7 @@ class ProcedureRecordViewSet(
     @extend_schema(
         summary="Complete the procedure and hand over to follow-up (idempotent)",
         request=None,
-        responses={200: ProcedureRecordSerializer, **_ERRORS},
+        responses={200: ProcedureRecordSerializer, **api_errors(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def complete(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
