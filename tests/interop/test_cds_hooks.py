@@ -413,3 +413,37 @@ def test_feedback_for_an_unknown_card_or_without_a_token_is_refused(client, ehr)
     response = client.post(feedback_path, json.dumps(body), content_type="application/json")
     assert response.status_code == 401
     assert not CardFeedback.objects.exists()
+
+
+def test_a_client_registered_by_its_jwks_address_is_checked_against_it(client, centre_a):
+    """The key is fetched from the client's JWKS (a local server), matched by the token's kid."""
+    from jwt.algorithms import ECAlgorithm
+
+    jwk = json.loads(ECAlgorithm.to_jwk(PRIVATE.public_key()))
+    jwks = json.dumps({"keys": [{**jwk, "kid": "ehr-1", "use": "sig", "alg": "ES384"}]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/jwks.json" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", STUB_PORT + 1), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        CdsClient.objects.create(
+            name="Record with JWKS",
+            issuer=ISSUER,
+            jwks_url=f"http://127.0.0.1:{STUB_PORT + 1}/jwks.json",
+            centre=centre_a,
+        )
+        body = hook_body(PREGNANT_ACUTE_DVT, _today(centre_a))
+        assert call(client, body).status_code == 200
+        assert call(client, body, token(key=OTHER_PRIVATE)).status_code == 401
+    finally:
+        server.shutdown()
+        server.server_close()
