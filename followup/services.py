@@ -2,7 +2,7 @@
 visit results, escalations and re-interventions.
 
 Every write is atomic, validated (``full_clean``) and leaves a history row naming its author
-(``_history_user``). Time is a parameter (``now``); the centre's local date decides what is
+(``venousapp.history``). Time is a parameter (``now``); the centre's local date decides what is
 "today" for a visit. Delivery of reminders lives in ``followup.notifications``.
 
 The patency analytics are computed inline for a small cohort and by a Celery worker for a
@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +50,7 @@ from followup.models import (
 from planning.models import ProcedureRecord
 from venousapp import dates, jobs
 from venousapp.accounts.models import Centre, User
+from venousapp.history import delete_with_history, save_with_history
 
 EXTRA_SEQUENCE_BASE = 1000  # unscheduled (re-imaging) visits; protocol visits stay below
 EXTEND_WHEN_WITHIN_DAYS = 366  # extend a lifelong schedule when its horizon is this close
@@ -57,19 +58,6 @@ REIMAGE_WINDOW_DAYS = 7
 # A report queued or running for longer than the task's time limit was lost (its message or
 # its worker): a new one is started rather than polled forever.
 PATENCY_RUNNING_SECONDS = 20 * 60
-
-
-def _save(
-    obj: models.Model,
-    user: User | None,
-    update_fields: Sequence[str] | None = None,
-    reason: str | None = None,
-) -> None:
-    obj._history_user = user  # type: ignore[attr-defined]
-    if reason:
-        obj._change_reason = reason[:100]  # type: ignore[attr-defined]
-    obj.full_clean()
-    obj.save(update_fields=update_fields)
 
 
 # --- time -------------------------------------------------------------------------------------
@@ -230,18 +218,18 @@ def protocol_revise(
         raise ValidationError({"visits": _("A protocol needs at least one visit.")})
     last = Protocol.objects.filter(entity=current.entity).aggregate(v=Max("version"))["v"] or 0
     current.retired_at = now
-    _save(current, user, ["retired_at"])
+    save_with_history(current, user=user, update_fields=["retired_at"])
     new = Protocol(entity=current.entity, version=last + 1, created_by=user)
     for name in _PROTOCOL_FIELDS:
         setattr(new, name, data.get(name, getattr(current, name)))
-    _save(new, user)
+    save_with_history(new, user=user)
     for position, row in enumerate(visits):
         visit = ProtocolVisit(
             protocol=new,
             position=position,
             **{k: row[k] for k in _PROTOCOL_VISIT_FIELDS if k in row},
         )
-        _save(visit, user)
+        save_with_history(visit, user=user)
     return new
 
 
@@ -349,7 +337,7 @@ def followup_schedule_create(
     user = procedure.completed_by or procedure.author
     try:
         with transaction.atomic():
-            _save(schedule, user)
+            save_with_history(schedule, user=user)
     except IntegrityError:  # created concurrently for the same procedure
         return Schedule.objects.get(procedure_id=procedure.pk)
     _visits_create(
@@ -390,7 +378,12 @@ def schedule_extend(*, schedule_id: int, now: dt.datetime | None = None) -> int:
     schedule.open_ended = surveillance.schedule_is_open_ended(
         spec, start=schedule.start_on, horizon=horizon
     )
-    _save(schedule, None, ["horizon_until", "open_ended"], reason="horizon extended")
+    save_with_history(
+        schedule,
+        user=None,
+        update_fields=["horizon_until", "open_ended"],
+        reason="horizon extended",
+    )
     return len(added)
 
 
@@ -450,7 +443,7 @@ def contact_attempt_log(
     dates.check_dates({"attempted_at": (day, dates.past_dates(centre_today(visit.centre, now)))})
     if attempt.attempted_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"attempted_at": _("A contact attempt cannot be in the future.")})
-    _save(attempt, user)
+    save_with_history(attempt, user=user)
     # ``last_contact`` is a cache for the worklist (excluded from the visit's history; the
     # attempt itself is audited), so a plain UPDATE is enough.
     newest = visit.contacts.order_by("-attempted_at", "-id").values_list("pk", flat=True)[:1]
@@ -489,10 +482,10 @@ def visit_reschedule(
     visit.latest_on = surveillance.add_days(target_on, after)
     visit.notice_on = surveillance.add_days(visit.earliest_on, -soon)
     visit.reschedule_reason = reason
-    _save(
+    save_with_history(
         visit,
-        user,
-        ["target_on", "earliest_on", "latest_on", "notice_on", "reschedule_reason"],
+        user=user,
+        update_fields=["target_on", "earliest_on", "latest_on", "notice_on", "reschedule_reason"],
         reason=f"rescheduled: {reason}",
     )
     # Unsent reminders follow the new dates; a reminder already sent is not sent again.
@@ -513,7 +506,9 @@ def visit_close(*, visit: Visit, user: User, reason: str, now: dt.datetime | Non
         raise ValidationError({"reason": _("Say why the visit will not take place.")})
     visit.state = VisitState.CANCELLED
     visit.close_reason = reason
-    _save(visit, user, ["state", "close_reason"], reason=f"closed: {reason}")
+    save_with_history(
+        visit, user=user, update_fields=["state", "close_reason"], reason=f"closed: {reason}"
+    )
     _skip_unsent_reminders(visit, now)
     return visit
 
@@ -629,21 +624,20 @@ def visit_result_record(
         readings, phasicity=result.phasicity, ulcer_status=result.ulcer_status
     )
     result.abnormal_reasons = assessment.codes
-    _save(result, user)
+    save_with_history(result, user=user)
 
     existing = {(s.segment, s.side): s for s in result.segments.all()}
     for row in segments:
         seg = existing.pop((row["segment"], row["side"]), None) or ResultSegment(result=result)
         for name in SEGMENT_FIELDS:
             setattr(seg, name, row.get(name))
-        _save(seg, user)
+        save_with_history(seg, user=user)
     for stale in existing.values():
-        stale._history_user = user  # type: ignore[attr-defined]
-        stale.delete()
+        delete_with_history(stale, user=user)
 
     if visit.state != VisitState.DONE:
         visit.state = VisitState.DONE
-        _save(visit, user, ["state"], reason="result recorded")
+        save_with_history(visit, user=user, update_fields=["state"], reason="result recorded")
         _skip_unsent_reminders(visit, now)
 
     escalated = {code for e in visit.escalations.all() for code in e.reasons}
@@ -682,7 +676,7 @@ def _escalation_raise(
         summary="\n".join(texts),
         created_at=now,
     )
-    _save(escalation, user)
+    save_with_history(escalation, user=user)
     # The first notice is claimed here and enqueued once the escalation is committed; if the
     # message is lost, the sweep takes the stale claim again (notifications.CLAIM_TIMEOUT).
     notice = EscalationNotice.objects.create(
@@ -705,7 +699,7 @@ def escalation_acknowledge(
         return escalation
     escalation.acknowledged_at = now
     escalation.acknowledged_by = user
-    _save(escalation, user, ["acknowledged_at", "acknowledged_by"])
+    save_with_history(escalation, user=user, update_fields=["acknowledged_at", "acknowledged_by"])
     EscalationNotice.objects.filter(escalation=escalation, sent_at__isnull=True).update(
         sent_at=now, skipped=True
     )
@@ -752,7 +746,7 @@ def escalation_decide(
             now=now,
         )
         fields.append("reimage_visit")
-    _save(escalation, user, fields)
+    save_with_history(escalation, user=user, update_fields=fields)
     return escalation
 
 
@@ -784,7 +778,7 @@ def _reimage_visit_create(
         notice_on=min(today, target),
         extra=True,
     )
-    _save(visit, user)
+    save_with_history(visit, user=user)
     Reminder.objects.bulk_create(_reminder_rows(visit, schedule.centre, now), ignore_conflicts=True)
     return visit
 
@@ -831,7 +825,7 @@ def reintervention_record(
         note=data.get("note", ""),
         author=user,
     )
-    _save(item, user)
+    save_with_history(item, user=user)
     return item
 
 

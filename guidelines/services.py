@@ -12,7 +12,7 @@ cases.
 
 Functions are keyword-only, atomic, raise ``ValidationError`` with messages meant for the
 guideline admin (``PermissionDenied`` for a missing role permission), and leave a history
-row with the acting user for every change (``_history_user``; API calls authenticated
+row with the acting user for every change (``venousapp.history``; API calls authenticated
 outside the session would otherwise be anonymous in the trail).
 """
 
@@ -55,6 +55,7 @@ from guidelines.schema import RuleSetError, Source, validate_ruleset, validate_s
 from guidelines.selectors import reevaluation_in_progress, up_to_date_q
 from venousapp import jobs
 from venousapp.accounts.models import User
+from venousapp.history import delete_with_history, save_with_history
 
 logger = logging.getLogger(__name__)
 
@@ -73,23 +74,6 @@ _ANY_SOURCE = Source(society="-", title="-", year=2000, citation="-")
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
-
-
-def _save(
-    instance: models.Model,
-    *,
-    user: User | None,
-    reason: str = "",
-    update_fields: list[str] | None = None,
-    clean: bool = True,
-) -> None:
-    """Save with the acting user (and why) in the history row."""
-    instance._history_user = user  # type: ignore[attr-defined]
-    if reason:
-        instance._change_reason = reason[:100]  # type: ignore[attr-defined]
-    if clean:
-        instance.full_clean()
-    instance.save(update_fields=update_fields)
 
 
 def _require_perm(user: User, *perms: str) -> None:
@@ -161,7 +145,7 @@ def _checked_definition(rule: Rule, definition: object) -> tuple[dict[str, Any],
 
 def _copy_test_cases(source: RuleVersion, target: RuleVersion, *, user: User | None) -> None:
     for case in source.test_cases.all():
-        _save(
+        save_with_history(
             RuleTestCase(
                 rule_version=target, name=case.name, facts=case.facts, expected=case.expected
             ),
@@ -213,7 +197,7 @@ def rule_version_create_draft(
         author=author,
         change_note=change_note or f"Draft based on v{base.number}",
     )
-    _save(draft, user=author, reason=f"Draft created from v{base.number}")
+    save_with_history(draft, user=author, reason=f"Draft created from v{base.number}")
     _copy_test_cases(base, draft, user=author)
     return draft
 
@@ -240,11 +224,11 @@ def rule_version_update(
         version.change_note = change_note
         fields.append("change_note")
     if fields:
-        _save(version, user=user, reason="Draft edited", update_fields=fields)
+        save_with_history(version, user=user, reason="Draft edited", update_fields=fields)
         # Results of earlier runs no longer describe this definition.
         for case in version.test_cases.exclude(last_run_at=None):
             case.last_value, case.last_run_at = "", None
-            _save(
+            save_with_history(
                 case,
                 user=user,
                 reason="Definition changed",
@@ -286,7 +270,7 @@ def rule_test_case_create(
         raise ValidationError("Information rules are not evaluated, so they take no test cases.")
     data = _checked_case_data(name, facts, expected)
     case = RuleTestCase(rule_version=version, **data)
-    _save(case, user=user, reason="Test case added")
+    save_with_history(case, user=user, reason="Test case added")
     return case
 
 
@@ -300,7 +284,7 @@ def rule_test_case_update(
     for key, value in data.items():
         setattr(test_case, key, value)
     test_case.last_value, test_case.last_run_at = "", None
-    _save(test_case, user=user, reason="Test case edited")
+    save_with_history(test_case, user=user, reason="Test case edited")
     return test_case
 
 
@@ -308,9 +292,7 @@ def rule_test_case_update(
 def rule_test_case_delete(*, test_case: RuleTestCase, user: User) -> None:
     _require_draft_author(test_case.rule_version, user)
     _require_perm(user, "guidelines.delete_ruletestcase")
-    test_case._history_user = user  # type: ignore[attr-defined]
-    test_case._change_reason = "Test case deleted"  # type: ignore[attr-defined]
-    test_case.delete()
+    delete_with_history(test_case, user=user, reason="Test case deleted")
 
 
 @dataclass(frozen=True)
@@ -349,7 +331,7 @@ def rule_version_run_tests(
             version.definition, case.facts, context=_outcome_context(case.facts, ruleset)
         )["value"]
         case.last_value, case.last_run_at = value, when
-        _save(
+        save_with_history(
             case,
             user=user,
             reason="Test run",
@@ -400,7 +382,7 @@ def rule_version_submit(
     _require_passing_tests(version, user, when, "requesting publication")
     version.status = VersionStatus.PENDING
     version.submitted_at = when
-    _save(
+    save_with_history(
         version,
         user=user,
         reason="Submitted for approval",
@@ -432,7 +414,7 @@ def rule_version_return_to_draft(
     version.status = VersionStatus.DRAFT
     version.submitted_at = None
     note = reason.strip()
-    _save(
+    save_with_history(
         version,
         user=user,
         reason=f"Returned to draft: {note}" if note else "Withdrawn by the author",
@@ -471,7 +453,7 @@ def rule_version_approve(
     for old in previous:
         old.status = VersionStatus.SUPERSEDED
         old.effective_to = today
-        _save(
+        save_with_history(
             old,
             user=user,
             reason=f"Superseded by v{version.number}",
@@ -482,7 +464,7 @@ def rule_version_approve(
     version.published_at = when
     version.effective_from = today
     version.effective_to = None
-    _save(
+    save_with_history(
         version,
         user=user,
         reason="Approved and published",
@@ -492,7 +474,7 @@ def rule_version_approve(
     if rule.retired_at is not None or rule.topic != normal["topic"]:
         rule.retired_at = None
         rule.topic = normal["topic"]
-        _save(
+        save_with_history(
             rule,
             user=user,
             reason=f"v{version.number} published",
@@ -515,14 +497,16 @@ def rule_retire(*, rule: Rule, user: User, reason: str, now: dt.datetime | None 
         raise ValidationError(f"{rule.rule_id} has no active version to retire.")
     active.status = VersionStatus.RETIRED
     active.effective_to = timezone.localdate(when)
-    _save(
+    save_with_history(
         active,
         user=user,
         reason=f"Retired: {reason.strip()}",
         update_fields=["status", "effective_to"],
     )
     rule.retired_at = when
-    _save(rule, user=user, reason=f"Retired: {reason.strip()}", update_fields=["retired_at"])
+    save_with_history(
+        rule, user=user, reason=f"Retired: {reason.strip()}", update_fields=["retired_at"]
+    )
     ruleset_state_bump(now=when)
     return rule
 
@@ -680,7 +664,7 @@ def ruleset_import(*, data: object, user: User, now: dt.datetime | None = None) 
         row = existing_sources.get(key)
         values = source.model_dump()
         if row is None:
-            _save(
+            save_with_history(
                 GuidelineSource(
                     key=key,
                     society=source.society,
@@ -708,7 +692,7 @@ def ruleset_import(*, data: object, user: User, now: dt.datetime | None = None) 
         created = rule is None
         if rule is None:
             rule = Rule(rule_id=normal["id"], engine=normal["engine"], topic=normal["topic"])
-            _save(rule, user=user, reason="Imported")
+            save_with_history(rule, user=user, reason="Imported")
         active = rule.versions.filter(status=VersionStatus.ACTIVE).first()
         if active is not None and normalise_definition(active.definition) == normal:
             report.append(
@@ -731,9 +715,11 @@ def ruleset_import(*, data: object, user: User, now: dt.datetime | None = None) 
             author=user,
             change_note="Imported from a rule-set file",
         )
-        _save(draft, user=user, reason="Imported")
+        save_with_history(draft, user=user, reason="Imported")
         for case in entry["test_cases"]:
-            _save(RuleTestCase(rule_version=draft, **case), user=user, reason="Imported")
+            save_with_history(
+                RuleTestCase(rule_version=draft, **case), user=user, reason="Imported"
+            )
         report.append(
             ImportLine(
                 rule.rule_id,

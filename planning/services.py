@@ -1,5 +1,5 @@
 """Writes of the planning app. Every write is atomic, validated, and leaves a history row that
-names its author (``_history_user``), whether it comes from a page, the API or a script."""
+names its author (``venousapp.history``), whether it comes from a page, the API or a script."""
 
 from __future__ import annotations
 
@@ -36,14 +36,9 @@ from planning.proposal import PlanRefused, draft_plan, open_contraindications
 from planning.signals import procedure_completed
 from venousapp import dates
 from venousapp.accounts.models import User
+from venousapp.history import delete_with_history, save_with_history
 
 _TEMPLATE_POSITION_OFFSET = 500  # template items follow the generated equipment items
-
-
-def _save(obj: models.Model, user: User | None, update_fields: Sequence[str] | None = None) -> None:
-    obj._history_user = user  # type: ignore[attr-defined]
-    obj.full_clean()
-    obj.save(update_fields=update_fields)
 
 
 def _place_on_side(device: PlannedStent | ImplantedDevice) -> None:
@@ -52,11 +47,6 @@ def _place_on_side(device: PlannedStent | ImplantedDevice) -> None:
         device.side = "midline"
     elif device.side == "midline":
         raise ValidationError({"side": _("Only the IVC is midline; choose left or right.")})
-
-
-def _delete(obj: models.Model, user: User | None) -> None:
-    obj._history_user = user  # type: ignore[attr-defined]
-    obj.delete()
 
 
 # --- plans ----------------------------------------------------------------------------------
@@ -178,7 +168,7 @@ def plan_create(
         antithrombotic_regimen=draft.antithrombotic_regimen,
         follow_up_entity=draft.follow_up_entity,
     )
-    _save(plan, author)
+    save_with_history(plan, user=author)
     access_sites = [
         AccessSite(
             plan=plan, position=position, site=access.site, side=access.side, note=access.note
@@ -258,7 +248,7 @@ def plan_update(*, plan: ProcedurePlan, user: User, data: dict[str, Any]) -> Pro
     for name in changed:
         setattr(plan, name, data[name])
     if changed:
-        _save(plan, user, [*changed, "updated_at"])
+        save_with_history(plan, user=user, update_fields=[*changed, "updated_at"])
     return plan
 
 
@@ -272,14 +262,14 @@ def plan_access_sites_replace(
         raise ValidationError({"access_sites": _("Plan at least one access site.")})
     keep = [row["id"] for row in rows if row.get("id")]
     for stale in plan.access_sites.exclude(pk__in=keep):
-        _delete(stale, user)
+        delete_with_history(stale, user=user)
     for position, row in enumerate(rows):
         site = plan.access_sites.get(pk=row["id"]) if row.get("id") else AccessSite(plan=plan)
         site.position = position
         for name in ("site", "side", "note"):
             if name in row:
                 setattr(site, name, row[name])
-        _save(site, user)
+        save_with_history(site, user=user)
 
 
 def _stent_fill(stent: PlannedStent) -> None:
@@ -303,7 +293,7 @@ def plan_stents_replace(*, plan: ProcedurePlan, user: User, rows: Sequence[dict[
     _assert_draft(plan)
     keep = [row["id"] for row in rows if row.get("id")]
     for stale in plan.stents.exclude(pk__in=keep):
-        _delete(stale, user)
+        delete_with_history(stale, user=user)
     seen: set[tuple[str, str]] = set()
     for position, row in enumerate(rows):
         stent = plan.stents.get(pk=row["id"]) if row.get("id") else PlannedStent(plan=plan)
@@ -321,7 +311,7 @@ def plan_stents_replace(*, plan: ProcedurePlan, user: User, rows: Sequence[dict[
             )
         seen.add((stent.segment, stent.side))
         _stent_fill(stent)
-        _save(stent, user)
+        save_with_history(stent, user=user)
 
 
 @transaction.atomic
@@ -352,13 +342,13 @@ def plan_stents_propose(*, plan: ProcedurePlan, user: User) -> None:
     wanted = {row.site for row in rows}
     for site, stale in existing.items():
         if site not in wanted:
-            _delete(stale, user)
+            delete_with_history(stale, user=user)
     for position, row in enumerate(rows):
         stent = existing.get(row.site) or PlannedStent(plan=plan)
         stent.position = position
         for name, value in _stent_values(row).items():
             setattr(stent, name, value)
-        _save(stent, user)
+        save_with_history(stent, user=user)
 
 
 @transaction.atomic
@@ -394,10 +384,16 @@ def plan_sign(
     plan.contraindication_override_reason = (
         reason if open_now else plan.contraindication_override_reason
     )
-    _save(
+    save_with_history(
         plan,
-        user,
-        ["status", "signed_at", "signed_by", "contraindication_override_reason", "updated_at"],
+        user=user,
+        update_fields=[
+            "status",
+            "signed_at",
+            "signed_by",
+            "contraindication_override_reason",
+            "updated_at",
+        ],
     )
     return plan
 
@@ -413,7 +409,9 @@ def plan_reopen(*, plan: ProcedurePlan, user: User) -> ProcedurePlan:
     plan.status = PlanStatus.DRAFT
     plan.signed_at = None
     plan.signed_by = None
-    _save(plan, user, ["status", "signed_at", "signed_by", "updated_at"])
+    save_with_history(
+        plan, user=user, update_fields=["status", "signed_at", "signed_by", "updated_at"]
+    )
     return plan
 
 
@@ -429,7 +427,7 @@ def checklist_item_tick(
     if item.ticked_at is None:
         item.ticked_at = now or timezone.now()
         item.ticked_by = user
-        _save(item, user, ["ticked_at", "ticked_by"])
+        save_with_history(item, user=user, update_fields=["ticked_at", "ticked_by"])
     return item
 
 
@@ -440,7 +438,7 @@ def checklist_item_untick(*, item: ChecklistItem, user: User) -> ChecklistItem:
     if item.ticked_at is not None:
         item.ticked_at = None
         item.ticked_by = None
-        _save(item, user, ["ticked_at", "ticked_by"])
+        save_with_history(item, user=user, update_fields=["ticked_at", "ticked_by"])
     return item
 
 
@@ -453,7 +451,7 @@ def checklist_item_add(
     item = ChecklistItem(
         plan=plan, phase=phase, category=category, text=text, position=(last or 0) + 10
     )
-    _save(item, user)
+    save_with_history(item, user=user)
     return item
 
 
@@ -463,14 +461,14 @@ def checklist_item_update(*, item: ChecklistItem, user: User, text: str) -> Chec
     item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
     if item.text != text:
         item.text = text
-        _save(item, user, ["text"])
+        save_with_history(item, user=user, update_fields=["text"])
     return item
 
 
 @transaction.atomic
 def checklist_item_remove(*, item: ChecklistItem, user: User) -> None:
     _assert_draft(item.plan)
-    _delete(item, user)
+    delete_with_history(item, user=user)
 
 
 # --- procedure records ----------------------------------------------------------------------
@@ -530,7 +528,7 @@ def _replace_implants(
 ) -> None:
     keep = [row["id"] for row in implants if row.get("id")]
     for stale in record.implants.exclude(pk__in=keep):
-        _delete(stale, user)
+        delete_with_history(stale, user=user)
     for position, row in enumerate(implants):
         implant = (
             record.implants.get(pk=row["id"]) if row.get("id") else ImplantedDevice(record=record)
@@ -540,7 +538,7 @@ def _replace_implants(
             if name in row:
                 setattr(implant, name, row[name])
         _place_on_side(implant)
-        _save(implant, user)
+        save_with_history(implant, user=user)
 
 
 def _procedure_dates(case: Case, now: dt.datetime | None) -> dates.DateLimits:
@@ -579,7 +577,7 @@ def procedure_record_create(
         author=author,
         **{k: v for k, v in data.items() if k in _RECORD_FIELDS},
     )
-    _save(record, author)
+    save_with_history(record, user=author)
     if implants is None:
         implants = _planned_implants(plan) if plan is not None else []
     _replace_implants(record, author, implants)
@@ -602,7 +600,7 @@ def procedure_record_update(
     for name, value in data.items():
         if name in _RECORD_FIELDS:
             setattr(record, name, value)
-    _save(record, user)
+    save_with_history(record, user=user)
     if implants is not None:
         _replace_implants(record, user, implants)
     return record
@@ -639,7 +637,9 @@ def procedure_record_complete(
         raise ValidationError(errors)
     record.completed_at = now
     record.completed_by = user
-    _save(record, user, ["completed_at", "completed_by", "updated_at"])
+    save_with_history(
+        record, user=user, update_fields=["completed_at", "completed_by", "updated_at"]
+    )
     procedure_completed.send(sender=ProcedureRecord, record=record, now=now)
     return record
 
@@ -686,7 +686,7 @@ def device_save(*, user: User, data: dict[str, Any], device: Device | None = Non
         if name in _DEVICE_FIELDS:
             setattr(device, name, value)
     _check_device(device)
-    _save(device, user)
+    save_with_history(device, user=user)
     return device
 
 
@@ -695,7 +695,7 @@ def device_retire(*, device: Device, user: User, now: dt.datetime | None = None)
     """Retire, never delete: plans and records keep pointing at the device."""
     if device.retired_at is None:
         device.retired_at = now or timezone.now()
-        _save(device, user, ["retired_at"])
+        save_with_history(device, user=user, update_fields=["retired_at"])
     return device
 
 
@@ -703,7 +703,7 @@ def device_retire(*, device: Device, user: User, now: dt.datetime | None = None)
 def device_restore(*, device: Device, user: User) -> Device:
     if device.retired_at is not None:
         device.retired_at = None
-        _save(device, user, ["retired_at"])
+        save_with_history(device, user=user, update_fields=["retired_at"])
     return device
 
 
@@ -721,7 +721,7 @@ def device_size_save(
         raise ValidationError(_("A stent size needs a diameter and a length."))
     if all(getattr(size, n) is None for n in ("diameter_mm", "length_mm", "french", "wire_inch")):
         raise ValidationError(_("Give at least one dimension."))
-    _save(size, user)
+    save_with_history(size, user=user)
     return size
 
 
@@ -731,7 +731,7 @@ def device_size_retire(
 ) -> DeviceSize:
     if size.retired_at is None:
         size.retired_at = now or timezone.now()
-        _save(size, user, ["retired_at"])
+        save_with_history(size, user=user, update_fields=["retired_at"])
     return size
 
 
@@ -739,7 +739,7 @@ def device_size_retire(
 def device_size_restore(*, size: DeviceSize, user: User) -> DeviceSize:
     if size.retired_at is not None:
         size.retired_at = None
-        _save(size, user)  # validates the "one active row per size" constraint
+        save_with_history(size, user=user)  # validates the "one active row per size" constraint
     return size
 
 
@@ -757,12 +757,12 @@ def checklist_template_save(
     for name in ("scenario", "name", "description"):
         if name in data:
             setattr(template, name, data[name])
-    _save(template, user)
+    save_with_history(template, user=user)
     keep = [row["id"] for row in items if row.get("id")]
     now = timezone.now()
     for stale in template.items.active().exclude(pk__in=keep):
         stale.retired_at = now
-        _save(stale, user, ["retired_at"])
+        save_with_history(stale, user=user, update_fields=["retired_at"])
     for row in items:
         item = (
             template.items.get(pk=row["id"])
@@ -772,7 +772,7 @@ def checklist_template_save(
         for name in ("phase", "position", "text"):
             if name in row:
                 setattr(item, name, row[name])
-        _save(item, user)
+        save_with_history(item, user=user)
     return template
 
 
@@ -782,7 +782,7 @@ def checklist_template_retire(
 ) -> ChecklistTemplate:
     if template.retired_at is None:
         template.retired_at = now or timezone.now()
-        _save(template, user, ["retired_at"])
+        save_with_history(template, user=user, update_fields=["retired_at"])
     return template
 
 
@@ -790,5 +790,5 @@ def checklist_template_retire(
 def checklist_template_restore(*, template: ChecklistTemplate, user: User) -> ChecklistTemplate:
     if template.retired_at is not None:
         template.retired_at = None
-        _save(template, user)  # one active template per scenario
+        save_with_history(template, user=user)  # one active template per scenario
     return template
