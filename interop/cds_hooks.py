@@ -11,6 +11,9 @@ address are the guideline's; the link opens (or creates) the patient's case in v
 from __future__ import annotations
 
 import functools
+import json
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +21,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pydantic
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -47,6 +49,7 @@ PREFETCH = {
     "observations": "Observation?patient={{context.patientId}}",
 }
 FETCH_TIMEOUT = 5  # seconds per request to the caller's FHIR server
+FETCH_MAX_BYTES = 10 * 1024 * 1024
 SUMMARY_MAX = 140
 # Rules whose "against" is a contraindication (thrombolysis, the device, pregnancy).
 CONTRAINDICATION_RULES = frozenset(
@@ -85,26 +88,32 @@ def discovery() -> dict[str, Any]:
 
 
 def _fetch(server: str, token: str | None, query: str) -> Any:
+    """GET ``query`` from the caller's FHIR server with its token (http(s) only, with a
+    timeout and a size limit). The standard library's client: ``requests`` is not among
+    the product's dependencies (only the tests'), and one GET needs nothing more."""
     if not server.startswith(("https://", "http://")):
         raise PrefetchUnusable(_("fhirServer must be an http(s) address."))
     headers = {"Accept": "application/fhir+json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    # The scheme is checked above: http or https only.
+    request = urllib.request.Request(f"{server.rstrip('/')}/{query}", headers=headers)  # noqa: S310
     try:
-        response = requests.get(
-            f"{server.rstrip('/')}/{query}", headers=headers, timeout=FETCH_TIMEOUT
-        )
-    except requests.RequestException as exc:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+            payload = response.read(FETCH_MAX_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        raise PrefetchUnusable(
+            _("The FHIR server answered %(status)s to %(query)s.")
+            % {"status": exc.code, "query": query}
+        ) from None
+    except (urllib.error.URLError, OSError) as exc:
         raise PrefetchUnusable(
             _("The FHIR server could not be reached: %(e)s") % {"e": exc}
         ) from None
-    if response.status_code != 200:
-        raise PrefetchUnusable(
-            _("The FHIR server answered %(status)s to %(query)s.")
-            % {"status": response.status_code, "query": query}
-        )
+    if len(payload) > FETCH_MAX_BYTES:
+        raise PrefetchUnusable(_("The FHIR server's answer is larger than 10 MiB."))
     try:
-        return response.json()
+        return json.loads(payload)
     except ValueError:
         raise PrefetchUnusable(_("The FHIR server did not answer JSON.")) from None
 
