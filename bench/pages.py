@@ -214,6 +214,7 @@ def _showcase(centre: Centre, clinician: User, nurse: User) -> Case:
         patient = case_services.patient_get_or_create(
             centre=centre,
             data={**template.patient, "identifier": SHOWCASE, "name": "Bench Showcase"},
+            user=clinician,
         )
         case = case_services.case_create(
             patient=patient,

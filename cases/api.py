@@ -89,11 +89,14 @@ class PatientViewSet(
         serializer.instance = services.patient_get_or_create(
             centre=self.request.user.centre,
             data=dict(serializer.validated_data),
+            user=self.request.user,
         )
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         patient = cast(Patient, serializer.instance)
-        services.patient_update(patient=patient, data=dict(serializer.validated_data))
+        services.patient_update(
+            patient=patient, data=dict(serializer.validated_data), user=self.request.user
+        )
 
 
 class SegmentFindingSerializer(JSONTypesMixin, BuiltOnceMixin, serializers.ModelSerializer):
@@ -227,4 +230,9 @@ class CaseViewSet(
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         findings = data.pop("findings", None)
-        services.case_update(case=cast(Case, serializer.instance), data=data, findings=findings)
+        services.case_update(
+            case=cast(Case, serializer.instance),
+            data=data,
+            user=self.request.user,
+            findings=findings,
+        )

@@ -19,6 +19,7 @@ from cases.models import Case, Patient, SegmentFinding
 from cases.plausibility import case_plausibility_errors
 from venousapp import dates
 from venousapp.accounts.models import Centre, User
+from venousapp.history import delete_with_history, save_with_history
 
 # Patient fields a new case for a known patient may bring up to date (nothing typed is lost).
 _PATIENT_UPDATABLE = (
@@ -37,7 +38,7 @@ def _check_birth_date(centre: Centre, data: dict[str, Any], now: dt.datetime | N
 
 
 def patient_get_or_create(
-    *, centre: Centre, data: dict[str, Any], now: dt.datetime | None = None
+    *, centre: Centre, data: dict[str, Any], user: User | None, now: dt.datetime | None = None
 ) -> Patient:
     """The centre's patient with this identifier, created when new.
 
@@ -49,8 +50,7 @@ def patient_get_or_create(
     patient = Patient.objects.filter(centre=centre, identifier=data["identifier"]).first()
     if patient is None:
         patient = Patient(centre=centre, **data)
-        patient.full_clean()
-        patient.save()
+        save_with_history(patient, user=user)
         return patient
     for name, label in (("date_of_birth", _("date of birth")), ("sex", _("sex"))):
         if name in data and getattr(patient, name) != data[name]:
@@ -64,11 +64,11 @@ def patient_get_or_create(
                 }
             )
     changes = {name: data[name] for name in _PATIENT_UPDATABLE if data.get(name) not in (None, "")}
-    return patient_update(patient=patient, data=changes) if changes else patient
+    return patient_update(patient=patient, data=changes, user=user) if changes else patient
 
 
 def patient_update(
-    *, patient: Patient, data: dict[str, Any], now: dt.datetime | None = None
+    *, patient: Patient, data: dict[str, Any], user: User | None, now: dt.datetime | None = None
 ) -> Patient:
     changed = [name for name, value in data.items() if getattr(patient, name) != value]
     if "date_of_birth" in changed:
@@ -88,8 +88,7 @@ def patient_update(
     for name in changed:
         setattr(patient, name, data[name])
     if changed:
-        patient.full_clean()
-        patient.save(update_fields=changed)
+        save_with_history(patient, user=user, update_fields=changed)
     return patient
 
 
@@ -127,21 +126,20 @@ def _check_case_dates(case: Case, names: Sequence[str], now: dt.datetime | None)
     )
 
 
-def _replace_findings(case: Case, findings: Sequence[dict[str, Any]]) -> None:
+def _replace_findings(case: Case, findings: Sequence[dict[str, Any]], user: User | None) -> None:
     if not findings:
         raise ValidationError({"findings": _("Record at least one segment finding.")})
     keep_ids = [data["id"] for data in findings if data.get("id")]
     # Removed rows go first, so a removed "CIV left" can be replaced by a new one.
     for stale in case.findings.exclude(pk__in=keep_ids):
-        stale.delete()  # one by one so each deletion is in the history
+        delete_with_history(stale, user=user)  # one by one: each deletion is in the history
     for data in findings:
         finding_id = data.get("id")
         row = case.findings.get(pk=finding_id) if finding_id else SegmentFinding(case=case)
         for name, value in data.items():
             if name != "id":
                 setattr(row, name, value)
-        row.full_clean()
-        row.save()
+        save_with_history(row, user=user)
 
 
 @transaction.atomic
@@ -221,9 +219,8 @@ def case_create(
     _clear_not_applicable(case)
     _check_case_dates(case, ("case_date", "symptom_onset_date"), now)
     _check_and_complete(case, patient.sex)
-    case.full_clean()
-    case.save()
-    _replace_findings(case, findings)
+    save_with_history(case, user=author)
+    _replace_findings(case, findings, author)
     _evaluation_store(case)
     return case
 
@@ -233,6 +230,7 @@ def case_update(
     *,
     case: Case,
     data: dict[str, Any],
+    user: User | None,
     findings: Sequence[dict[str, Any]] | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
@@ -242,9 +240,8 @@ def case_update(
     _clear_not_applicable(case)
     _check_case_dates(case, list(data), now)
     _check_and_complete(case, case.patient.sex)
-    case.full_clean()
-    case.save()
+    save_with_history(case, user=user)
     if findings is not None:
-        _replace_findings(case, findings)
+        _replace_findings(case, findings, user)
     _evaluation_store(case)
     return case

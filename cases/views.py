@@ -101,6 +101,7 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 patient = services.patient_get_or_create(
                     centre=request.user.centre,
                     data=patient_form.cleaned_data,
+                    user=request.user,
                 )
                 case = services.case_create(
                     patient=patient,
@@ -153,9 +154,14 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ):
         try:
             with transaction.atomic():
-                services.patient_update(patient=case.patient, data=patient_form.cleaned_data)
+                services.patient_update(
+                    patient=case.patient, data=patient_form.cleaned_data, user=request.user
+                )
                 services.case_update(
-                    case=case, data=_case_data(case_form), findings=findings.findings_data()
+                    case=case,
+                    data=_case_data(case_form),
+                    user=request.user,
+                    findings=findings.findings_data(),
                 )
         except ValidationError as exc:
             _apply_service_errors(exc, patient_form, case_form)

@@ -847,7 +847,9 @@ def demo_cases_create(*, today: dt.date | None = None) -> int:
         centre = centres[spec.centre]
         with transaction.atomic():
             patient = services.patient_get_or_create(
-                centre=centre, data={**demo_contact(spec.patient["identifier"]), **spec.patient}
+                centre=centre,
+                data={**demo_contact(spec.patient["identifier"]), **spec.patient},
+                user=authors[spec.centre],
             )
             if patient.cases.exists():
                 continue

@@ -291,6 +291,7 @@ def _cohort_case(spec: PatencyDemo, number: int, performed_on: dt.date, author: 
             "sex": template.patient["sex"],
             "date_of_birth": dt.date(1960 + 2 * number, 1 + number % 12, 1 + number),
         },
+        user=author,
     )
     case_date = performed_on - dt.timedelta(days=3)
     data = {**template.data, "case_date": case_date, **_scores(*spec.baseline)}

@@ -128,7 +128,9 @@ def fhir_import(*, user: User, data: Any, now: dt.datetime | None = None) -> Imp
     bundle = parse_bundle(data)
     reading = _checked(bundle, identifier_system=centre.patient_system, today=centre.today(now))
     try:
-        patient = patient_get_or_create(centre=centre, data=dict(reading.patient), now=now)
+        patient = patient_get_or_create(
+            centre=centre, data=dict(reading.patient), user=user, now=now
+        )
     except ValidationError as exc:
         raise ImportRefused(
             {"entry": [m for messages in exc.message_dict.values() for m in messages]}

@@ -103,6 +103,7 @@ def draft_case(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 saved_patient = case_services.patient_get_or_create(
                     centre=request.user.centre,
                     data=patient_form.cleaned_data,
+                    user=request.user,
                 )
                 case = case_services.case_create(
                     patient=saved_patient,

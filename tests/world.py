@@ -55,7 +55,7 @@ class World:
     def demo_case(self, name: str) -> Case:
         spec = demo_spec(name)
         patient = case_services.patient_get_or_create(
-            centre=self.clinician.centre, data=dict(spec.patient)
+            centre=self.clinician.centre, data=dict(spec.patient), user=self.clinician
         )
         case_date = self.today - dt.timedelta(days=spec.days_ago)
         data = {**spec.data, "case_date": case_date}

@@ -61,7 +61,7 @@ def test_case_create_service_refuses_codes_outside_the_checklist(
 def test_case_update_service_refuses_an_unreadable_ceap(patient_a, clinician):
     case = acute_case(patient_a, clinician, ceap="C3,s")
     with pytest.raises(ValidationError) as caught:
-        services.case_update(case=case, data={"ceap": "C4b,s Es Ai,p Pr,o"})
+        services.case_update(case=case, user=case.author, data={"ceap": "C4b,s Es Ai,p Pr,o"})
     assert caught.value.message_dict == {
         "ceap": ["Ai is not a CEAP anatomy code; did you mean Ad?"]
     }

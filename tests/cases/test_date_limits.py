@@ -208,6 +208,7 @@ def test_services_refuse_dates_out_of_limits_whoever_calls_them(centre_a, clinic
         services.patient_get_or_create(
             centre=centre_a,
             data={"identifier": "A-4004", "sex": "male", "date_of_birth": dt.date(1, 1, 1)},
+            user=None,
         )
     assert birth.value.message_dict == {"date_of_birth": [BIRTH_TOO_EARLY]}
     with pytest.raises(ValidationError) as case:

@@ -485,6 +485,7 @@ def test_case_facts_after_entity_change_reports_no_stale_inputs(case_a):
     """Saving clears inputs of another entity, so they never reach the rules."""
     services.case_update(
         case=case_a,
+        user=case_a.author,
         data={
             "lesion_entity": "acute_thrombotic",
             "symptom_onset_date": dt.date(2026, 10, 30),
@@ -496,7 +497,9 @@ def test_case_facts_after_entity_change_reports_no_stale_inputs(case_a):
         },
     )
     assert case_facts(case_a)["symptom_onset_days"] == 3
-    services.case_update(case=case_a, data={"lesion_entity": "nivl", "nivl_cause": "may_thurner"})
+    services.case_update(
+        case=case_a, user=case_a.author, data={"lesion_entity": "nivl", "nivl_cause": "may_thurner"}
+    )
     case = Case.objects.get(pk=case_a.pk)
     facts = case_facts(case)
     assert facts["lesion_entity"] == "nivl"

@@ -49,12 +49,14 @@ def test_history_case_create_via_service_leaves_rows(created_by_service):
     assert types(case.history.all()) == ["+"]
     assert types(finding_history(case)) == ["+", "+"]
     assert case.history.get().lesion_entity == "nivl"
-    assert case.history.get().history_user is None  # no request, nobody to name
+    assert case.history.get().history_user == case.author  # the service names who acted
 
 
 def test_history_case_update_via_service_leaves_a_changed_row(created_by_service):
     case = created_by_service
-    services.case_update(case=case, data={"side": "right", "nivl_cause": "tumour"})
+    services.case_update(
+        case=case, user=case.author, data={"side": "right", "nivl_cause": "tumour"}
+    )
     assert types(case.history.all()) == ["+", "~"]
     latest = case.history.latest()
     assert (latest.side, latest.nivl_cause) == ("right", "tumour")
@@ -67,6 +69,7 @@ def test_history_findings_added_and_removed_via_service(created_by_service):
     civ, eiv = case.findings.order_by("id")
     services.case_update(
         case=case,
+        user=case.author,
         data={},
         findings=[
             {"id": civ.pk, "segment": "CIV", "side": "left", "finding": "stenosis"},
@@ -169,7 +172,7 @@ def test_history_page_lists_newest_first(client_for, edited_via_page):
 
 def test_history_unchanged_save_adds_no_entry(clinician, case_a):
     before = len(case_history(case_a))
-    services.case_update(case=case_a, data={})
+    services.case_update(case=case_a, user=case_a.author, data={})
     assert case_a.history.count() == 2  # the row exists ...
     assert len(case_history(case_a)) == before  # ... but says nothing, so it is not listed
 
@@ -272,3 +275,20 @@ def test_ticking_a_contraindication_keeps_the_history_page_readable(client_for, 
     page = client.get(f"/cases/{case.pk}/history/")
     assert page.status_code == 200
     assert "Renal failure (eGFR &lt;60 mL/min)" in page.content.decode()
+
+
+def test_history_rows_of_a_service_outside_any_request_name_who(created_by_service, nurse):
+    """A command, a task or an import writes through the services without a request: the
+    history still names the person the service was told acted."""
+    case = created_by_service
+    assert case.history.latest().history_user == case.author
+    services.case_update(
+        case=case,
+        user=nurse,
+        data={"side": "right"},
+        findings=[{"segment": "CIV", "side": "right", "finding": "compression"}],
+    )
+    assert case.history.latest().history_user == nurse
+    assert {row.history_user for row in finding_history(case).filter(history_type="-")} == {nurse}
+    services.patient_update(patient=case.patient, data={"name": "Renamed"}, user=nurse)
+    assert case.patient.history.latest().history_user == nurse

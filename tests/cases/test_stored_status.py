@@ -94,7 +94,7 @@ def test_the_status_is_that_of_the_case_as_stored(centre_a, clinician):
 
 def test_case_update_stores_the_new_status(centre_a, clinician):
     case = stent_case(centre_a, clinician)
-    services.case_update(case=case, data={"inflow": "poor"})
+    services.case_update(case=case, user=case.author, data={"inflow": "poor"})
     assert stored(case) == ("stent_conflict", ruleset_number())
     assert stored(case)[0] == live(case)
 
@@ -103,6 +103,7 @@ def test_changing_only_the_findings_stores_the_new_status(centre_a, clinician):
     case = stent_case(centre_a, clinician)
     services.case_update(
         case=case,
+        user=case.author,
         data={},
         findings=[{"segment": "CIV", "side": "left", "finding": "normal"}],
     )
@@ -114,7 +115,7 @@ def test_the_stored_status_leaves_no_history(centre_a, clinician):
     historical = {f.name for f in Case.history.model._meta.get_fields()}
     assert historical.isdisjoint(EVALUATION_FIELDS)
     assert case.history.count() == 1  # "+": storing the status added no "~"
-    services.case_update(case=case, data={"inflow": "poor"})
+    services.case_update(case=case, user=case.author, data={"inflow": "poor"})
     assert case.history.count() == 2
 
 
@@ -123,7 +124,7 @@ def test_a_case_changed_since_it_was_read_keeps_its_own_status(centre_a, clinici
     the case: the status it computed belongs to the old facts."""
     case = stent_case(centre_a, clinician)
     read_before_the_edit = Case.objects.get(pk=case.pk)
-    services.case_update(case=case, data={"inflow": "poor"})
+    services.case_update(case=case, user=case.author, data={"inflow": "poor"})
     written = services.case_evaluations_store(
         evaluations=[(read_before_the_edit, "stent_indicated")],
         ruleset=ruleset_number(),

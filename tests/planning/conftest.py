@@ -51,7 +51,9 @@ def make_case(centre_a, clinician) -> Callable[..., Case]:
         patient_data = dict(spec.patient)
         if identifier:
             patient_data["identifier"] = identifier
-        patient = case_services.patient_get_or_create(centre=centre or centre_a, data=patient_data)
+        patient = case_services.patient_get_or_create(
+            centre=centre or centre_a, data=patient_data, user=author or clinician
+        )
         case_date = TODAY - dt.timedelta(days=spec.days_ago)
         data = {**spec.data, "case_date": case_date, **changes}
         if spec.onset_days is not None and "symptom_onset_date" not in changes:

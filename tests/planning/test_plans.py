@@ -270,7 +270,7 @@ def test_stents_are_sized_again_from_new_measurements(nivl_plan, clinician):
         }
         for f in case.findings.all()
     ]
-    case_services.case_update(case=case, data={}, findings=findings)
+    case_services.case_update(case=case, user=case.author, data={}, findings=findings)
     services.plan_stents_propose(plan=nivl_plan, user=clinician)
     ((_site, (name, diameter, length)),) = stents(nivl_plan).items()
     # 16.5 + 1 = 17.5 mm: Zilver Vena (14/16 mm, the one verified matrix) has no size near
@@ -300,7 +300,9 @@ def test_sign_needs_a_reason_while_a_contraindication_is_open(make_case, clinici
 
 
 def test_sign_with_a_device_contraindication_recorded_after_planning(nivl_plan, clinician):
-    case_services.case_update(case=nivl_plan.case, data={"active_infection": True})
+    case_services.case_update(
+        case=nivl_plan.case, user=nivl_plan.case.author, data={"active_infection": True}
+    )
     with pytest.raises(ValidationError, match="Active local infection"):
         services.plan_sign(plan=nivl_plan, user=clinician)
     services.plan_sign(plan=nivl_plan, user=clinician, override_reason="Infection treated.")
@@ -309,10 +311,14 @@ def test_sign_with_a_device_contraindication_recorded_after_planning(nivl_plan, 
 def test_a_reason_given_for_an_earlier_signature_does_not_cover_a_new_contraindication(
     nivl_plan, clinician
 ):
-    case_services.case_update(case=nivl_plan.case, data={"active_infection": True})
+    case_services.case_update(
+        case=nivl_plan.case, user=nivl_plan.case.author, data={"active_infection": True}
+    )
     services.plan_sign(plan=nivl_plan, user=clinician, override_reason="Infection treated.")
     services.plan_reopen(plan=nivl_plan, user=clinician)
-    case_services.case_update(case=nivl_plan.case, data={"severe_tortuosity": True})
+    case_services.case_update(
+        case=nivl_plan.case, user=nivl_plan.case.author, data={"severe_tortuosity": True}
+    )
     with pytest.raises(ValidationError, match="Severe vessel tortuosity"):
         services.plan_sign(plan=nivl_plan, user=clinician)
     signed = services.plan_sign(
