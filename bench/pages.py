@@ -98,7 +98,7 @@ from cases.models import Case, Patient  # noqa: E402
 from demo import cases as demo_cases  # noqa: E402
 from demo.followup import seed_followup, synthetic_visits_create  # noqa: E402
 from followup import services as followup_services  # noqa: E402
-from followup.models import PatencyReport, PatencyReportStatus, Schedule, Visit  # noqa: E402
+from followup.models import PatencyReport, Schedule, Visit  # noqa: E402
 from followup.selectors import patency_cohort_size  # noqa: E402
 from guidelines import decisions  # noqa: E402
 from guidelines.engine import evaluate  # noqa: E402
@@ -106,6 +106,7 @@ from guidelines.ruleset import current_ruleset  # noqa: E402
 from planning import services as planning_services  # noqa: E402
 from planning.models import ProcedurePlan, ProcedureRecord  # noqa: E402
 from venousapp.accounts.models import Centre, User  # noqa: E402
+from venousapp.models import JobStatus  # noqa: E402
 
 PASSWORD = "bench-only-password-2026"  # noqa: S105 - throwaway accounts of a local benchmark
 SHOWCASE = "BENCH-0001"  # hospital number of the patient whose case the case routes show
@@ -308,7 +309,7 @@ def _report(centre: Centre, clinician: User) -> PatencyReport:
         PatencyReport.objects.filter(
             centre=centre,
             entity="",
-            status=PatencyReportStatus.DONE,
+            status=JobStatus.DONE,
             total=patency_cohort_size(centre_id=centre.pk, entity=""),
         )
         .order_by("-finished_at")

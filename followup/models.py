@@ -31,6 +31,7 @@ from cases import scores
 from cases.models import Case, SegmentSide
 from planning.models import FollowUpEntity, ProcedureRecord, StentSegment
 from venousapp.accounts.models import Centre
+from venousapp.models import BackgroundJob, JobStatus
 
 
 class VisitKind(models.TextChoices):
@@ -670,14 +671,7 @@ class ReIntervention(models.Model):
 # Patency analytics (computed; see followup.patency)
 
 
-class PatencyReportStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class PatencyReport(models.Model):
+class PatencyReport(BackgroundJob):
     """One computation of a centre's Kaplan–Meier patency curves (``followup.patency``) for
     one follow-up entity (blank: every entity), all three endpoints at once.
 
@@ -695,18 +689,10 @@ class PatencyReport(models.Model):
     entity = models.CharField(
         _("follow-up entity"), max_length=24, choices=FollowUpEntity.choices, blank=True
     )
-    status = models.CharField(
-        _("status"),
-        max_length=8,
-        choices=PatencyReportStatus.choices,
-        default=PatencyReportStatus.QUEUED,
-    )
     total = models.PositiveIntegerField(_("schedules"), default=0)
     done = models.PositiveIntegerField(_("schedules read"), default=0)
     result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField(_("requested"))
-    enqueued_at = models.DateTimeField(_("last sent to a worker"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
@@ -720,9 +706,7 @@ class PatencyReport(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["centre", "entity"],
-                condition=models.Q(
-                    status__in=[PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING]
-                ),
+                condition=models.Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
                 name="patencyreport_one_in_progress",
             ),
         ]
@@ -732,14 +716,6 @@ class PatencyReport(models.Model):
 
     def __str__(self) -> str:
         return f"Patency report {self.pk}"
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,7 +42,6 @@ from followup.models import (
     Escalation,
     Notification,
     PatencyReport,
-    PatencyReportStatus,
     Protocol,
     ReIntervention,
     ResultSegment,
@@ -54,6 +53,7 @@ from followup.models import (
 )
 from planning.models import FollowUpEntity
 from venousapp.accounts.models import User
+from venousapp.models import JobStatus
 from venousapp.params import object_id
 
 WORKLIST_STATUSES = surveillance.OPEN_STATUSES
@@ -516,10 +516,10 @@ def patency_report_current(
         PatencyReport.objects.filter(centre_id=centre_id, entity=entity)
         .filter(
             Q(
-                status__in=[PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING],
+                status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
                 created_at__gte=running_since,
             )
-            | Q(status=PatencyReportStatus.DONE, finished_at__gte=fresh_since)
+            | Q(status=JobStatus.DONE, finished_at__gte=fresh_since)
         )
         .order_by("-created_at", "-id")
         .first()
@@ -528,9 +528,7 @@ def patency_report_current(
 
 def patency_report_latest_done(*, centre_id: int, entity: str) -> PatencyReport | None:
     return (
-        PatencyReport.objects.filter(
-            centre_id=centre_id, entity=entity, status=PatencyReportStatus.DONE
-        )
+        PatencyReport.objects.filter(centre_id=centre_id, entity=entity, status=JobStatus.DONE)
         .order_by("-finished_at", "-id")
         .first()
     )

@@ -34,7 +34,6 @@ from followup.models import (
     EscalationNotice,
     Notification,
     PatencyReport,
-    PatencyReportStatus,
     Protocol,
     ProtocolVisit,
     ReIntervention,
@@ -51,6 +50,7 @@ from planning.models import ProcedureRecord
 from venousapp import dates, jobs
 from venousapp.accounts.models import Centre, User
 from venousapp.history import delete_with_history, save_with_history
+from venousapp.models import JobStatus
 
 EXTRA_SEQUENCE_BASE = 1000  # unscheduled (re-imaging) visits; protocol visits stay below
 EXTEND_WHEN_WITHIN_DAYS = 366  # extend a lifelong schedule when its horizon is this close
@@ -872,7 +872,7 @@ class PatencyState:
 
 
 def patency_state_of(report: PatencyReport) -> PatencyState:
-    result = report.result if report.status == PatencyReportStatus.DONE else None
+    result = report.result if report.status == JobStatus.DONE else None
     return PatencyState(
         analysis=patency.Analysis.from_dict(result) if result is not None else None,
         report=report,
@@ -933,7 +933,7 @@ def patency_report_queue(
         return PatencyReport.objects.get(
             centre_id=user.centre_id,
             entity=entity,
-            status__in=[PatencyReportStatus.QUEUED, PatencyReportStatus.RUNNING],
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
         )
     from followup.tasks import patency_report as patency_report_task
 
@@ -945,35 +945,18 @@ def patency_reports_resume(*, now: dt.datetime | None = None) -> jobs.Resumed:
     """Reports left queued are sent again; those whose worker was lost are marked failed."""
     from followup.tasks import patency_report as patency_report_task
 
-    return jobs.jobs_resume(
-        PatencyReport, task=patency_report_task, statuses=PatencyReportStatus, now=now
-    )
+    return jobs.jobs_resume(PatencyReport, task=patency_report_task, now=now)
 
 
 def patency_report_run(*, report_id: int, now: Callable[[], dt.datetime] = timezone.now) -> bool:
-    """Compute one queued report. It is claimed with a conditional UPDATE, so a redelivered
-    task does nothing; progress is written per chunk of schedules, outside any transaction,
-    so the polling page sees it. Returns False when the report was not claimable."""
-    claimed = PatencyReport.objects.filter(pk=report_id, status=PatencyReportStatus.QUEUED).update(
-        status=PatencyReportStatus.RUNNING, started_at=now()
-    )
-    if not claimed:
-        return False
-    report = PatencyReport.objects.get(pk=report_id)
+    """Compute one queued report (``venousapp.jobs.job_run``); returns False when it was not
+    claimable."""
 
-    def progress(done: int, total: int) -> None:
-        PatencyReport.objects.filter(pk=report_id).update(done=min(done, total), total=total)
-
-    try:
+    def work(pk: int, progress: Callable[[int, int], None]) -> dict[str, Any]:
+        report = PatencyReport.objects.get(pk=pk)
         analysis = selectors.patency_analysis(
             centre_id=report.centre_id, entity=report.entity, progress=progress
         )
-    except Exception as error:
-        PatencyReport.objects.filter(pk=report_id).update(
-            status=PatencyReportStatus.FAILED, error=str(error)[:2000], finished_at=now()
-        )
-        raise
-    PatencyReport.objects.filter(pk=report_id).update(
-        status=PatencyReportStatus.DONE, result=analysis.as_dict(), finished_at=now()
-    )
-    return True
+        return {"result": analysis.as_dict()}
+
+    return jobs.job_run(PatencyReport, report_id, work, now=now)

@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from venousapp.models import BackgroundJob, JobStatus
+
 
 class GuidelineSource(models.Model):
     key = models.CharField(_("key"), max_length=64, unique=True)
@@ -237,16 +239,7 @@ class CardFeedback(models.Model):
         return f"{self.rule_id}: {self.action}"
 
 
-class JobStatus(models.TextChoices):
-    """The life of a background job row (impact preview, re-evaluation)."""
-
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class ImpactPreview(models.Model):
+class ImpactPreview(BackgroundJob):
     """One run of a draft's impact preview: every stored case evaluated with the published
     rule set and with the draft in its rule's place. Progress (``done``/``total``) is a row
     so the page can poll it while a Celery worker computes it; the result is derived data,
@@ -258,17 +251,8 @@ class ImpactPreview(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(
-        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    enqueued_at = models.DateTimeField(_("last sent to a worker"), null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -283,10 +267,6 @@ class ImpactPreview(models.Model):
     def __str__(self) -> str:
         return f"Impact preview {self.pk} of {self.rule_version_id}"
 
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, self.done * 100 // self.total)
-
 
 class ReEvaluationTrigger(models.TextChoices):
     RULESET_CHANGE = "ruleset_change", _("Rule set changed (publish, retire, restore, load)")
@@ -295,7 +275,7 @@ class ReEvaluationTrigger(models.TextChoices):
     DEPLOY = "deploy", _("Update of the application (rules or evaluation logic changed)")
 
 
-class ReEvaluation(models.Model):
+class ReEvaluation(BackgroundJob):
     """One run of the bulk re-evaluation: every stored case whose stored overall status was
     computed with another rule set than the published one is evaluated again. Progress
     (``done``/``total``) is a row so the rule pages can poll it while a Celery worker runs
@@ -305,25 +285,16 @@ class ReEvaluation(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    status = models.CharField(
-        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
     ruleset = models.PositiveIntegerField(
         _("rule set"),
         null=True,
         blank=True,
         help_text=_("The rule-set number cases were brought to."),
     )
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(
         default=0, help_text=_("Cases whose stored overall status changed.")
     )
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    enqueued_at = models.DateTimeField(_("last sent to a worker"), null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -344,7 +315,3 @@ class ReEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"Re-evaluation {self.pk} ({self.status})"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, self.done * 100 // self.total)

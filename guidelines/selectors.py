@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from cases.models import OVERALL_LABELS, Case
 from guidelines.engine import ENGINE_VERSION, RuleSet, evaluate
-from guidelines.models import JobStatus, ReEvaluation
+from guidelines.models import ReEvaluation
 from guidelines.presentation import Panel, panel
 from guidelines.ruleset import current_ruleset, current_ruleset_numbered
+from venousapp.models import JobStatus
 
 # A job still queued or running after this long is not coming back (a lost message, a killed
 # worker; the Celery task's hard time limit is shorter): the pages stop waiting for it.

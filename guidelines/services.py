@@ -41,7 +41,6 @@ from guidelines.models import (
     EngineKind,
     GuidelineSource,
     ImpactPreview,
-    JobStatus,
     ReEvaluation,
     ReEvaluationTrigger,
     Rule,
@@ -56,6 +55,7 @@ from guidelines.selectors import reevaluation_in_progress, up_to_date_q
 from venousapp import jobs
 from venousapp.accounts.models import User
 from venousapp.history import delete_with_history, save_with_history
+from venousapp.models import JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -771,47 +771,26 @@ def impact_preview_start(*, version: RuleVersion, user: User) -> ImpactPreview:
 
 
 def impact_preview_run(*, preview_id: int, now: Callable[[], dt.datetime] = timezone.now) -> bool:
-    """Compute one queued preview (claimed with a conditional UPDATE, so a redelivered task
-    does not run it twice). Progress is written per chunk outside any transaction so the
-    page sees it; returns False when the preview was not claimable."""
-    claimed = ImpactPreview.objects.filter(pk=preview_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now()
-    )
-    if not claimed:
-        return False
-    preview = ImpactPreview.objects.select_related("rule_version__rule", "requested_by").get(
-        pk=preview_id
-    )
-    version = preview.rule_version
+    """Compute one queued preview (``venousapp.jobs.job_run``); returns False when it was not
+    claimable."""
 
-    def progress(done: int, total: int) -> None:
-        ImpactPreview.objects.filter(pk=preview_id).update(done=min(done, total), total=total)
-
-    try:
+    def work(pk: int, progress: Callable[[int, int], None]) -> dict[str, Any]:
+        preview = ImpactPreview.objects.select_related("rule_version__rule", "requested_by").get(
+            pk=pk
+        )
         before = current_ruleset()
-        after = ruleset_with(version.definition)
         comparison = impact.ruleset_compare(
             before=before,
-            after=after,
-            rule_id=version.rule.rule_id,
+            after=ruleset_with(preview.rule_version.definition),
+            rule_id=preview.rule_version.rule.rule_id,
             centre_id=preview.requested_by.centre_id,
             progress=progress,
         )
-    except Exception as error:
-        ImpactPreview.objects.filter(pk=preview_id).update(
-            status=JobStatus.FAILED, error=str(error)[:2000], finished_at=now()
-        )
-        raise
-    result = comparison.as_dict()
-    result["ruleset_version"] = before.version
-    ImpactPreview.objects.filter(pk=preview_id).update(
-        status=JobStatus.DONE,
-        result=result,
-        done=comparison.total,
-        total=comparison.total,
-        finished_at=now(),
-    )
-    return True
+        result = comparison.as_dict()
+        result["ruleset_version"] = before.version
+        return {"result": result, "done": comparison.total, "total": comparison.total}
+
+    return jobs.job_run(ImpactPreview, preview_id, work, now=now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -870,12 +849,8 @@ def jobs_resume(*, now: dt.datetime | None = None) -> dict[str, jobs.Resumed]:
     from guidelines.tasks import impact_preview_task, reevaluation_task
 
     return {
-        "impact_previews": jobs.jobs_resume(
-            ImpactPreview, task=impact_preview_task, statuses=JobStatus, now=now
-        ),
-        "reevaluations": jobs.jobs_resume(
-            ReEvaluation, task=reevaluation_task, statuses=JobStatus, now=now
-        ),
+        "impact_previews": jobs.jobs_resume(ImpactPreview, task=impact_preview_task, now=now),
+        "reevaluations": jobs.jobs_resume(ReEvaluation, task=reevaluation_task, now=now),
     }
 
 
@@ -896,13 +871,9 @@ def reevaluation_run(
     again with the newer rule set (and the job that publish started finds nothing left).
     ``everything``: the first pass takes every stored case, up to date or not.
     """
-    claimed = ReEvaluation.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now()
-    )
-    if not claimed:
-        return False
-    job_rows = ReEvaluation.objects.filter(pk=job_id)
-    try:
+
+    def work(pk: int, progress: Callable[[int, int], None]) -> dict[str, Any]:
+        job_rows = ReEvaluation.objects.filter(pk=pk)
         for index in range(REEVALUATION_MAX_PASSES):
             _ruleset, number = current_ruleset_numbered(fresh=True)
             stale = impact.stored_cases() if everything and index == 0 else _stale_cases(number)
@@ -928,11 +899,9 @@ def reevaluation_run(
                     total=Greatest(F("total"), F("done") + len(chunk)),
                     changed=F("changed") + changed,
                 )
-    except Exception as error:
-        job_rows.update(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=now())
-        raise
-    job_rows.update(status=JobStatus.DONE, finished_at=now())
-    return True
+        return {}
+
+    return jobs.job_run(ReEvaluation, job_id, work, now=now)
 
 
 def reevaluation_after_migrate() -> ReEvaluation | None:

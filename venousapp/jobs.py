@@ -10,25 +10,59 @@ second message does nothing), and a job running longer than its task's hard time
 its worker and is marked failed, so the page offers to start it again. Nothing stays
 "queued" or "running" for ever.
 
-A job model has ``status`` (queued, running, done, failed), ``enqueued_at``, ``started_at``,
-``finished_at`` and ``error``.
+A job model extends ``venousapp.models.BackgroundJob``; :func:`job_run` is the one way a task
+runs it: claim, work with progress, done or failed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
+
+from venousapp.models import BackgroundJob, JobStatus
 
 logger = logging.getLogger(__name__)
 
 REQUEUE_AFTER = dt.timedelta(seconds=90)
 RESUME_BATCH = 100
 LOST_WORKER = "The worker computing this stopped before it finished; start it again."
+ERROR_MAX = 2000
+
+Job = TypeVar("Job", bound=BackgroundJob)
+
+
+def job_run(
+    model: type[Job],
+    pk: int,
+    work: Callable[[int, Callable[[int, int], None]], dict[str, Any]],
+    *,
+    now: Callable[[], dt.datetime] = timezone.now,
+) -> bool:
+    """Run one queued job: claim it with a conditional UPDATE (a redelivered task finds it
+    claimed and does nothing: returns False), call ``work(pk, progress)`` and store the
+    fields it returns with the job done, or the error with the job failed (and re-raise, so
+    the worker logs it). ``progress(done, total)`` writes the progress outside any
+    transaction, so the polling page sees it."""
+    rows = model._default_manager.filter(pk=pk)
+    if not rows.filter(status=JobStatus.QUEUED).update(status=JobStatus.RUNNING, started_at=now()):
+        return False
+
+    def progress(done: int, total: int) -> None:
+        rows.update(done=min(done, total), total=total)
+
+    try:
+        fields = work(pk, progress)
+    except Exception as error:
+        rows.update(status=JobStatus.FAILED, error=str(error)[:ERROR_MAX], finished_at=now())
+        raise
+    rows.update(status=JobStatus.DONE, finished_at=now(), **fields)
+    return True
 
 
 def enqueue_on_commit(task: Any, job: models.Model) -> None:
@@ -50,29 +84,27 @@ class Resumed:
 
 
 def jobs_resume(
-    model: type[models.Model],
+    model: type[BackgroundJob],
     *,
     task: Any,
-    statuses: Any,
     now: dt.datetime | None = None,
 ) -> Resumed:
     """Send again the jobs of ``model`` left queued, and fail those whose worker was lost
-    (running longer than ``task.time_limit``). ``statuses``: the model's status choices
-    (``QUEUED``, ``RUNNING``, ``FAILED``)."""
+    (running longer than ``task.time_limit``)."""
     now = now or timezone.now()
     manager = model._default_manager
     with transaction.atomic():
         ids = list(
             manager.select_for_update(skip_locked=True)
-            .filter(status=statuses.QUEUED, enqueued_at__lt=now - REQUEUE_AFTER)
+            .filter(status=JobStatus.QUEUED, enqueued_at__lt=now - REQUEUE_AFTER)
             .order_by("enqueued_at")
             .values_list("pk", flat=True)[:RESUME_BATCH]
         )
         manager.filter(pk__in=ids).update(enqueued_at=now)
         transaction.on_commit(lambda: _send(task, ids), robust=True)
     lost_before = now - dt.timedelta(seconds=task.time_limit)
-    failed = manager.filter(status=statuses.RUNNING, started_at__lt=lost_before).update(
-        status=statuses.FAILED, error=LOST_WORKER, finished_at=now
+    failed = manager.filter(status=JobStatus.RUNNING, started_at__lt=lost_before).update(
+        status=JobStatus.FAILED, error=LOST_WORKER, finished_at=now
     )
     if ids or failed:
         logger.warning(

@@ -27,10 +27,10 @@ from followup.models import (
     NoticeMail,
     Notification,
     PatencyReport,
-    PatencyReportStatus,
 )
 from tests.celery_worker import celery_worker
 from tests.followup.mail import free_port
+from venousapp.models import JobStatus
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -189,7 +189,7 @@ def test_with_the_broker_down_writes_answer_at_once_and_complete_when_it_returns
     assert page.url.endswith("/followup/patency/?entity=post_thrombotic")
     assert seconds < FAST
     report = PatencyReport.objects.get()
-    assert report.status == PatencyReportStatus.QUEUED
+    assert report.status == JobStatus.QUEUED
 
     # Redis is back, a worker runs; the sweep (beat, every 30 seconds) finds what waited.
     redis.start()
@@ -213,5 +213,5 @@ def test_with_the_broker_down_writes_answer_at_once_and_complete_when_it_returns
         assert "escalation notices: 1" in swept.stdout
         assert "Background jobs sent again: 1" in swept.stdout
         wait_until(lambda: NoticeMail.objects.filter(notice__recipient=clinician).exists())
-        wait_until(lambda: PatencyReport.objects.filter(status=PatencyReportStatus.DONE).exists())
+        wait_until(lambda: PatencyReport.objects.filter(status=JobStatus.DONE).exists())
     assert Notification.objects.filter(recipient=clinician, kind="escalation").count() == 1

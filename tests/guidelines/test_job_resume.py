@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from guidelines import services, tasks
-from guidelines.models import JobStatus, ReEvaluation, ReEvaluationTrigger
+from guidelines.models import ReEvaluation, ReEvaluationTrigger
 from venousapp import jobs
+from venousapp.models import JobStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,59 @@
+"""The one background-job runner (venousapp.jobs.job_run) over the one job model
+(venousapp.models.BackgroundJob): claimed once, progress visible, done or failed."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from followup.models import PatencyReport
+from venousapp.jobs import job_run
+from venousapp.models import JobStatus
+
+
+@pytest.fixture
+def report(clinician):
+    return PatencyReport.objects.create(
+        centre=clinician.centre, created_by=clinician, created_at=timezone.now()
+    )
+
+
+def test_a_job_runs_once_and_stores_what_its_work_returns(report):
+    seen = []
+
+    def work(pk, progress):
+        progress(3, 4)
+        seen.append(PatencyReport.objects.values_list("status", "done", "total").get(pk=pk))
+        return {"result": {"answer": 42}, "done": 4}
+
+    assert job_run(PatencyReport, report.pk, work) is True
+    assert seen == [(JobStatus.RUNNING, 3, 4)]
+    report.refresh_from_db()
+    assert (report.status, report.result, report.done, report.percent) == (
+        "done",
+        {"answer": 42},
+        4,
+        100,
+    )
+    assert job_run(PatencyReport, report.pk, work) is False  # a redelivered task does nothing
+    assert len(seen) == 1
+
+
+def test_a_failing_job_is_marked_failed_and_the_error_is_raised(report):
+    def work(pk, progress):
+        raise RuntimeError("the cohort could not be read")
+
+    with pytest.raises(RuntimeError):
+        job_run(PatencyReport, report.pk, work)
+    report.refresh_from_db()
+    assert (report.status, report.error) == ("failed", "the cohort could not be read")
+    assert report.finished_at is not None
+    assert not report.in_progress
+
+
+@pytest.mark.parametrize(
+    ("status", "done", "total", "percent"),
+    [("queued", 0, 0, 0), ("running", 1, 3, 33), ("running", 5, 4, 100), ("done", 0, 0, 100)],
+)
+def test_the_progress_bar_shows_the_share_done(status, done, total, percent):
+    assert PatencyReport(status=status, done=done, total=total).percent == percent

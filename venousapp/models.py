@@ -1,0 +1,49 @@
+"""The background job every app's long work is a row of (venousapp/jobs.py runs them)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class JobStatus(models.TextChoices):
+    """The life of a background job row."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+IN_PROGRESS = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class BackgroundJob(models.Model):
+    """A piece of work done by a Celery worker (or inline when it is small), with its progress
+    (``done`` of ``total``) as a row the page polls. Derived data, not a clinical record: it
+    keeps no history. ``venousapp.jobs.job_run`` claims, runs and closes it."""
+
+    status = models.CharField(
+        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    enqueued_at = models.DateTimeField(_("last sent to a worker"), null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in IN_PROGRESS
+
+    @property
+    def percent(self) -> int:
+        """For the progress bar: 100 once done, else the share done (0 while the total is
+        not known yet)."""
+        if self.status == JobStatus.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0
