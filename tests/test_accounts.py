@@ -298,6 +298,9 @@ PUBLIC = {
     "healthz",
     "admin:login",
 }
+# CDS Hooks (interop): callers are hospital systems that sign each request with their JWT;
+# discovery is public, as the CDS Hooks specification has it.
+CDS_HOOKS = {"cds-discovery", "cds-service", "cds-feedback"}
 SAMPLE_VALUES = {"app_label": "cases"}
 
 
@@ -351,7 +354,15 @@ def test_public_urls_are_only_login_password_reset_and_health(db):
         for _, name, callback in project_urls()
         if getattr(callback, "login_required", True) is False and not _is_api(_path_of(name))
     }
-    assert public == PUBLIC
+    assert public == PUBLIC | CDS_HOOKS
+
+
+def test_cds_hooks_calls_without_a_signed_token_are_refused(client, db):
+    assert client.get(reverse("cds-discovery")).status_code == 200
+    for name in ("cds-service", "cds-feedback"):
+        path = reverse(name, args=["venousapp-patient-view"])
+        response = client.post(path, {}, content_type="application/json")
+        assert response.status_code == 401, (name, response.status_code)
 
 
 def _path_of(name: str | None) -> str:
@@ -364,7 +375,11 @@ def _is_api(path: str) -> bool:
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [pytest.param(path, name, id=path) for path, name, _ in project_urls() if name not in PUBLIC],
+    [
+        pytest.param(path, name, id=path)
+        for path, name, _ in project_urls()
+        if name not in PUBLIC | CDS_HOOKS
+    ],
 )
 def test_every_url_redirects_anonymous_users_to_login(client, db, path, name):
     response = client.get(path)
