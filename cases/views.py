@@ -24,6 +24,7 @@ from cases.history import case_history
 from cases.models import PATIENT_FIELDS, Case, Patient
 from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.listing import keyset_page, ordering
+from venousapp.pages import form_errors_apply
 from venousapp.params import object_id
 
 
@@ -66,14 +67,6 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _apply_service_errors(exc: ValidationError, *forms: Any) -> None:
-    """Put a service's ValidationError on the form that owns the field, else the first form."""
-    for field, errors in exc.message_dict.items():
-        owner = next((f for f in forms if field in f.fields), forms[0])
-        for error in errors:
-            owner.add_error(field if field in owner.fields else None, error)
-
-
 def _patient_initial(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     patient_id = object_id(request.GET.get("patient", ""))
     if patient_id is None:
@@ -110,7 +103,7 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                     findings=findings.findings_data(),
                 )
         except ValidationError as exc:
-            _apply_service_errors(exc, patient_form, case_form)
+            form_errors_apply(exc, patient_form, case_form)
         else:
             messages.success(request, _("Case %(id)s was saved.") % {"id": case.pk})
             return redirect("cases:detail", pk=case.pk)
@@ -164,7 +157,7 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     findings=findings.findings_data(),
                 )
         except ValidationError as exc:
-            _apply_service_errors(exc, patient_form, case_form)
+            form_errors_apply(exc, patient_form, case_form)
         else:
             messages.success(request, _("Case %(id)s was updated.") % {"id": case.pk})
             return redirect("cases:detail", pk=case.pk)

@@ -50,27 +50,14 @@ from planning.models import FollowUpEntity
 from venousapp.accounts.models import User
 from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.listing import ordering
+from venousapp.pages import form_errors_apply, is_htmx
 from venousapp.params import object_id
 
 PAGE_SIZE = 50
 
 
-def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _user(request: AuthenticatedHttpRequest) -> User:
     return request.user
-
-
-def _apply_errors(exc: ValidationError, form: Any) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 def _status_of(visit: Visit, today: Any) -> str:
@@ -122,7 +109,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "sort": sort,
     }
-    template = "followup/_worklist_table.html" if _is_htmx(request) else "followup/worklist.html"
+    template = "followup/_worklist_table.html" if is_htmx(request) else "followup/worklist.html"
     return render(request, template, context)
 
 
@@ -166,13 +153,13 @@ def contact_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.contact_attempt_log(visit=visit, user=_user(request), data=form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 messages.success(request, _("The contact attempt was logged."))
                 return redirect("followup:visit", pk=visit.pk)
             form = ContactAttemptForm()
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request,
             "followup/_contacts.html",
@@ -206,7 +193,7 @@ def visit_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The visit was rescheduled."))
             return redirect("followup:visit", pk=visit.pk)
@@ -227,7 +214,7 @@ def visit_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 visit=visit, user=_user(request), reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The visit was closed without a visit."))
             return redirect("followup:worklist")
@@ -304,7 +291,7 @@ def visit_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 segments=segments.rows(),  # type: ignore[attr-defined]
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             if result.abnormal:
                 messages.warning(
@@ -400,7 +387,7 @@ def reintervention_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
                 data={**form.cleaned_data, "escalation": escalation},
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The re-intervention was recorded."))
             return redirect("followup:schedule", pk=schedule.pk)
@@ -630,7 +617,7 @@ def escalation_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 reimage_on=data["reimage_on"],
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             bell_invalidate(request)
             messages.success(request, _("The decision was recorded."))
@@ -733,7 +720,7 @@ def protocol_revise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 visits=visits.rows(),  # type: ignore[attr-defined]
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(
                 request,

@@ -10,7 +10,6 @@ not centre data; the impact preview lists only cases of the reader's centre.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,6 +41,7 @@ from guidelines.models import (
     VersionStatus,
 )
 from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.pages import form_errors_apply, is_htmx
 from venousapp.params import object_id
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def version_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) 
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _form_errors(form, error)
+                form_errors_apply(error, form)
             else:
                 messages.success(request, f"Test case “{case.name}” added; run the tests.")
                 return redirect(_version_url(version, "version-tests"))
@@ -362,15 +362,6 @@ def version_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) 
             "tab": "tests",
         },
     )
-
-
-def _form_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        form.add_error(None, _error_text(error))
 
 
 def _test_case(version: RuleVersion, pk: int) -> RuleTestCase:
@@ -402,7 +393,7 @@ def test_case_edit(
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(error, form)
         else:
             messages.success(request, f"Test case “{case.name}” saved; run the tests.")
             return redirect(_version_url(version, "version-tests"))
@@ -495,7 +486,9 @@ def version_submit(request: AuthenticatedHttpRequest, rule_id: str, number: int)
             services.rule_version_run_tests(version=version, user=request.user)
             services.rule_version_submit(version=version, user=request.user)
         except ValidationError as error:
-            messages.error(request, "Submission refused. " + _error_text(error))
+            messages.error(
+                request, gettext("Submission refused. %(why)s") % {"why": _error_text(error)}
+            )
             return redirect(_version_url(version, "version-tests"))
         messages.success(
             request, f"v{version.number} submitted; a second guideline admin must approve it."
@@ -518,7 +511,9 @@ def version_approve(request: AuthenticatedHttpRequest, rule_id: str, number: int
         try:
             services.rule_version_approve(version=version, user=request.user)
         except ValidationError as error:
-            messages.error(request, "Approval refused. " + _error_text(error))
+            messages.error(
+                request, gettext("Approval refused. %(why)s") % {"why": _error_text(error)}
+            )
             return redirect(_version_url(version))
         messages.success(
             request,
@@ -699,7 +694,7 @@ def reevaluation_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     job = None
     if selectors.reevaluation_in_progress() is None:
         job = services.reevaluation_start(trigger=ReEvaluationTrigger.MANUAL, user=request.user)
-    if request.headers.get("HX-Request"):  # the swapped-in line says it all
+    if is_htmx(request):  # the swapped-in line says it all
         return _reevaluation_partial(request)
     if job is None:
         messages.info(request, gettext("A re-evaluation is already in progress."))

@@ -27,6 +27,7 @@ from guidelines.models import Decision, FeedbackAction
 from guidelines.presentation import Panel, format_value, input_label, panel
 from guidelines.ruleset import current_ruleset
 from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.pages import is_htmx
 
 SIGN_PERM = "guidelines.add_decision"
 VIEW_PERM = "guidelines.view_decision"
@@ -37,10 +38,6 @@ def _case(request: AuthenticatedHttpRequest, pk: int, perm: str) -> Case:
     case = case_for_request(request, pk)
     require_perm(request, perm)
     return case
-
-
-def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _draft_key(case: Case) -> str:
@@ -117,7 +114,7 @@ def _render_panel(
     forms.attach()
     context = {"case": case, "panel": forms.panel, "decision_forms": forms, "decisions": rows}
     template = (
-        "guidelines/_recommendations.html" if _is_htmx(request) else "guidelines/decision_sign.html"
+        "guidelines/_recommendations.html" if is_htmx(request) else "guidelines/decision_sign.html"
     )
     return render(request, template, context)
 
@@ -173,7 +170,7 @@ def decision_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             request.session.pop(_draft_key(case), None)
             messages.success(request, _("Decision signed."))
             target = reverse("cases:detail", args=[case.pk])
-            if _is_htmx(request):
+            if is_htmx(request):
                 # No fragment: from the case page itself a fragment-only change of the
                 # address would scroll instead of loading the page with the new decision.
                 response = HttpResponse()
@@ -195,7 +192,7 @@ def decision_draft(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     back = redirect(reverse("cases:detail", args=[case.pk]) + "#decision-form")
     if request.POST.get("after") != str(after):
         # Posted from a page whose decision has been signed since: nothing to keep.
-        return HttpResponse(status=204) if _is_htmx(request) else back
+        return HttpResponse(status=204) if is_htmx(request) else back
     chosen = rows_from_data(request.POST, shown.cards)
     if request.POST.get("fill") == FeedbackAction.ACCEPTED:
         for card in shown.cards:
@@ -205,17 +202,17 @@ def decision_draft(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             row["action"] = row.get("action") or FeedbackAction.ACCEPTED
     draft = {"after": after, "rows": chosen, "comment": request.POST.get("comment", "")}
     request.session[_draft_key(case)] = draft
-    if "fill" in request.POST and _is_htmx(request):
+    if "fill" in request.POST and is_htmx(request):
         forms = DecisionForms(shown, fingerprint=fingerprint, after=after, initial=draft)
         return _render_panel(request, case, forms, rows)
-    return HttpResponse(status=204) if _is_htmx(request) else back
+    return HttpResponse(status=204) if is_htmx(request) else back
 
 
 @require_GET
 def decision_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, VIEW_PERM)
     context = {"case": case, "decisions": _decisions(case)}
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "guidelines/_decisions.html", context)
     return render(request, "guidelines/decision_list.html", context)
 

@@ -23,6 +23,7 @@ from interop.fhir_import import ImportRefused, fhir_import
 from interop.forms import CdsClientForm, ImportForm
 from interop.models import CaseDraft, CdsClient
 from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.pages import form_errors_apply
 
 IMPORT_PERMS = ("cases.add_patient", "cases.add_case", "interop.add_casedraft")
 
@@ -118,10 +119,7 @@ def draft_case(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 draft.case = case
                 draft.save(update_fields=["case", "updated_at"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                owner = patient_form if field in patient_form.fields else case_form
-                for error in errors:
-                    owner.add_error(field if field in owner.fields else None, error)
+            form_errors_apply(exc, patient_form, case_form)
         else:
             messages.success(request, _("Case %(id)s was saved.") % {"id": case.pk})
             return redirect("cases:detail", pk=case.pk)

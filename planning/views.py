@@ -35,10 +35,7 @@ from planning.models import (
 )
 from planning.proposal import PLANNING_STATUSES, open_contraindications
 from venousapp.auth import AuthenticatedHttpRequest
-
-
-def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+from venousapp.pages import form_errors_apply, is_htmx
 
 
 def _plan(
@@ -72,16 +69,6 @@ def _record(
 def _errors_to_messages(request: AuthenticatedHttpRequest, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
-
-
-def _apply_errors(exc: ValidationError, form: Any) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 def _form_context(form: Any = None, *formsets: Any, errors: Any = ()) -> dict[str, Any]:
@@ -167,7 +154,7 @@ def plan_create(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse
                 indication_override_reason=form.cleaned_data["indication_override_reason"],
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)  # the page again, with what was typed
+            form_errors_apply(exc, form)  # the page again, with what was typed
         else:
             messages.success(request, _("Plan %(id)s was created from the case.") % {"id": plan.pk})
             return redirect("planning:plan-detail", pk=plan.pk)
@@ -221,7 +208,7 @@ def plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     rows=forms.formset_rows(access, order_field="position"),
                 )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The plan was updated."))
             return redirect("planning:plan-detail", pk=plan.pk)
@@ -292,7 +279,7 @@ def plan_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The plan was signed."))
             return redirect("planning:plan-detail", pk=plan.pk)
@@ -328,7 +315,7 @@ def plan_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _item_response(request: AuthenticatedHttpRequest, item: ChecklistItem) -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         plan = item.plan
         phase_items = list(
             plan.items.filter(phase=item.phase).select_related("ticked_by").order_by("position")
@@ -398,7 +385,7 @@ def item_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             return redirect(
                 reverse("planning:plan-detail", args=[item.plan_id]) + f"#item-{item.pk}"
@@ -458,7 +445,7 @@ def record_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 implants=_implant_rows(implants),
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The procedure was recorded."))
             return redirect("planning:record-detail", pk=record.pk)
@@ -514,7 +501,7 @@ def record_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 implants=_implant_rows(implants),
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The procedure record was updated."))
             return redirect("planning:record-detail", pk=record.pk)
@@ -600,7 +587,7 @@ def device_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> Htt
                 )
                 _device_sizes_save(sizes, saved, request.user)
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("%(name)s was saved.") % {"name": saved.name})
             return redirect("planning:device-edit", pk=saved.pk)
@@ -668,7 +655,7 @@ def template_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> H
                 template=template if template.pk else None,
             )
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            form_errors_apply(exc, form)
         else:
             messages.success(request, _("The checklist template was saved."))
             return redirect("planning:template-edit", pk=saved.pk)
