@@ -74,17 +74,27 @@
     });
   }
 
-  function addFinding(form) {
-    const total = form.querySelector("[name='findings-TOTAL_FORMS']");
-    const template = document.getElementById("finding-template");
+  // Formsets on every page: a button with data-add-row="<prefix>" adds a row made from
+  // <template id="<prefix>-template"> to #<prefix>-rows, counts it in <prefix>-TOTAL_FORMS,
+  // moves the focus into it and tells the page's own script ("formset:added" on the row).
+  function addRow(prefix) {
+    const total = document.querySelector("[name='" + prefix + "-TOTAL_FORMS']");
+    const template = document.getElementById(prefix + "-template");
+    const rows = document.getElementById(prefix + "-rows");
+    if (!total || !template || !rows) return;
     const index = parseInt(total.value, 10);
-    const html = template.innerHTML.replace(/__prefix__/g, String(index));
-    const rows = document.getElementById("finding-rows");
-    rows.insertAdjacentHTML("beforeend", html);
+    rows.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__prefix__/g, String(index)));
     total.value = String(index + 1);
-    const first = rows.lastElementChild.querySelector("select, input");
+    const row = rows.lastElementChild;
+    const first = row.querySelector("select, input, textarea");
     if (first) first.focus();
+    row.dispatchEvent(new CustomEvent("formset:added", { bubbles: true }));
   }
+
+  document.addEventListener("click", function (event) {
+    const add = event.target.closest ? event.target.closest("[data-add-row]") : null;
+    if (add) addRow(add.dataset.addRow);
+  });
 
   // Pregnancy is a relative contraindication to thrombolysis: while pregnancy is "Yes" the
   // checklist item "pregnancy or lactation" is ticked and cannot be unticked (the server adds
@@ -120,8 +130,6 @@
       const tick = event.target.closest ? event.target.closest("[data-pregnancy-tick]") : null;
       if (tick && tick.getAttribute("aria-disabled") === "true") event.preventDefault();
     });
-    const add = document.getElementById("add-finding");
-    if (add) add.addEventListener("click", function () { addFinding(form); });
     const ceap = form.querySelector("[name='case-ceap']");
     if (ceap && ceap.value && window.htmx) htmx.trigger(ceap, "input");
   });

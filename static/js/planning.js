@@ -1,21 +1,8 @@
-// Planning pages: print button, formset "add row" buttons, stent size lists filtered by the
-// chosen stent, and focus kept on a checklist tick after htmx swaps the item. Without
+// Planning pages: print button, stent size lists filtered by the chosen stent (also in a row
+// app.js adds), and focus kept on a checklist tick after htmx swaps the item. Without
 // JavaScript every form still posts and the pages still work.
 (function () {
   "use strict";
-
-  function addRow(prefix) {
-    const total = document.querySelector("[name='" + prefix + "-TOTAL_FORMS']");
-    const template = document.getElementById(prefix + "-template");
-    if (!total || !template) return;
-    const index = parseInt(total.value, 10);
-    const rows = document.getElementById(prefix + "-rows");
-    rows.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__prefix__/g, String(index)));
-    total.value = String(index + 1);
-    const first = rows.lastElementChild.querySelector("select, input, textarea");
-    if (first) first.focus();
-    filterSizes(rows.lastElementChild);
-  }
 
   // Stent forms: show only the sizes of the chosen stent (labels start with its name).
   function filterSizes(scope) {
@@ -34,8 +21,6 @@
   let lastTick = null;
 
   document.addEventListener("click", function (event) {
-    const add = event.target.closest("[data-add-row]");
-    if (add) addRow(add.dataset.addRow);
     if (event.target.closest("[data-print]")) window.print();
     const tick = event.target.closest("button.tick");
     if (tick) lastTick = tick.closest("li") && tick.closest("li").id;
@@ -44,6 +29,8 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[name$='-device']")) filterSizes(event.target.closest("fieldset"));
   });
+
+  document.addEventListener("formset:added", function (event) { filterSizes(event.target); });
 
   document.addEventListener("htmx:afterSwap", function () {
     if (!lastTick) return;

@@ -60,10 +60,10 @@ def test_clinician_enters_a_chronic_case_with_two_findings(
     expect(page.locator("#section-acute")).to_be_hidden()
     expect(page.locator("#section-chronic")).to_be_visible()
 
-    expect(page.locator("#finding-rows .finding-row")).to_have_count(1)
+    expect(page.locator("#findings-rows .finding-row")).to_have_count(1)
     fill_finding(page, 0, "CIV", "occlusion", "100", "16")
     page.get_by_role("button", name="Add segment finding").click()
-    expect(page.locator("#finding-rows .finding-row")).to_have_count(2)
+    expect(page.locator("#findings-rows .finding-row")).to_have_count(2)
     fill_finding(page, 1, "EIV", "stenosis", "70", "14")
 
     page.get_by_label("CEAP 2020").fill("c3, c4b,s esi ad po (civ, eiv)")

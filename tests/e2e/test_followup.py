@@ -212,3 +212,23 @@ def test_clinician_reaches_schedule_next_visit_escalation_and_trend_from_the_cas
     page.go_back()
     panel.locator("[id^='case-escalation-'] a").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Escalation")
+
+
+def test_guideline_admin_adds_a_visit_row_to_a_protocol_revision(
+    page: Page, live_server, guideline_admin
+):
+    """The formset's "Add visit" button (app.js, shared by every formset) adds an empty row,
+    counts it for the server and puts the cursor in it."""
+    from followup.models import Protocol
+
+    protocol = Protocol.objects.filter(retired_at__isnull=True).order_by("pk").first()
+    log_in(page, live_server.url, "gustav", PASSWORD)
+    page.goto(f"{live_server.url}/followup/protocols/{protocol.pk}/revise/")
+    rows = page.locator("#visits-rows .finding-row")
+    before = rows.count()
+    total = page.locator("[name='visits-TOTAL_FORMS']")
+    page.get_by_role("button", name="Add visit").click()
+    expect(rows).to_have_count(before + 1)
+    expect(total).to_have_value(str(before + 1))
+    focused = page.evaluate("document.activeElement.name")
+    assert focused.startswith(f"visits-{before}-")
