@@ -9,6 +9,8 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from planning.models import (
+    PLAN_FIELDS,
+    RECORD_FIELDS,
     AccessSite,
     ChecklistItem,
     ChecklistTemplate,
@@ -67,21 +69,7 @@ def formset_rows(formset: Any, order_field: str | None = None) -> list[dict[str,
 class PlanForm(forms.ModelForm):
     class Meta:
         model = ProcedurePlan
-        fields = [
-            "scenario",
-            "positioning",
-            "anaesthesia",
-            "anaesthesia_reason",
-            "bilateral_access",
-            "jugular",
-            "bilateral_extension",
-            "confluence_technique",
-            "heparin_iu_per_kg",
-            "act_target_s",
-            "antithrombotic_regimen",
-            "follow_up_entity",
-            "notes",
-        ]
+        fields = list(PLAN_FIELDS)
         widgets = {
             "antithrombotic_regimen": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -222,22 +210,7 @@ class ProcedureRecordForm(dates.DateLimitsFormMixin, forms.ModelForm):
 
     class Meta:
         model = ProcedureRecord
-        fields = [
-            "performed_on",
-            "operators",
-            "access_used",
-            "balloon_pressure_atm",
-            "ivus_before",
-            "ivus_after",
-            "technical_success",
-            "major_bleeding",
-            "pulmonary_embolism",
-            "early_stent_thrombosis",
-            "death",
-            "complication_notes",
-            "antithrombotic_regimen",
-            "follow_up_entity",
-        ]
+        fields = list(RECORD_FIELDS)
         widgets = {
             "performed_on": forms.DateInput(attrs={"type": "date"}),
             "ivus_before": forms.Textarea(attrs={"rows": 2}),

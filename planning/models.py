@@ -336,6 +336,24 @@ class LimbSide(models.TextChoices):
     RIGHT = "right", _("Right")
 
 
+# What a person edits on a plan (its form, the API, the service), the rest being derived.
+PLAN_FIELDS = (
+    "scenario",
+    "positioning",
+    "anaesthesia",
+    "anaesthesia_reason",
+    "bilateral_access",
+    "jugular",
+    "bilateral_extension",
+    "confluence_technique",
+    "heparin_iu_per_kg",
+    "act_target_s",
+    "antithrombotic_regimen",
+    "follow_up_entity",
+    "notes",
+)
+
+
 class ProcedurePlan(models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="plans", verbose_name=_("case")
@@ -573,6 +591,25 @@ class ChecklistItem(models.Model):
 
 # ---------------------------------------------------------------------------------------------
 # Procedure record
+
+
+# What a person records of a procedure (its form, the API, the service); implants apart.
+RECORD_FIELDS = (
+    "performed_on",
+    "operators",
+    "access_used",
+    "balloon_pressure_atm",
+    "ivus_before",
+    "ivus_after",
+    "technical_success",
+    "major_bleeding",
+    "pulmonary_embolism",
+    "early_stent_thrombosis",
+    "death",
+    "complication_notes",
+    "antithrombotic_regimen",
+    "follow_up_entity",
+)
 
 
 class ProcedureRecord(models.Model):

@@ -18,7 +18,9 @@ from cases.models import OVERALL_LABELS, Case
 from guidelines.selectors import recommendations_evaluate
 from planning import selectors, sizing
 from planning.models import (
+    PLAN_FIELDS,
     PLANNER_USE_KIND,
+    RECORD_FIELDS,
     AccessSite,
     ChecklistItem,
     ChecklistTemplate,
@@ -219,29 +221,12 @@ def _bulk_create(model: type[models.Model], rows: list[Any], user: User) -> None
     bulk_create_with_history(rows, model, default_user=user)
 
 
-_PLAN_FIELDS = (
-    "scenario",
-    "positioning",
-    "anaesthesia",
-    "anaesthesia_reason",
-    "bilateral_access",
-    "jugular",
-    "bilateral_extension",
-    "confluence_technique",
-    "heparin_iu_per_kg",
-    "act_target_s",
-    "antithrombotic_regimen",
-    "follow_up_entity",
-    "notes",
-)
-
-
 @transaction.atomic
 def plan_update(*, plan: ProcedurePlan, user: User, data: dict[str, Any]) -> ProcedurePlan:
     _assert_draft(plan)
     # Compare with the stored plan: a bound ModelForm has already changed the caller's copy.
     plan = ProcedurePlan.objects.select_for_update().get(pk=plan.pk)
-    unknown = set(data) - set(_PLAN_FIELDS)
+    unknown = set(data) - set(PLAN_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
     changed = [name for name, value in data.items() if getattr(plan, name) != value]
@@ -473,23 +458,6 @@ def checklist_item_remove(*, item: ChecklistItem, user: User) -> None:
 
 # --- procedure records ----------------------------------------------------------------------
 
-_RECORD_FIELDS = (
-    "performed_on",
-    "operators",
-    "access_used",
-    "balloon_pressure_atm",
-    "ivus_before",
-    "ivus_after",
-    "technical_success",
-    "major_bleeding",
-    "pulmonary_embolism",
-    "early_stent_thrombosis",
-    "death",
-    "complication_notes",
-    "antithrombotic_regimen",
-    "follow_up_entity",
-)
-
 
 def procedure_record_initial(*, plan: ProcedurePlan, user: User) -> dict[str, Any]:
     """What the record form starts from: the plan's access, stents, regimen and protocol."""
@@ -575,7 +543,7 @@ def procedure_record_create(
         case=case,
         plan=plan,
         author=author,
-        **{k: v for k, v in data.items() if k in _RECORD_FIELDS},
+        **{k: v for k, v in data.items() if k in RECORD_FIELDS},
     )
     save_with_history(record, user=author)
     if implants is None:
@@ -598,7 +566,7 @@ def procedure_record_update(
     performed = _procedure_dates(record.case, now)
     dates.check_dates({"performed_on": (data.get("performed_on"), performed)})
     for name, value in data.items():
-        if name in _RECORD_FIELDS:
+        if name in RECORD_FIELDS:
             setattr(record, name, value)
     save_with_history(record, user=user)
     if implants is not None:
