@@ -4,7 +4,8 @@ re-interventions, protocol revisions and the patency analytics' filters."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
@@ -15,6 +16,7 @@ from followup import charts, patency, surveillance
 from followup.models import (
     ContactAttempt,
     Decision,
+    Patency,
     Protocol,
     ProtocolVisit,
     ReIntervention,
@@ -29,6 +31,11 @@ from venousapp import dates, widgets
 _DATE = forms.DateInput(attrs={"type": "date"})
 
 
+def _choice(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """A choice field of ``form``, whose choices the form sets when it is made."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
 class WorklistFilterForm(forms.Form):
     q = forms.CharField(label=_("Find"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False, widget=widgets.Select)
@@ -39,11 +46,11 @@ class WorklistFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(VisitStatus.choices)
-        self.fields["status"].choices = [  # type: ignore[attr-defined]
+        _choice(self, "status").choices = [
             ("", _("All open")),
             *((s, labels[s]) for s in surveillance.OPEN_STATUSES),
         ]
-        self.fields["entity"].choices = [  # type: ignore[attr-defined]
+        _choice(self, "entity").choices = [
             ("", _("All entities")),
             *FollowUpEntity.choices,
         ]
@@ -66,11 +73,11 @@ class PatencyFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["endpoint"].choices = [  # type: ignore[attr-defined]
+        _choice(self, "endpoint").choices = [
             ("", _("All three endpoints")),
             *charts.endpoint_labels().items(),
         ]
-        self.fields["entity"].choices = [  # type: ignore[attr-defined]
+        _choice(self, "entity").choices = [
             ("", _("All entities")),
             *FollowUpEntity.choices,
         ]
@@ -225,8 +232,7 @@ class ResultSegmentForm(EmptyChoiceLabelsMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        patency = self.fields["patency"]
-        patency.choices = [c for c in patency.choices if c[0]]  # type: ignore[attr-defined]
+        _choice(self, "patency").choices = Patency.choices  # no blank: patency is required
         self.fields["isr_percent"].widget.attrs.update({"min": 0, "max": 100})
 
     def validate_unique(self) -> None:
@@ -283,11 +289,11 @@ class ReInterventionForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, form
     def __init__(
         self,
         *args: Any,
-        stented: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        stented: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segments"].choices = [  # type: ignore[attr-defined]
+        _choice(self, "segments").choices = [
             (f"{s}:{d}", s if d == "midline" else f"{s} {d}") for s, d in stented
         ]
 
