@@ -10,7 +10,7 @@ partials ``templates/followup/_*.html``; without JavaScript every form posts and
 from __future__ import annotations
 
 import csv
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from followup import access, charts, pdf, selectors, services, surveillance
 from followup.forms import (
+    BaseProtocolVisitFormSet,
+    BaseSegmentFormSet,
     CloseVisitForm,
     ContactAttemptForm,
     DecisionForm,
@@ -47,17 +49,12 @@ from followup.models import (
 )
 from followup.templatetags.followup import bell_invalidate
 from planning.models import FollowUpEntity
-from venousapp.accounts.models import User
 from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.listing import ordering
 from venousapp.pages import form_errors_apply, is_htmx
 from venousapp.params import object_id
 
 PAGE_SIZE = 50
-
-
-def _user(request: AuthenticatedHttpRequest) -> User:
-    return request.user
 
 
 def _status_of(visit: Visit, today: Any) -> str:
@@ -77,7 +74,7 @@ def _status_of(visit: Visit, today: Any) -> str:
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The nurse's home page: open visits of her centre that need her, oldest first."""
     access.require_perm(request, "followup.view_visit")
-    user = _user(request)
+    user = request.user
     today = services.centre_today(user.centre)
     filters = WorklistFilterForm(request.GET or None)
     values = filters.values()
@@ -151,7 +148,7 @@ def contact_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ContactAttemptForm(request.POST)
     if form.is_valid():
         try:
-            services.contact_attempt_log(visit=visit, user=_user(request), data=form.cleaned_data)
+            services.contact_attempt_log(visit=visit, user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
             form_errors_apply(exc, form)
         else:
@@ -188,7 +185,7 @@ def visit_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         try:
             services.visit_reschedule(
                 visit=visit,
-                user=_user(request),
+                user=request.user,
                 target_on=form.cleaned_data["target_on"],
                 reason=form.cleaned_data["reason"],
             )
@@ -210,9 +207,7 @@ def visit_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = CloseVisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_close(
-                visit=visit, user=_user(request), reason=form.cleaned_data["reason"]
-            )
+            services.visit_close(visit=visit, user=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             form_errors_apply(exc, form)
         else:
@@ -278,17 +273,20 @@ def visit_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         initial=None if existing else {"performed_on": today},
         today=today,
     )
-    segments = SegmentFormSet(
-        request.POST or None, prefix="segments", initial=initial if with_duplex else []
+    segments = cast(
+        BaseSegmentFormSet,
+        SegmentFormSet(
+            request.POST or None, prefix="segments", initial=initial if with_duplex else []
+        ),
     )
     if request.method == "POST" and form.is_valid() and segments.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
             result = services.visit_result_record(
                 visit=visit,
-                user=_user(request),
+                user=request.user,
                 data=data,
-                segments=segments.rows(),  # type: ignore[attr-defined]
+                segments=segments.rows(),
             )
         except ValidationError as exc:
             form_errors_apply(exc, form)
@@ -353,7 +351,7 @@ def schedule_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def case_schedules(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     """The follow-up of a case: its schedule (one procedure) or the list of schedules."""
     access.require_perm(request, "followup.view_schedule")
-    schedules = list(selectors.schedules_for_case(user=_user(request), case_id=case_pk))
+    schedules = list(selectors.schedules_for_case(user=request.user, case_id=case_pk))
     if len(schedules) == 1:
         return redirect("followup:schedule", pk=schedules[0].pk)
     if not schedules:
@@ -383,7 +381,7 @@ def reintervention_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
         try:
             services.reintervention_record(
                 schedule=schedule,
-                user=_user(request),
+                user=request.user,
                 data={**form.cleaned_data, "escalation": escalation},
             )
         except ValidationError as exc:
@@ -456,7 +454,7 @@ def _patency_state(
         if report.entity == values["entity"]:
             return services.patency_state_of(report)
     access.require_perm(request, "followup.add_patencyreport")
-    return services.patency_analytics(user=_user(request), entity=values["entity"])
+    return services.patency_analytics(user=request.user, entity=values["entity"])
 
 
 @require_http_methods(["GET", "POST"])
@@ -470,7 +468,7 @@ def patency_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         access.require_perm(request, "followup.add_patencyreport")
         entity = form.values()["entity"]
-        state = services.patency_analytics(user=_user(request), entity=entity, refresh=True)
+        state = services.patency_analytics(user=request.user, entity=entity, refresh=True)
         return redirect(f"{reverse('followup:patency')}?{_patency_query(form, state.report)}")
     state = _patency_state(request, form)
     return render(request, "followup/patency.html", _patency_context(form, state))
@@ -520,7 +518,7 @@ def patency_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         return redirect(f"{reverse('followup:patency')}?{_patency_query(form, state.report)}")
     endpoints = form.endpoints()
-    user = _user(request)
+    user = request.user
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     day = user.centre.today(state.computed_at).isoformat()
     response["Content-Disposition"] = f'attachment; filename="patency-{user.centre.code}-{day}.csv"'
@@ -553,7 +551,7 @@ def escalation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require_perm(request, "followup.view_escalation")
     bell_invalidate(request)
     show = request.GET.get("show", "open")
-    escalations = selectors.escalation_list(user=_user(request), open_only=show != "all")
+    escalations = selectors.escalation_list(user=request.user, open_only=show != "all")
     page = Paginator(escalations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "followup/escalation_list.html", {"page": page, "show": show})
 
@@ -595,7 +593,7 @@ def escalation_detail(
 @require_POST
 def escalation_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     escalation = access.escalation_for_request(request, pk, "followup.acknowledge_escalation")
-    services.escalation_acknowledge(escalation=escalation, user=_user(request))
+    services.escalation_acknowledge(escalation=escalation, user=request.user)
     bell_invalidate(request)
     messages.success(request, _("Escalation %(id)s acknowledged.") % {"id": escalation.pk})
     return redirect("followup:escalation", pk=escalation.pk)
@@ -610,7 +608,7 @@ def escalation_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         try:
             services.escalation_decide(
                 escalation=escalation,
-                user=_user(request),
+                user=request.user,
                 decision=data["decision"],
                 note=data["note"],
                 reimage_kind=data["reimage_kind"],
@@ -633,7 +631,7 @@ def escalation_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     bell_invalidate(request)  # the page and its bell show the same, current counts
-    page = Paginator(selectors.notification_list(user=_user(request)), PAGE_SIZE).get_page(
+    page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "followup/notification_list.html", {"page": page})
@@ -644,7 +642,7 @@ def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     from followup.models import Notification
 
     try:
-        notification = services.notification_mark_read(user=_user(request), notification_id=pk)
+        notification = services.notification_mark_read(user=request.user, notification_id=pk)
     except Notification.DoesNotExist:
         raise Http404 from None
     bell_invalidate(request)
@@ -656,7 +654,7 @@ def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 @require_POST
 def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
-    services.notifications_mark_all_read(user=_user(request), now=timezone.now())
+    services.notifications_mark_all_read(user=request.user, now=timezone.now())
     bell_invalidate(request)
     return redirect("followup:notifications")
 
@@ -715,9 +713,9 @@ def protocol_revise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             new = services.protocol_revise(
                 protocol=protocol,
-                user=_user(request),
+                user=request.user,
                 data=form.cleaned_data,
-                visits=visits.rows(),  # type: ignore[attr-defined]
+                visits=cast(BaseProtocolVisitFormSet, visits).rows(),
             )
         except ValidationError as exc:
             form_errors_apply(exc, form)
