@@ -32,14 +32,15 @@ def api_views(patterns: Any = None) -> Iterator[tuple[str, Any]]:
 
 
 def requests_of(callback: Any) -> list[tuple[str, str | None]]:
-    """(HTTP method, ViewSet action or None) of every request the route handles."""
+    """(HTTP method, ViewSet action or None) of every request the route handles; HEAD and
+    OPTIONS read as GET (DRF maps HEAD to a ViewSet's GET action once a request has come)."""
     cls = callback.cls
     actions = getattr(callback, "actions", None)
     if actions:
         return [
             (method.upper(), action)
             for method, action in actions.items()
-            if method in cls.http_method_names
+            if method in cls.http_method_names and method not in SAFE
         ]
     return [
         (method.upper(), None)
