@@ -230,6 +230,10 @@ class CaseForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, forms.ModelFor
         except ceap.CeapError as exc:
             raise forms.ValidationError(str(exc)) from None
 
+    def case_data(self) -> dict[str, Any]:
+        """What the case services take: every field of the form that validated."""
+        return {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("lesion_entity"):

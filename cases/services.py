@@ -226,6 +226,22 @@ def case_create(
 
 
 @transaction.atomic
+def patient_case_create(
+    *,
+    centre: Centre,
+    author: User,
+    patient_data: dict[str, Any],
+    case_data: dict[str, Any],
+    findings: Sequence[dict[str, Any]],
+    now: dt.datetime | None = None,
+) -> Case:
+    """A new case from the new-case form: its patient found (or registered) by identifier,
+    then the case; both or neither."""
+    patient = patient_get_or_create(centre=centre, data=patient_data, user=author, now=now)
+    return case_create(patient=patient, author=author, data=case_data, findings=findings, now=now)
+
+
+@transaction.atomic
 def case_update(
     *,
     case: Case,

@@ -90,18 +90,13 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         [patient_form.is_valid(), case_form.is_valid(), findings.is_valid()]
     ):
         try:
-            with transaction.atomic():
-                patient = services.patient_get_or_create(
-                    centre=request.user.centre,
-                    data=patient_form.cleaned_data,
-                    user=request.user,
-                )
-                case = services.case_create(
-                    patient=patient,
-                    author=request.user,
-                    data=_case_data(case_form),
-                    findings=findings.findings_data(),
-                )
+            case = services.patient_case_create(
+                centre=request.user.centre,
+                author=request.user,
+                patient_data=patient_form.cleaned_data,
+                case_data=case_form.case_data(),
+                findings=findings.findings_data(),
+            )
         except ValidationError as exc:
             form_errors_apply(exc, patient_form, case_form)
         else:
@@ -117,10 +112,6 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             "case": None,
         },
     )
-
-
-def _case_data(form: CaseForm) -> dict[str, Any]:
-    return {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
 
 
 def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -152,7 +143,7 @@ def case_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 )
                 services.case_update(
                     case=case,
-                    data=_case_data(case_form),
+                    data=case_form.case_data(),
                     user=request.user,
                     findings=findings.findings_data(),
                 )

@@ -101,19 +101,11 @@ def draft_case(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ):
         try:
             with transaction.atomic():
-                saved_patient = case_services.patient_get_or_create(
+                case = case_services.patient_case_create(
                     centre=request.user.centre,
-                    data=patient_form.cleaned_data,
-                    user=request.user,
-                )
-                case = case_services.case_create(
-                    patient=saved_patient,
                     author=request.user,
-                    data={
-                        name: case_form.cleaned_data[name]
-                        for name in case_form.fields
-                        if name in case_form.cleaned_data
-                    },
+                    patient_data=patient_form.cleaned_data,
+                    case_data=case_form.case_data(),
                     findings=findings.findings_data(),
                 )
                 draft.case = case
