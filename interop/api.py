@@ -8,7 +8,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +24,7 @@ from interop.fhir_export import case_bundle
 from interop.fhir_import import IMPORT_MAX_BYTES, ImportRefused, fhir_import
 from interop.plandefinitions import plandefinitions_bundle
 from venousapp.auth import AuthenticatedRequest
-from venousapp.parsers import json_depth
+from venousapp.parsers import json_depth_check
 from venousapp.permissions import model_perms
 
 
@@ -83,11 +82,7 @@ class FhirJSONParser(BaseParser):
             raise PayloadTooLarge(
                 f"The bundle is larger than the {IMPORT_MAX_BYTES} bytes an import accepts."
             )
-        depth = settings.API_JSON_MAX_DEPTH
-        if json_depth(body) > depth:
-            raise ParseError(
-                f"JSON nested too deeply: at most {depth} levels of arrays and objects."
-            )
+        json_depth_check(body)
         try:
             return json.loads(body)
         except ValueError as exc:

@@ -26,6 +26,18 @@ def json_depth(body: bytes) -> int:
     return max(itertools.accumulate(map(_STEP.__getitem__, brackets), initial=0))
 
 
+def too_deep_message() -> str:
+    depth = settings.API_JSON_MAX_DEPTH
+    return f"JSON nested too deeply: at most {depth} levels of arrays and objects."
+
+
+def json_depth_check(body: bytes) -> None:
+    """ParseError (400) for a body nested deeper than ``API_JSON_MAX_DEPTH``, counted before
+    anything is built."""
+    if json_depth(body) > settings.API_JSON_MAX_DEPTH:
+        raise ParseError(too_deep_message())
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, with arrays and objects nested at most ``API_JSON_MAX_DEPTH`` levels.
 
@@ -42,11 +54,8 @@ class JSONParser(parsers.JSONParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         body = stream.read()
-        depth = settings.API_JSON_MAX_DEPTH
-        too_deep = f"JSON nested too deeply: at most {depth} levels of arrays and objects."
-        if json_depth(body) > depth:
-            raise ParseError(too_deep)
+        json_depth_check(body)
         try:
             return super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:  # only with API_JSON_MAX_DEPTH near Python's recursion limit
-            raise ParseError(too_deep) from None
+            raise ParseError(too_deep_message()) from None
