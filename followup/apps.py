@@ -52,6 +52,7 @@ class FollowupConfig(AppConfig):
     verbose_name = "Follow-up"
 
     def ready(self) -> None:
+        from followup import tasks  # noqa: F401 (the services hand work to them by name)
         from guidelines.signals import version_submitted
         from planning.signals import procedure_completed
 

@@ -682,6 +682,8 @@ class PatencyReport(BackgroundJob):
     it is computed from keep theirs) and a newer one supersedes it.
     """
 
+    task_name = "followup.patency_report"
+
     centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

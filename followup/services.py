@@ -853,10 +853,6 @@ def notifications_mark_all_read(*, user: User, now: dt.datetime | None = None) -
 # --- patency analytics ------------------------------------------------------------------------
 
 
-def patency_inline_max() -> int:
-    return int(settings.FOLLOWUP_PATENCY_INLINE_MAX)
-
-
 def patency_fresh_seconds() -> int:
     return int(settings.FOLLOWUP_PATENCY_FRESH_SECONDS)
 
@@ -891,9 +887,8 @@ def patency_analytics(
     row is created and a Celery task enqueued once it is committed.
     """
     now = now or timezone.now()
-    if selectors.patency_cohort_size(centre_id=user.centre_id, entity=entity) <= (
-        patency_inline_max()
-    ):
+    cohort = selectors.patency_cohort_size(centre_id=user.centre_id, entity=entity)
+    if jobs.runs_inline(cohort, "FOLLOWUP_PATENCY_INLINE_MAX"):
         analysis = selectors.patency_analysis(centre_id=user.centre_id, entity=entity)
         return PatencyState(analysis=analysis, report=None, computed_at=now)
     report = None
@@ -935,17 +930,13 @@ def patency_report_queue(
             entity=entity,
             status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
         )
-    from followup.tasks import patency_report as patency_report_task
-
-    jobs.enqueue_on_commit(patency_report_task, report)
+    jobs.enqueue_on_commit(report)
     return report
 
 
 def patency_reports_resume(*, now: dt.datetime | None = None) -> jobs.Resumed:
     """Reports left queued are sent again; those whose worker was lost are marked failed."""
-    from followup.tasks import patency_report as patency_report_task
-
-    return jobs.jobs_resume(PatencyReport, task=patency_report_task, now=now)
+    return jobs.jobs_resume(PatencyReport, now=now)
 
 
 def patency_report_run(*, report_id: int, now: Callable[[], dt.datetime] = timezone.now) -> bool:

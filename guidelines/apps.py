@@ -17,10 +17,11 @@ class GuidelinesConfig(AppConfig):
     verbose_name = "Guidelines"
 
     def ready(self) -> None:
-        # Registers the rule-set system checks (guidelines.E001...) and connects the
-        # per-request rule-set cache to the request signals.
+        # Registers the rule-set system checks (guidelines.E001...), connects the per-request
+        # rule-set cache to the request signals and registers the Celery tasks the services
+        # hand jobs to by name.
         from cases import extensions
-        from guidelines import checks, ruleset  # noqa: F401
+        from guidelines import checks, ruleset, tasks  # noqa: F401 (registered on import)
         from guidelines.selectors import overall_evaluate, overall_status
         from guidelines.views import recommendations_context
 

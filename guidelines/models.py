@@ -245,6 +245,8 @@ class ImpactPreview(BackgroundJob):
     so the page can poll it while a Celery worker computes it; the result is derived data,
     not an audited clinical record, so it keeps no history."""
 
+    task_name = "guidelines.impact_preview"
+
     rule_version = models.ForeignKey(
         RuleVersion, on_delete=models.CASCADE, related_name="impact_previews"
     )
@@ -280,6 +282,8 @@ class ReEvaluation(BackgroundJob):
     computed with another rule set than the published one is evaluated again. Progress
     (``done``/``total``) is a row so the rule pages can poll it while a Celery worker runs
     it. An operational record of derived data, so it keeps no history."""
+
+    task_name = "guidelines.reevaluate_cases"
 
     trigger = models.CharField(_("trigger"), max_length=16, choices=ReEvaluationTrigger.choices)
     requested_by = models.ForeignKey(

@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.db.models import F, Max
@@ -735,13 +734,10 @@ def ruleset_import(*, data: object, user: User, now: dt.datetime | None = None) 
 # Impact preview
 
 
-def _inline_max() -> int:
-    return int(settings.GUIDELINES_IMPACT_INLINE_MAX)
-
-
 def impact_preview_start(*, version: RuleVersion, user: User) -> ImpactPreview:
-    """Start an impact preview of ``version``: inline for a few hundred stored cases, else as
-    a Celery task (enqueued after commit) whose progress the page polls.
+    """Start an impact preview of ``version``: inline for a few hundred stored cases
+    (``GUIDELINES_IMPACT_INLINE_MAX``), else as a Celery task (enqueued after commit) whose
+    progress the page polls.
 
     Deliberately not one transaction: the preview row and its progress must be visible to
     the polling page (and a failure must stay recorded) while the computation runs."""
@@ -753,21 +749,11 @@ def impact_preview_start(*, version: RuleVersion, user: User) -> ImpactPreview:
     except RuleSetError as error:
         raise _definition_problems_error(error.problems) from None
     total = impact.stored_cases().count()
-    here = total <= _inline_max()
-    preview = ImpactPreview.objects.create(
-        rule_version=version,
-        requested_by=user,
-        total=total,
-        enqueued_at=None if here else timezone.now(),
+    return jobs.job_start(
+        ImpactPreview(rule_version=version, requested_by=user, total=total),
+        inline=jobs.runs_inline(total, "GUIDELINES_IMPACT_INLINE_MAX"),
+        run=lambda pk: impact_preview_run(preview_id=pk),
     )
-    if here:
-        impact_preview_run(preview_id=preview.pk)
-        preview.refresh_from_db()
-    else:
-        from guidelines.tasks import impact_preview_task
-
-        jobs.enqueue_on_commit(impact_preview_task, preview)
-    return preview
 
 
 def impact_preview_run(*, preview_id: int, now: Callable[[], dt.datetime] = timezone.now) -> bool:
@@ -797,10 +783,6 @@ def impact_preview_run(*, preview_id: int, now: Callable[[], dt.datetime] = time
 # Re-evaluation of the stored cases
 
 
-def _reevaluation_inline_max() -> int:
-    return int(settings.GUIDELINES_REEVALUATION_INLINE_MAX)
-
-
 def _stale_cases(ruleset: int) -> models.QuerySet[Case]:
     """Stored cases whose status was computed with another rule set or engine version, or
     never (NULL)."""
@@ -825,32 +807,21 @@ def reevaluation_start(
     _ruleset, number = current_ruleset_numbered(fresh=True)
     due = impact.stored_cases() if everything else _stale_cases(number)
     stale = due.count()
-    here = everything or (inline if inline is not None else stale <= _reevaluation_inline_max())
-    job = ReEvaluation.objects.create(
-        trigger=trigger,
-        requested_by=user,
-        ruleset=number,
-        total=stale,
-        enqueued_at=None if here else timezone.now(),
+    if inline is None:
+        inline = jobs.runs_inline(stale, "GUIDELINES_REEVALUATION_INLINE_MAX")
+    return jobs.job_start(
+        ReEvaluation(trigger=trigger, requested_by=user, ruleset=number, total=stale),
+        inline=everything or inline,
+        run=lambda pk: reevaluation_run(job_id=pk, everything=everything),
     )
-    if here:
-        reevaluation_run(job_id=job.pk, everything=everything)
-        job.refresh_from_db()
-    else:
-        from guidelines.tasks import reevaluation_task
-
-        jobs.enqueue_on_commit(reevaluation_task, job)
-    return job
 
 
 def jobs_resume(*, now: dt.datetime | None = None) -> dict[str, jobs.Resumed]:
     """Impact previews and re-evaluations left queued are sent again; those whose worker
     was lost are marked failed (``venousapp.jobs``)."""
-    from guidelines.tasks import impact_preview_task, reevaluation_task
-
     return {
-        "impact_previews": jobs.jobs_resume(ImpactPreview, task=impact_preview_task, now=now),
-        "reevaluations": jobs.jobs_resume(ReEvaluation, task=reevaluation_task, now=now),
+        "impact_previews": jobs.jobs_resume(ImpactPreview, now=now),
+        "reevaluations": jobs.jobs_resume(ReEvaluation, now=now),
     }
 
 

@@ -10,8 +10,12 @@ second message does nothing), and a job running longer than its task's hard time
 its worker and is marked failed, so the page offers to start it again. Nothing stays
 "queued" or "running" for ever.
 
-A job model extends ``venousapp.models.BackgroundJob``; :func:`job_run` is the one way a task
-runs it: claim, work with progress, done or failed.
+A job model extends ``venousapp.models.BackgroundJob`` and names its Celery task
+(``task_name``). :func:`job_start` is the one way a service starts a job: in the request when it
+is small (:func:`runs_inline`, with the limit in a ``*_INLINE_MAX`` setting), else by the task
+once the row is committed. :func:`job_run` is the one way a task runs it: claim, work with
+progress, done or failed. Services find a task by its name (:func:`task`), so no service
+imports the tasks module that imports it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from venousapp.models import BackgroundJob, JobStatus
@@ -65,11 +71,36 @@ def job_run(
     return True
 
 
-def enqueue_on_commit(task: Any, job: models.Model) -> None:
-    """Send ``task(job.pk)`` once the job row is committed; if the broker is down, Django
-    logs the error and ``jobs_resume`` sends it again later."""
-    pk = job.pk
-    transaction.on_commit(lambda: task.delay(pk), robust=True)
+def task(name: str) -> Any:
+    """The Celery task registered as ``name``: the app's tasks modules are imported by the
+    worker and by each app's ``ready``."""
+    return current_app.tasks[name]
+
+
+def runs_inline(total: int, limit: str) -> bool:
+    """The one "inline below N, else Celery" decision: ``total`` items are worked through in
+    the request when they are at most the setting named ``limit`` (a ``*_INLINE_MAX``)."""
+    return total <= int(getattr(settings, limit))
+
+
+def job_start(job: Job, *, inline: bool, run: Callable[[int], object]) -> Job:
+    """Save ``job`` and have it done: by ``run(pk)`` now, in this process, when ``inline``
+    (the job is returned as it ended), else by its task once the row is committed."""
+    job.enqueued_at = None if inline else timezone.now()
+    job.save()
+    if inline:
+        run(job.pk)
+        job.refresh_from_db()
+    else:
+        enqueue_on_commit(job)
+    return job
+
+
+def enqueue_on_commit(job: BackgroundJob) -> None:
+    """Send the job's task once the job row is committed; if the broker is down, Django logs
+    the error and ``jobs_resume`` sends it again later."""
+    pk, name = job.pk, job.task_name
+    transaction.on_commit(lambda: task(name).delay(pk), robust=True)
 
 
 def _send(task: Any, ids: list[int]) -> None:
@@ -83,15 +114,11 @@ class Resumed:
     failed: int
 
 
-def jobs_resume(
-    model: type[BackgroundJob],
-    *,
-    task: Any,
-    now: dt.datetime | None = None,
-) -> Resumed:
+def jobs_resume(model: type[BackgroundJob], *, now: dt.datetime | None = None) -> Resumed:
     """Send again the jobs of ``model`` left queued, and fail those whose worker was lost
-    (running longer than ``task.time_limit``)."""
+    (running longer than its task's ``time_limit``)."""
     now = now or timezone.now()
+    runner = task(model.task_name)
     manager = model._default_manager
     with transaction.atomic():
         ids = list(
@@ -101,8 +128,8 @@ def jobs_resume(
             .values_list("pk", flat=True)[:RESUME_BATCH]
         )
         manager.filter(pk__in=ids).update(enqueued_at=now)
-        transaction.on_commit(lambda: _send(task, ids), robust=True)
-    lost_before = now - dt.timedelta(seconds=task.time_limit)
+        transaction.on_commit(lambda: _send(runner, ids), robust=True)
+    lost_before = now - dt.timedelta(seconds=runner.time_limit)
     failed = manager.filter(status=JobStatus.RUNNING, started_at__lt=lost_before).update(
         status=JobStatus.FAILED, error=LOST_WORKER, finished_at=now
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +24,9 @@ class BackgroundJob(models.Model):
     """A piece of work done by a Celery worker (or inline when it is small), with its progress
     (``done`` of ``total``) as a row the page polls. Derived data, not a clinical record: it
     keeps no history. ``venousapp.jobs.job_run`` claims, runs and closes it."""
+
+    #: The name of the Celery task that runs a job of this model.
+    task_name: ClassVar[str]
 
     status = models.CharField(
         _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
