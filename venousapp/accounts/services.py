@@ -14,6 +14,7 @@ from django.utils.crypto import salted_hmac
 from knox.models import get_digest_token
 from knox.settings import CONSTANTS
 
+from venousapp import jobs
 from venousapp.accounts.models import ApiToken, PasswordResetRequest, User
 
 # The last use of a token shown on "My account" is this precise: a program calling the API
@@ -78,8 +79,6 @@ def password_reset_request(
     tells who has an account. The limits count typed addresses, known or not, for the same
     reason.
     """
-    from venousapp.accounts.tasks import password_reset_mail
-
     now = now or timezone.now()
     since = now - RESET_WINDOW
     PasswordResetRequest.objects.filter(requested_at__lte=since).delete()
@@ -94,7 +93,9 @@ def password_reset_request(
     )
     # A broker that is down fails neither the page nor the count: Django logs the error and
     # the person asks again.
-    transaction.on_commit(lambda: password_reset_mail.delay(reset.pk), robust=True)
+    transaction.on_commit(
+        lambda: jobs.task("accounts.password_reset_mail").delay(reset.pk), robust=True
+    )
     return True
 
 
