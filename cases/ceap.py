@@ -2,7 +2,8 @@
 
 Source: Lurie F, Passman M, Meisner M, et al. The 2020 update of the CEAP classification
 system and reporting standards. J Vasc Surg Venous Lymphat Disord 2020;8:342-352
-(doi 10.1016/j.jvsv.2019.12.075); project brief CLINICAL_BRIEF.md §4.1, §2.4 and §2.6 C8.
+(doi 10.1016/j.jvsv.2019.12.075). What the project decided where the classification leaves
+the reading open: docs/scores.md#ceap-2020.
 
 What changed in 2020, and why this parser knows about it:
 - C4c (corona phlebectatica) was added as a third C4 subclass next to C4a and C4b.
@@ -58,7 +59,7 @@ class CeapError(ValueError):
         self.part = part
 
 
-# Clinical classes in clinical order (Lurie 2020; brief §4.1); the order sorts the canonical
+# Clinical classes in clinical order (Lurie 2020); the order sorts the canonical
 # string and decides `highest`.
 CLINICAL_CLASSES: dict[str, str] = {
     "C0": "no visible or palpable signs of venous disease",
@@ -79,7 +80,7 @@ _CLASS_RANK = {code: rank for rank, code in enumerate(CLINICAL_CLASSES)}
 _CLASS_BY_SUFFIX = {code[1:].lower(): code for code in CLINICAL_CLASSES}
 _SUBSCRIPTS = {"s": True, "a": False}
 # CEAP 2020 treats the r modifier as a qualifier of C2/C6, so thresholds read the base class
-# (brief §2.4 derived `c_classes`, §2.6 C8).
+# (docs/evaluation.md#ceap-classes).
 _THRESHOLD_CLASS = {"C2r": "C2", "C6r": "C6"}
 
 EMPTY_MESSAGE = "Enter a CEAP classification, e.g. C3,4b,s Esi Ad Po."
@@ -104,8 +105,9 @@ class ClinicalPart:
     """The C part of CEAP: a set of clinical classes plus the symptom subscript.
 
     CEAP records every class present on the limb, not only the worst (Lurie 2020), so the
-    classes are a set and rules test membership (brief §2.6 C8). ``symptomatic`` is None when
-    no subscript was written: per brief §2.6 C7 that is *not* symptomatic by CEAP, but the
+    classes are a set and rules test membership (docs/evaluation.md#ceap-classes).
+    ``symptomatic`` is None when no subscript was written: the rules read that as *not*
+    symptomatic by CEAP (docs/evaluation.md#symptoms), but the
     engine must be able to tell "not recorded" from "asymptomatic".
     """
 
@@ -121,7 +123,7 @@ class ClinicalPart:
         for code in self.classes:
             if code not in CLINICAL_CLASSES:
                 raise _unknown_class(code)
-        # "No signs" contradicts any other class; an inference from the definitions (§4.1).
+        # "No signs" contradicts any other class; an inference from the definitions (Lurie 2020).
         if "C0" in self.classes and len(self.classes) > 1:
             raise CeapError(
                 "C0 means no visible or palpable signs of venous disease; "
@@ -136,7 +138,7 @@ class ClinicalPart:
 
     @property
     def highest(self) -> str:
-        """Highest clinical class, e.g. "C4b"; the brief (§4.1) keeps it for thresholds."""
+        """Highest clinical class, e.g. "C4b"."""
         return self.ordered[-1]
 
     def canonical(self) -> str:
@@ -158,7 +160,7 @@ def threshold_classes(classes: Iterable[str]) -> frozenset[str]:
     """Classes as guideline thresholds read them: C2r counts as C2 and C6r as C6.
 
     C4, C4a, C4b and C4c stay as they are: a bare C4 meets "C3-C6" or "C >= C3" but not a
-    C4b-based criterion (brief §2.6 C8).
+    C4b-based criterion (docs/evaluation.md#ceap-classes).
     """
     return frozenset(_THRESHOLD_CLASS.get(code, code) for code in classes)
 
@@ -219,9 +221,10 @@ def parse_clinical(text: str) -> ClinicalPart:
     """Read only the C part, i.e. the first whitespace-separated token of ``text``.
 
     Lenient on purpose: the engine needs the clinical classes even when a later part of the
-    string is wrong (brief §4.1's own example "C4b,s Es Ai,p Pr,o" has an invalid A part but
-    a readable C4b,s). Accepts "C3,4b,s", "C3,C4b,s", "c2r", "C2,3,a"; raises CeapError when
-    the C part itself is unreadable, which the engine treats as "not recorded" (§2.6 C8).
+    string is wrong (the example "C4b,s Es Ai,p Pr,o" has an invalid A part but a readable
+    C4b,s). Accepts "C3,4b,s", "C3,C4b,s", "c2r", "C2,3,a"; raises CeapError when the C part
+    itself is unreadable, which the engine treats as "not recorded"
+    (docs/evaluation.md#ceap-classes).
     """
     if not text.strip():
         raise CeapError(EMPTY_MESSAGE)
@@ -233,12 +236,13 @@ def parse_clinical(text: str) -> ClinicalPart:
 
 @dataclass(frozen=True)
 class _Part:
-    """Vocabulary of one of the E, A and P parts (Lurie 2020, brief §4.1)."""
+    """Vocabulary of one of the E, A and P parts (Lurie 2020)."""
 
     letter: str
     name: str
     codes: dict[str, str]  # code -> plain-language meaning, in canonical order
-    # Misreadings the brief names explicitly, checked before difflib's guess.
+    # Misreadings with a suggestion of their own (docs/scores.md#ceap-2020), checked before
+    # difflib's guess.
     slips: dict[str, str]
 
     @property
@@ -315,8 +319,8 @@ ANATOMY = _Part(
         "Ap": "perforator veins",
         "An": "no venous location identified",
     },
-    # Brief §4.1 asks that its own example "Ai" be answered with Ad (an iliac, i.e. deep,
-    # reading); difflib alone ties all four codes and would pick As.
+    # "Ai" (in an example string of the project's first specification) is answered with Ad,
+    # an iliac, i.e. deep, reading; difflib alone ties all four codes and would pick As.
     slips={"ai": "Ad"},
 )
 PATHOPHYSIOLOGY = _Part(
@@ -343,7 +347,7 @@ def _misplaced(raw: str, letter: str) -> CeapError | None:
     )
 
 
-# CEAP 2020 anatomic segment abbreviations in anatomic order (brief §4.1 table).
+# CEAP 2020 anatomic segment abbreviations in anatomic order (Lurie 2020).
 SEGMENTS: dict[str, str] = {
     "Tel": "telangiectasia",
     "Ret": "reticular veins",
@@ -418,7 +422,7 @@ class Ceap:
 
     Construction normalises order and duplicates, so two equal classifications compare
     equal however they were written, and enforces the combination rules: En/An/Pn stand
-    alone (Lurie 2020; brief §4.1) and so does C0 (ClinicalPart), because "nothing found"
+    alone (Lurie 2020) and so does C0 (ClinicalPart), because "nothing found"
     contradicts any finding. E, A and P come together or not at all: a basic, clinical-only
     entry is allowed, a half-advanced one is not.
     """
@@ -458,7 +462,7 @@ class Ceap:
 
     @property
     def highest(self) -> str:
-        """Highest clinical class, e.g. "C4b" (brief §4.1: kept for thresholds)."""
+        """Highest clinical class, e.g. "C4b"."""
         return self.clinical.highest
 
     def canonical(self) -> str:
@@ -556,7 +560,7 @@ def _check_placement(token: str, position: int, seen: dict[str, tuple[str, ...]]
 
 
 def parse(text: str) -> Ceap:
-    """Parse and validate a one-limb CEAP 2020 string (Lurie 2020; brief §4.1).
+    """Parse and validate a one-limb CEAP 2020 string (Lurie 2020).
 
     Tolerates extra whitespace and letter case and always returns the canonical structure,
     so "c3, C4B,S  esi ad po (civ, eiv)" and "C3,4b,s Esi Ad Po (CIV,EIV)" are the same

@@ -1,4 +1,4 @@
-"""Which case inputs apply to which lesion entity (brief §2.4).
+"""Which case inputs apply to which lesion entity.
 
 The case form shows only these sections, and saving clears inputs that do not apply so a
 stale answer from a previously chosen entity can never reach the guideline rules.

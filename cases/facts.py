@@ -1,7 +1,8 @@
 """`case_facts`: the one bridge from a stored case to the guideline rules.
 
-It returns exactly the input names and vocabularies of brief §2.4/§2.6, with ``None`` for
-anything not recorded; the engine treats ``None`` as unknown (three-valued logic, §2.6 C1).
+It returns exactly the input names and vocabularies of the guideline engine
+(``guidelines/vocabulary.py``), with ``None`` for anything not recorded; the engine treats
+``None`` as unknown (docs/evaluation.md#not-recorded).
 """
 
 from collections.abc import Iterable

@@ -1,8 +1,8 @@
 """Patients, cases and per-segment imaging findings.
 
 Coded values are TextChoices with stable codes (the codes are the guideline engine's
-vocabulary, brief §2.4); a nullable field means "not recorded", which the engine treats as
-unknown rather than as "no".
+vocabulary, ``guidelines/vocabulary.py``); a nullable field means "not recorded", which the
+engine treats as unknown rather than as "no" (docs/evaluation.md#not-recorded).
 """
 
 from datetime import date
@@ -110,7 +110,7 @@ class Segment(models.TextChoices):
     SOV = "SOV", _("Soleal veins (SOV)")
 
 
-# Segments the guideline rules treat as stentable (brief §2.5 STENTABLE).
+# Segments the guideline rules treat as stentable (docs/evaluation.md#segment-sets).
 STENTABLE_SEGMENTS = tuple(Segment(code) for code in vocabulary.STENTABLE_SEGMENTS)
 
 # The overall status of a case (cases/vocabulary.py), as people read it.
@@ -166,7 +166,8 @@ def validate_ceap(value: str) -> None:
 
 def validate_contraindication_codes(value: object) -> None:
     """Ticks of the thrombolysis checklist: a list of its codes (``cases/thrombolysis.py``,
-    brief §4.5) and nothing else, since the rules read every tick and skip unknown ones."""
+    the SIR 2014 checklist) and nothing else, since the rules read every tick and skip unknown
+    ones."""
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
         raise ValidationError(
             _("Expected a list of thrombolysis contraindication codes."), code="not_a_list"
@@ -367,7 +368,7 @@ class Case(models.Model):
         _("general contraindication to endovascular procedures"), null=True, blank=True
     )
 
-    # Bleeding risk and thrombolysis contraindications (brief §4.5)
+    # Bleeding risk and thrombolysis contraindications (SIR 2014 checklist, cases/thrombolysis.py)
     bleeding_risk_level = models.CharField(
         _("bleeding risk"), max_length=8, choices=RiskLevel.choices, blank=True
     )

@@ -1,10 +1,11 @@
 """Venous severity scores, pure functions.
 
 - Revised Venous Clinical Severity Score (rVCSS): Vasquez et al., J Vasc Surg 2010;52:1387–1396.
-  Ten items scored 0–3, total 0–30, higher is worse (brief §4.2).
+  Ten items scored 0–3, total 0–30, higher is worse.
 - Villalta post-thrombotic syndrome scale: Villalta 1994, ISTH standardisation Kahn et al.,
   J Thromb Haemost 2009. Five symptoms and six signs scored 0–3, total 0–33; a venous ulcer
-  makes the PTS severe whatever the total (brief §4.3).
+  makes the PTS severe whatever the total; the 5–9 / 10–14 split of mild and moderate is the
+  ISTH convention (docs/scores.md#villalta).
 
 A score with an item not recorded has no total: a partial sum would understate severity.
 """

@@ -4,7 +4,7 @@ checklists stored before that are brought to it.
 The model accepted any string in a case's thrombolysis checklist; the guideline engine skips
 strings that are not checklist codes, so such a tick never counted, and the API refused the
 case when it was sent back. ``recent_major_event`` (stored by the demo data) is the relative
-contraindication "major event within 7–10 days" of the checklist (brief §4.5) and is read as
+contraindication "major event within 7–10 days" of the SIR 2014 checklist and is read as
 ``major_event_10d``; any other unknown item is removed. A checklist left empty by that is
 marked as not assessed, so that it reads "unknown" until a clinician goes through it again,
 not "no contraindication". Every changed case gets a history row (the row before it keeps
