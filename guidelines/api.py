@@ -1,4 +1,5 @@
-"""Evaluation endpoints: the §2.6 contract for posted facts and for stored cases."""
+"""Evaluation endpoints: the evaluation contract (docs/evaluation.md#evaluation-contract) for
+posted facts and for stored cases."""
 
 from typing import Any
 
@@ -53,7 +54,7 @@ class FactWarningSerializer(serializers.Serializer):
 
 
 class EvaluationSerializer(serializers.Serializer):
-    """The §2.6 evaluation contract of one facts document, with the warnings about it."""
+    """The evaluation contract of one facts document, with the warnings about it."""
 
     overall = serializers.ChoiceField(choices=V.OVERALL_STATUSES)
     cdt_contraindication = serializers.CharField(allow_null=True)

@@ -6,8 +6,8 @@ Shared by the loader, the services, the forms and the API so that "the same defi
 * a definition is stored in its *normal form*: validated by ``schema.validate_definition``
   and dumped with aliases and without ``None`` values, so two definitions are equal exactly
   when the engine would compile them to the same rule;
-* a test case's expected value is a rule value (§0.2) or ``insufficient_data:<field>`` with a
-  §2.4 case field (§2.6 output contract).
+* a test case's expected value is a rule value or ``insufficient_data:<field>`` with a case
+  field (docs/evaluation.md#rule-values).
 """
 
 from __future__ import annotations

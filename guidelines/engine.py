@@ -1,14 +1,15 @@
-"""Guideline engine: case facts in, the evaluation contract of CLINICAL_BRIEF.md §2.6 out.
+"""Guideline engine: case facts in, the evaluation contract out (docs/evaluation.md).
 
 Pure Python (no Django, no ORM). The rules are data (``guidelines/rules/*.json``, validated by
 ``guidelines/schema.py``); this module
 
-1. normalises a facts document (§2.6 C1, C6, C11): anything not recorded or outside the
-   vocabulary of ``guidelines/vocabulary.py`` becomes ``None`` (unknown), and
+1. normalises a facts document (docs/evaluation.md#not-recorded): anything not recorded or
+   outside the vocabulary of ``guidelines/vocabulary.py`` becomes ``None`` (unknown), and
    :func:`facts_warnings` says which values were ignored that way, and why;
-2. derives the §2.4/§2.5 values (ACUTE, IF, FP_only, c_classes, symptomatic, ...) with
-   three-valued (Kleene) logic;
-3. evaluates every scored rule with the criterion convention of §2.5 (C2, C3);
+2. derives the values the rules read (acute, iliofemoral, femoropopliteal only, c_classes,
+   symptomatic, ...) with three-valued (Kleene) logic (docs/evaluation.md#three-valued-logic);
+3. evaluates every scored rule: populations (docs/evaluation.md#populations) and criteria
+   (docs/evaluation.md#criteria);
 4. computes, as code, the three rule outcomes that later rules and the overall status read
    (`etr_candidate`, `device_contraindicated`, `stent_pathway_active`), the overall status
    and, through ``guidelines/planning_block.py``, the planning block.
@@ -61,7 +62,7 @@ RULES_DIR = Path(__file__).resolve().parent / "rules"
 # The evaluation logic's own version, stored next to the rule-set number with every stored
 # overall status: a deploy that changes how rules are read (not only the rules) makes the
 # stored statuses stale, so they are re-evaluated. Bump it with every change to this module's
-# semantics. 2: the safety revision (brief §2.7: effective contraindication class, pregnancy
+# semantics. 2: the safety rules (docs/safety.md: effective contraindication class, pregnancy
 # deferral, asymptomatic NIVL, anticoagulation contraindication).
 ENGINE_VERSION = 2
 
@@ -73,7 +74,8 @@ class EngineOptions:
     """Evaluation options that are not case facts.
 
     severe_threshold: IVUS area reduction (%) from which a stenosis counts as significant
-    (§2.4, default 50; VIDIO's data-driven threshold was about 61 % [M]).
+    (default 50; VIDIO's data-driven threshold was about 61 %, provisional; see
+    docs/evaluation.md#compound-facts).
     """
 
     severe_threshold: float = 50.0
@@ -85,7 +87,7 @@ class EngineOptions:
 
 
 # =============================================================================================
-# 1. Normalisation (§2.6 C1, C6, C11)
+# 1. Normalisation (docs/evaluation.md#not-recorded)
 
 
 def _bool(value: object) -> bool | None:
@@ -149,8 +151,8 @@ _SEGMENT_RANK = {code: rank for rank, code in enumerate(V.CEAP_SEGMENTS)}
 
 
 def _segments(value: object) -> list[str] | None:
-    """Known CEAP 2020 segment abbreviations in the §4.1 order; unknown codes are dropped and an
-    empty result is "not recorded" (§2.4)."""
+    """Known CEAP 2020 segment abbreviations in anatomic order; unknown codes are dropped and an
+    empty result is "not recorded" (docs/evaluation.md#not-recorded)."""
     items = _items(value)
     if items is None:
         return None
@@ -182,8 +184,8 @@ def _ceap_clinical(text: str) -> tuple[tuple[str, ...], frozenset[str], bool | N
     """(classes in clinical order, classes as thresholds read them, s/a subscript) or None.
 
     Uses the lenient C-part parser of ``cases/ceap.py``; an unreadable C part is "not
-    recorded" (§2.6 C8). Threshold reading: C2r counts as C2 and C6r as C6, the written class
-    stays testable too.
+    recorded" (docs/evaluation.md#ceap-classes). Threshold reading: C2r counts as C2 and C6r as
+    C6, the written class stays testable too.
     """
     try:
         part = parse_clinical(text)
@@ -295,7 +297,8 @@ _YES_NO = frozenset(name for name, field in V.FACT_FIELDS.items() if field.kind 
 
 
 def normalise_facts(facts: object) -> dict[str, Any]:
-    """Every §2.4 field, normalised, with None for "not recorded" (§2.6 C1).
+    """Every facts field, normalised, with None for "not recorded"
+    (docs/evaluation.md#not-recorded).
 
     Not recorded = key absent, null, "", "unknown", or a value outside the vocabulary.
     Booleans accept true/false and the strings "true"/"false"; enum values are matched
@@ -322,8 +325,9 @@ def normalise_facts(facts: object) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Warnings: what normalisation ignored, and why. Not part of the §2.6 contract, where such a
-# value simply is not recorded (C1); the evaluate API and command report them next to it.
+# Warnings: what normalisation ignored, and why. Not part of the evaluation contract, where such
+# a value simply is not recorded (docs/evaluation.md#not-recorded); the evaluate API and command
+# report them next to it.
 
 UNKNOWN_FIELD = "unknown_field"  # a key the vocabulary does not have
 UNKNOWN_CODE = "unknown_code"  # a text outside the field's codes
@@ -349,7 +353,8 @@ _TYPE_NAMES: tuple[tuple[type | UnionType, str], ...] = (
 
 
 def _blank(value: object) -> bool:
-    """Not recorded on purpose (§2.6 C1): null, an empty text or "unknown"."""
+    """Not recorded on purpose (docs/evaluation.md#not-recorded): null, an empty text or
+    "unknown"."""
     return value is None or (isinstance(value, str) and value.strip().lower() in ("", "unknown"))
 
 
@@ -505,13 +510,14 @@ def facts_warnings(facts: object) -> list[Warning]:
 
 
 # =============================================================================================
-# 2. Derived values (§2.4, §2.5, §2.6 C6-C11)
+# 2. Derived values
 
 _STENTABLE = frozenset(V.STENTABLE_SEGMENTS)
-# §2.5 rule 17 defaults: high for post-thrombotic, IVC occlusion and atresia; NIVL low unless
-# thrombophilia (C11). The brief gives no default for acute thrombotic lesions (no rule reads
-# it there); stents placed for thrombotic disease fail early far more often (13.2 % vs 2.8 %
-# occluded at 6 months, §3.6), so the derived value reports "high" for them too.
+# Entity defaults of the stent thrombosis risk (docs/evaluation.md#stent-thrombosis-risk): high
+# for post-thrombotic, IVC occlusion and atresia; NIVL low unless thrombophilia. No rule reads it
+# for acute thrombotic lesions; stents placed for thrombotic disease fail early far more often
+# (13.2 % vs 2.8 % of limbs occluded within 6 months, stent surveillance registry,
+# docs/README.md#sources), so the derived value reports "high" for them too.
 _HIGH_RISK_DEFAULT = frozenset(
     {"chronic_post_thrombotic", "ivc_occlusion", "iliocaval_atresia", "acute_thrombotic"}
 )
@@ -541,8 +547,8 @@ def _anatomy(
     """(set of segments, iliofemoral, iliocaval, femoropopliteal only, proximal) for ACUTE and
     the normalised segments (few combinations: cached).
 
-    §2.5: IF = ACUTE ∧ segments ∩ {CIV, EIV, CFV} ≠ ∅ (iliocaval if IVC also present);
-    FP_only = ACUTE ∧ segments ∩ STENTABLE = ∅ ∧ segments ∩ {FV, POPV} ≠ ∅ (C10);
+    docs/evaluation.md#segment-sets: IF = ACUTE ∧ segments ∩ {CIV, EIV, CFV} ≠ ∅ (iliocaval
+    if IVC also present); FP_only = ACUTE ∧ segments ∩ STENTABLE = ∅ ∧ segments ∩ {FV, POPV} ≠ ∅;
     proximal = IF or FP_only.
     """
     if segments is None:
@@ -566,8 +572,9 @@ def _symptoms(
     clinically relevant) for the normalised CEAP, venous claudication and QoL impairment (few
     combinations: cached).
 
-    §2.4: symptomatic = CEAP subscript s, or venous claudication, or QoL impairment moderate
-    or severe; clinically relevant = C3 or worse, or either of the other two (C7, C8).
+    docs/evaluation.md#symptoms: symptomatic = CEAP subscript s, or venous claudication, or QoL
+    impairment moderate or severe; clinically relevant = C3 or worse, or either of the other
+    two.
     """
     clinical = None if ceap is None else _ceap_clinical(ceap)
     if clinical is None:
@@ -575,7 +582,7 @@ def _symptoms(
     else:
         written, c_classes, subscript = clinical
         c3 = not c_classes.isdisjoint(V.CEAP_C3_OR_WORSE)
-        ceap_s = subscript is True  # no subscript is not symptomatic by CEAP (C7)
+        ceap_s = subscript is True  # no subscript is not symptomatic by CEAP
     qol_relevant = None if qol is None else qol in _MODERATE_OR_SEVERE
     symptomatic = _or(_or(ceap_s, claudication), qol_relevant)
     relevant = _or(_or(c3, claudication), qol_relevant)
@@ -589,14 +596,17 @@ def _bleeding(
     """(effective contraindication class, bleeding_ok, anticoagulation contraindicated, set of
     ticked factors) for the normalised bleeding risk and pregnancy (few combinations: cached).
     """
-    # §2.7 S1: the most severe of the recorded class, the ticks' class and "relative" for a
-    # pregnant patient; unknown only when none of the three says anything.
+    # docs/safety.md#one-contraindication-class: the most severe of the recorded class, the
+    # ticks' class and "relative" for a pregnant patient; unknown only when none of the three
+    # says anything.
     klass = thrombolysis.effective_class(recorded=recorded, factors=factors, pregnancy=pregnancy)
-    # C6: false if level high or class relative/absolute; true if low and none; else unknown.
+    # docs/evaluation.md#compound-facts: false if level high or class relative/absolute; true
+    # if low and none; else unknown.
     bleeding_ok = _and(
         None if level is None else level == "low", None if klass is None else klass == "none"
     )
-    # §2.7 S4: a ticked item is known; an unticked or unrecorded one is not a contraindication.
+    # docs/safety.md#anticoagulation-contraindicated: a ticked item is known; an unticked or
+    # unrecorded one is not a contraindication.
     anticoagulation = factors is not None and V.ANTICOAGULATION_CONTRAINDICATED in factors
     return klass, bleeding_ok, anticoagulation, None if factors is None else frozenset(factors)
 
@@ -608,9 +618,9 @@ _FACT_INPUTS = frozenset(
     for name, spec in V.INPUTS.items()
     if spec.origin == "fact" and name in V.FACT_FIELDS and spec.kind != "set"
 )
-# The inputs :func:`_derive` computes, in the order it gives their values: the values of
-# §2.4/§2.5, the set of segments, the parts of the compound facts and the effective stent
-# thrombosis risk. A tuple, not a dict: an evaluation reads them once, by position.
+# The inputs :func:`_derive` computes, in the order it gives their values: the derived values
+# of docs/evaluation.md, the set of segments, the parts of the compound facts and the effective
+# stent thrombosis risk. A tuple, not a dict: an evaluation reads them once, by position.
 _DERIVED_INPUTS = (
     "acute",
     "chronic",
@@ -638,7 +648,8 @@ _DERIVED_INPUTS = (
 )
 _ACUTE = _DERIVED_INPUTS.index("acute")
 _SEGMENTS = _DERIVED_INPUTS.index("segments_involved")
-# The contract's derived block (§2.6), in its order; the rules set the three rule outcomes.
+# The contract's derived block (docs/evaluation.md#evaluation-contract), in its order; the
+# rules set the three rule outcomes.
 _DERIVED_BLOCK = dict.fromkeys(
     (
         "dvt_phase",
@@ -663,7 +674,7 @@ _DERIVED_BLOCK = dict.fromkeys(
 
 def _derive(facts: Mapping[str, Any], threshold: float) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The values of :data:`_DERIVED_INPUTS` for normalised ``facts``, in that order, and the
-    derived block of the contract (§2.6), whose rule outcomes are left for the rules to set.
+    derived block of the contract, whose rule outcomes are left for the rules to set.
 
     Three-valued: None is unknown. Set-valued inputs are frozensets; compound facts are split
     into dotted sub-inputs.
@@ -691,7 +702,8 @@ def _derive(facts: Mapping[str, Any], threshold: float) -> tuple[tuple[Any, ...]
         kind = obstruction["type"]
         area = obstruction["area_reduction_pct"]
         diameter = obstruction["diameter_reduction_pct"]
-    # C6: occlusion whatever the area; area >= threshold; recorded stenosis below -> false.
+    # docs/evaluation.md#compound-facts: occlusion whatever the area; area >= threshold;
+    # recorded stenosis below -> false.
     if kind == "occlusion" or (area is not None and area >= threshold):
         significant: Value = True
     elif kind == "stenosis" and area is not None:
@@ -710,7 +722,7 @@ def _derive(facts: Mapping[str, Any], threshold: float) -> tuple[tuple[Any, ...]
         level, recorded_class, None if factors is None else tuple(factors), facts["pregnancy"]
     )
 
-    # §2.5 rule 17 / C11: a recorded risk overrides the entity default.
+    # docs/evaluation.md#stent-thrombosis-risk: a recorded risk overrides the entity default.
     risk = facts["stent_thrombosis_risk"]
     if risk is None and entity is not None:
         if entity == "nivl":
@@ -719,7 +731,8 @@ def _derive(facts: Mapping[str, Any], threshold: float) -> tuple[tuple[Any, ...]
             risk = "high"
 
     onset = facts["symptom_onset_days"]
-    # §1.1: acute <= 14 d, subacute 15-28 d, chronic > 28 d; never reclassifies the entity (C9).
+    # docs/evaluation.md#day-14-and-other-thresholds: acute <= 14 d, subacute 15-28 d,
+    # chronic > 28 d; never reclassifies the entity.
     if onset is None:
         phase = None
     else:
@@ -912,9 +925,10 @@ class _Source:
         self.remember(("leaf", name, "is_true"), value)
 
     def expression(self, expr: Mapping[str, Any]) -> _Value:
-        """Kleene logic over the inputs (§2.6 C2-C5): AND is false if a part is false, else
-        unknown if a part is unknown; OR is true if a part is true, else unknown if a part is
-        unknown; NOT keeps unknown. Every part is computed: they have no side effects."""
+        """Kleene logic over the inputs (docs/evaluation.md#three-valued-logic): AND is false if
+        a part is false, else unknown if a part is unknown; OR is true if a part is true, else
+        unknown if a part is unknown; NOT keeps unknown. Every part is computed: they have no
+        side effects."""
         for kind in ("all", "any"):
             if kind in expr:
                 children = tuple(self.expression(child) for child in expr[kind])
@@ -969,8 +983,8 @@ class _Source:
         ``value`` is unknown for: the first unrecorded source field of the leaf reached
         through the first unknown part of each AND/OR (the first part when none is), so
         "symptom_severity == severe OR phlegmasia" names the first unrecorded of
-        symptom_severity, phlegmasia (§2.6 C5). Every part has its own statement: however
-        deep the expression, the source nests no deeper."""
+        symptom_severity, phlegmasia (docs/evaluation.md#naming-the-missing-field). Every part
+        has its own statement: however deep the expression, the source nests no deeper."""
         if not value.children:
             first, *others = value.fields
             if not others:
@@ -1024,10 +1038,10 @@ class _Source:
     def rule(self, definition: Mapping[str, Any]) -> None:
         """One scored rule: ``values[id]`` and ``rules[id] = {"value", "criteria"}``.
 
-        Population unknown or false -> not applicable (C2), with only the population entry.
-        With criteria: every criterion is evaluated; any known-false -> the failure value
-        (C3), else the first unknown in listed order -> insufficient_data:<field>, else the
-        positive value (§2.5 criterion convention). A switch maps its test's
+        Population unknown or false -> not applicable (docs/evaluation.md#populations), with
+        only the population entry. With criteria (docs/evaluation.md#criteria): every criterion
+        is evaluated; any known-false -> the failure value, else the first unknown in listed
+        order -> insufficient_data:<field>, else the positive value. A switch maps its test's
         true/false/unknown result to a value; "insufficient_data" there names the switch's
         field. Without either, population true -> the positive value.
         """
@@ -1133,7 +1147,8 @@ def _program(steps: Sequence[tuple[str, str]], by_id: Mapping[str, Mapping[str, 
 
 
 # ---------------------------------------------------------------------------------------------
-# Rule outcomes and overall status: code, citing §2.5 (end) and §2.6.
+# Rule outcomes and overall status: code (docs/evaluation.md#rule-outcomes,
+# docs/evaluation.md#overall-status).
 
 _ETR_RULES = V.OUTCOME_DEPENDENCIES["etr_candidate"]
 _DEVICE_RULE = "DEV-IFU-CONTRA"
@@ -1141,8 +1156,9 @@ _PREGNANCY_RULE = "PRACTICE-PREGNANCY-DEFER"
 _NIVL_ASX = "ESVS-2022-CVD-NIVL-ASX"
 _CIRSE = "CIRSE-2014-ICS"
 _CIVO_05 = "SIR-2023-CIVO-05"
-# stent_pathway_active's indication rules and the values that count as "fired" (§2.5): the
-# chronic ones (those §2.7 S2 lists) and the stent after thrombus removal.
+# stent_pathway_active's indication rules and the values that count as "fired": the chronic
+# ones (those the pregnancy deferral reads, docs/safety.md#pregnancy) and the stent after
+# thrombus removal.
 _CHRONIC_INDICATIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("SVSAVF-2014-VLU-6.8", frozenset({"recommend"})),
     ("ESVS-2015-CVD-STENT", frozenset({"consider"})),
@@ -1158,7 +1174,7 @@ _FIRED = frozenset({"recommend", "consider"})
 
 
 def _etr_candidate(values: Mapping[str, str]) -> bool:
-    """§2.5: any of SVSAVF-2012-ETR-03, SVSAVF-2012-ETR-04, ESVS-2021-VT-ETR,
+    """Any of SVSAVF-2012-ETR-03, SVSAVF-2012-ETR-04, ESVS-2021-VT-ETR,
     SIR-2023-AIDVT-SEL is recommend or consider."""
     for rule in _ETR_RULES:  # noqa: SIM110 - a loop: any() and its generator cost 2x here
         if values.get(rule) in _FIRED:
@@ -1167,14 +1183,14 @@ def _etr_candidate(values: Mapping[str, str]) -> bool:
 
 
 def _device_contraindicated(values: Mapping[str, str]) -> bool:
-    """§2.5 rule 18: DEV-IFU-CONTRA = against."""
+    """DEV-IFU-CONTRA = against."""
     return values.get(_DEVICE_RULE) == "against"
 
 
 def _fired(values: Mapping[str, str], indications: tuple[tuple[str, frozenset[str]], ...]) -> bool:
-    """Any of ``indications`` fired. §2.7 S3: while ESVS-2022-CVD-NIVL-ASX (the newer,
-    entity-specific class III) is against, CIRSE-2014-ICS does not count (its card still says
-    consider)."""
+    """Any of ``indications`` fired. While ESVS-2022-CVD-NIVL-ASX (the newer, entity-specific
+    class III) is against, CIRSE-2014-ICS does not count (its card still says consider;
+    docs/safety.md#asymptomatic-nivl)."""
     asymptomatic_nivl = values.get(_NIVL_ASX) == "against"
     for rule, fired in indications:  # a loop, as in _etr_candidate
         if values.get(rule) in fired and not (asymptomatic_nivl and rule == _CIRSE):
@@ -1183,14 +1199,14 @@ def _fired(values: Mapping[str, str], indications: tuple[tuple[str, frozenset[st
 
 
 def _stent_pathway_active(values: Mapping[str, str]) -> bool:
-    """§2.5 with §2.7 S2/S3: (SVSAVF-2014-VLU-6.8 = recommend or ESVS-2015-CVD-STENT = consider
-    or ESVS-2022-CVD-STENT = consider or CIRSE-2014-ICS = consider unless
-    ESVS-2022-CVD-NIVL-ASX = against, or SIR-2023-CIVO-05 = consider or SVSAVF-2012-ETR-05 ∈
-    {recommend, consider}) and DEV-IFU-CONTRA ≠ against and PRACTICE-PREGNANCY-DEFER ≠
-    against."""
+    """(SVSAVF-2014-VLU-6.8 = recommend or ESVS-2015-CVD-STENT = consider or ESVS-2022-CVD-STENT
+    = consider or CIRSE-2014-ICS = consider unless ESVS-2022-CVD-NIVL-ASX = against, or
+    SIR-2023-CIVO-05 = consider or SVSAVF-2012-ETR-05 ∈ {recommend, consider}) and
+    DEV-IFU-CONTRA ≠ against and PRACTICE-PREGNANCY-DEFER ≠ against
+    (docs/evaluation.md#rule-outcomes)."""
     return (
         values.get(_DEVICE_RULE) != "against"
-        and values.get(_PREGNANCY_RULE) != "against"  # §2.7 S2
+        and values.get(_PREGNANCY_RULE) != "against"  # docs/safety.md#pregnancy
         and _fired(values, _STENT_INDICATIONS)
     )
 
@@ -1205,16 +1221,17 @@ _OUTCOMES: dict[str, Callable[[Mapping[str, str]], bool]] = {
 def _overall(
     values: Mapping[str, str], block: Mapping[str, Any], acute: Value, insufficient: bool
 ) -> str:
-    """Overall case status, first match wins (§2.5 "Overall case status", §2.6 C15, §2.7).
+    """Overall case status, first match wins (docs/evaluation.md#overall-status).
 
     1. contraindicated_defer: DEV-IFU-CONTRA = against and an indication fired (a stent
        indication rule, ignoring the device condition, or etr_candidate);
     1b. contraindicated_defer: PRACTICE-PREGNANCY-DEFER = against and a chronic stent
-       indication fired (S2; CIRSE not while an asymptomatic NIVL, S3);
+       indication fired (docs/safety.md#pregnancy; CIRSE not while an asymptomatic NIVL);
     2. insufficient_data: any scored rule returned insufficient_data:<field>;
     3. etr_candidate; 4. stent_conflict: stent pathway active and SIR-2023-CIVO-05 = against
-       or ESVS-2022-CVD-NIVL-ASX = against (S3); 5. stent_indicated;
-    6. anticoagulation_only: acute thrombotic without ETR; 7. conservative.
+       or ESVS-2022-CVD-NIVL-ASX = against (docs/safety.md#asymptomatic-nivl);
+    5. stent_indicated; 6. anticoagulation_only: acute thrombotic without ETR;
+    7. conservative.
     """
     etr = block["etr_candidate"]
     if block["device_contraindicated"] and (etr or _fired(values, _STENT_INDICATIONS)):
@@ -1344,7 +1361,7 @@ def evaluate(
     ruleset: RuleSet | None = None,
     options: EngineOptions = _DEFAULT_OPTIONS,
 ) -> dict[str, Any]:
-    """Evaluate one case; returns the §2.6 contract.
+    """Evaluate one case; returns the contract (docs/evaluation.md#evaluation-contract).
 
     Keys: overall, cdt_contraindication, rules (every scored rule: value and criteria, the
     population first), derived, planning, follow_up_entity, and ``missing`` (sorted fields
@@ -1368,7 +1385,8 @@ def evaluate(
         )
     return {
         "overall": overall,
-        # C12: acute -> none | relative | absolute, or unknown; null for non-acute cases.
+        # docs/evaluation.md#thrombolysis-contraindication: acute -> none | relative |
+        # absolute, or unknown; null for non-acute cases.
         "cdt_contraindication": (block["contraindication_class"] or "unknown")
         if acute is True
         else None,

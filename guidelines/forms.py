@@ -186,7 +186,7 @@ class RuleVersionForm(forms.Form):
         label=_("Maintainer reference"),
         required=False,
         max_length=100,
-        help_text=_("Where the rule is described in the project's clinical reference."),
+        help_text=_("The docs/ pages that describe how the rule is read."),
     )
     logic = JSONTextField(
         label=_("Logic (JSON)"),

@@ -1,10 +1,11 @@
-"""Procedure planning block of the evaluation contract (CLINICAL_BRIEF.md §2.5, §2.6, §5, §8.2).
+"""Procedure planning block of the evaluation contract (docs/planning.md#planning-block).
 
 Pure Python, no ORM: the guideline engine calls :func:`plan` once per evaluation, and the
 planning app (``planning/sizing.py``, which sizes stents against the catalogue) builds on
 :data:`STENT_DEFAULTS` and :func:`default_diameter_mm`. Everything here answers "what does a
 careful operator prepare for" from the coded case facts alone; it never replaces IVUS sizing
-on the table (§5.5: size to the healthy reference segment above and below the lesion).
+on the table (size to the healthy reference segment above and below the lesion,
+docs/planning.md#stent-sizing).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class StentDefault:
-    """Default stent diameter range for one segment (§5.5 "Default stent diameter range in app").
+    """Default stent diameter range for one segment (docs/planning.md#default-stent-diameters).
 
-    ``typical_mm`` is the brief's "typ." value where it gives one (CIV 16, EIV 14); IVC and CFV
+    ``typical_mm`` is the typical diameter where the app has one (CIV 16, EIV 14); IVC and CFV
     have a range only.
     """
 
@@ -38,7 +39,8 @@ class StentDefault:
     typical_mm: int | None = None
 
 
-# §5.5 table. Reference areas (Jayaraj 2021): CIV 200 mm² ≈ 16 mm, EIV 150 mm² ≈ 14 mm,
+# The app's default ranges (provisional). IVUS reference areas (Jayaraj et al., J Vasc Surg
+# Venous Lymphat Disord 2021;9:1408–1415): CIV 200 mm² ≈ 16 mm, EIV 150 mm² ≈ 14 mm,
 # CFV 125 mm² ≈ 12-13 mm; IVC: large-diameter stents (Wallstent 20-24 mm, sinus-XL 16-36 mm).
 STENT_DEFAULTS: dict[str, StentDefault] = {
     "IVC": StentDefault(18, 24),
@@ -49,10 +51,10 @@ STENT_DEFAULTS: dict[str, StentDefault] = {
 
 
 def default_diameter_mm(segment: str) -> int | float:
-    """Proposed diameter without per-segment measurements: the §5.5 typical value, else the
+    """Proposed diameter without per-segment measurements: the typical value, else the
     midpoint of the app's default range.
 
-    The midpoint reproduces the brief's typical values where both exist (CIV 14-18 -> 16,
+    The midpoint reproduces the typical values where both exist (CIV 14-18 -> 16,
     EIV 12-16 -> 14) and gives IVC 21 mm (18-24) and CFV 13 mm (12-14, matching the 12-13 mm
     reference diameter). Integral results are returned as int. Raises KeyError for a segment
     that is not stentable.
@@ -65,7 +67,7 @@ def default_diameter_mm(segment: str) -> int | float:
 
 
 def access_options(lesion_entity: str | None, segments: Collection[str]) -> list[str]:
-    """Acceptable primary access, ipsilateral unless stated, best first (§2.5 planning, §5.2).
+    """Acceptable primary access, ipsilateral unless stated, best first (docs/planning.md#access).
 
     - acute thrombotic: popliteal vein, prone; when the popliteal vein itself is thrombosed
       (POPV involved) the internal jugular (from above) or a posterior tibial vein.
@@ -87,7 +89,7 @@ def access_options(lesion_entity: str | None, segments: Collection[str]) -> list
 
 
 def follow_up_entity(lesion_entity: str | None, segments: Collection[str]) -> str | None:
-    """§8.2 mapping as settled by §2.6 C14.
+    """The follow-up entity of a stented case (docs/followup.md#follow-up-entity).
 
     acute_thrombotic -> acute_thrombotic even with the IVC involved; chronic_post_thrombotic ->
     ivc_reconstruction when the IVC is involved, else post_thrombotic; nivl -> nivl;
@@ -111,20 +113,20 @@ def plan(
     side: str | None,
     stent_pathway_active: bool,
 ) -> tuple[dict[str, Any], str | None]:
-    """The contract's ``planning`` block and ``follow_up_entity`` (§2.5 planning, §2.6 C13/C14).
+    """The contract's ``planning`` block and ``follow_up_entity`` (docs/planning.md#planning-block).
 
     Called only when the overall status is etr_candidate, stent_indicated or stent_conflict.
 
-    - bilateral_access: IVC involved or ``side == "bilateral"`` (§5.2); an unrecorded side is
-      not bilateral (C13).
+    - bilateral_access: IVC involved or ``side == "bilateral"``; an unrecorded side is not
+      bilateral.
     - jugular: "recommended" when the IVC is involved, the disease is bilateral, or the jugular
       vein is a primary access option (acute case with thrombosed POPV); else "optional".
-    - bilateral_extension (inverted-Y, §5.6): IVC involved and both iliac axes diseased,
-      operationally ``side == "bilateral"`` and CIV or EIV involved. A unilateral CIV stent
-      protruding into the IVC is not a bilateral extension.
+    - bilateral_extension (inverted-Y, docs/planning.md#inverted-y-extension): IVC involved and
+      both iliac axes diseased, operationally ``side == "bilateral"`` and CIV or EIV involved.
+      A unilateral CIV stent protruding into the IVC is not a bilateral extension.
     - stent_diameter_mm: every involved stentable segment (IVC, CIV, EIV, CFV) once the stent
-      pathway is active, none for other segments; ``{}`` without a stent (C13).
-    - follow_up_entity: only when a stent is part of the plan (§2.5), per C14.
+      pathway is active, none for other segments; ``{}`` without a stent.
+    - follow_up_entity: only when a stent is part of the plan.
     """
     involved = frozenset(segments or ())
     options = access_options(lesion_entity, involved)

@@ -1,7 +1,7 @@
-"""Turns an evaluation (brief §2.6 contract) into what the case page shows: the overall
-status, one card per applicable recommendation with its source and grading, the "why" of
-each card, guidelines that disagree side by side, and the missing inputs with a link to the
-form field that records them.
+"""Turns an evaluation (docs/evaluation.md#evaluation-contract) into what the case page shows:
+the overall status, one card per applicable recommendation with its source and grading, the
+"why" of each card, guidelines that disagree side by side, and the missing inputs with a link
+to the form field that records them.
 
 The same code renders a signed decision "as of" its signing: :func:`panel` only needs
 something that answers ``definition(rule_id)`` and ``sources`` (a :class:`Catalogue`), which
@@ -23,7 +23,7 @@ from cases.models import OVERALL_LABELS
 from guidelines.definitions import locally_modified
 from guidelines.vocabulary import FACT_FIELDS
 
-# One line under the status: what it means for the clinician (brief §2.5 overall status, §9).
+# One line under the status: what it means for the clinician (docs/evaluation.md#overall-status).
 OVERALL_HELP = {
     "contraindicated_defer": _(
         "An indication fired, but a contraindication advises against the procedure now: defer "
@@ -86,7 +86,7 @@ FIELD_LABELS = {
     "qol_impairment": _("impairment of daily life"),
     "long_term_anticoagulation_possible": _("long-term anticoagulation possible"),
 }
-# Rule outcomes the criteria may show next to case fields (engine §2.5, end).
+# Rule outcomes the criteria may show next to case fields (docs/evaluation.md#rule-outcomes).
 OUTCOME_LABELS = {
     "etr_candidate": _("ETR candidate (any ETR rule fired)"),
     "stent_pathway_active": _("stent pathway active"),
@@ -245,7 +245,8 @@ class Card(RuleShown):
 
     @property
     def failed(self) -> list[str]:
-        """Labels of the selection criteria known not to be met (§0.2: show which failed)."""
+        """Labels of the selection criteria known not to be met: the page says which failed
+        (docs/evaluation.md#rule-values)."""
         return [c.label for c in self.criteria if c.status == "unmet" and not c.population]
 
     @property
@@ -329,7 +330,7 @@ class Panel:
 
     @property
     def planning_rows(self) -> list[tuple[str, str]]:
-        """The planning block (§2.5 "Planning outputs") as label and plain text."""
+        """The planning block (docs/planning.md#planning-block) as label and plain text."""
         plan = self.planning
         if not plan:
             return []
@@ -433,7 +434,8 @@ def format_value(name: str, value: Any) -> str:
 
 
 def strength_text(strength: Mapping[str, Any]) -> str:
-    """The recommendation's strength in its society's own grading (brief §0.3)."""
+    """The recommendation's strength in its society's own grading
+    (docs/evaluation.md#recommendation-strength)."""
     system = strength.get("system")
     native, level = strength.get("native"), strength.get("level")
     if system == "ESVS":
@@ -553,7 +555,8 @@ def _card(
 
 
 def _notes(cards: list[Card], result: Mapping[str, Any]) -> None:
-    """Card notes that depend on the rest of the result (brief §2.7 S3, S4)."""
+    """Card notes that depend on the rest of the result (docs/safety.md#asymptomatic-nivl,
+    docs/safety.md#anticoagulation-contraindicated)."""
     derived = result.get("derived") or {}
     values = {rule_id: r["value"] for rule_id, r in result["rules"].items()}
     for card in cards:

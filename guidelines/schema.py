@@ -3,8 +3,8 @@
 A rule file holds a list of definitions; each is validated by :class:`RuleDefinition`
 (pydantic v2) and the list as a whole by :func:`validate_ruleset`, which also checks source
 keys, duplicate ids and the order in which rules that read rule outcomes (`etr_candidate`,
-`device_contraindicated`, `stent_pathway_active`, brief §2.5) can be evaluated. Problems are
-reported as ``<path>: <message>`` lines, e.g.
+`device_contraindicated`, `stent_pathway_active`, docs/evaluation.md#rule-outcomes) can be
+evaluated. Problems are reported as ``<path>: <message>`` lines, e.g.
 ``criteria[2].test.input: 'foo' is not a known input``, so a guideline administrator can find
 the offending key. Pure Python: no Django import.
 """
@@ -207,7 +207,7 @@ NotExpr.model_rebuild()
 
 def _check_field(name: str | None) -> str | None:
     if name is not None and name not in FACT_FIELDS:
-        raise ValueError(f"{name!r} is not a case field (§2.4)")
+        raise ValueError(f"{name!r} is not a case field")
     return name
 
 
@@ -251,7 +251,7 @@ class Strength(_Model):
 
 
 class Source(_Model):
-    """A citable source (sources.json); only what the brief gives, DOI/URL may be null."""
+    """A citable source (sources.json); DOI and URL may be null: none is invented."""
 
     society: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -262,7 +262,7 @@ class Source(_Model):
 
 
 class RuleDefinition(_Model):
-    """One rule of the catalogue (brief §2.1/§2.2); scored rules carry their logic (§2.5)."""
+    """One rule of the catalogue; scored rules carry their logic (docs/evaluation.md)."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-\u2013]*$", max_length=64)
     engine: Literal["scored", "info"]
@@ -275,7 +275,7 @@ class RuleDefinition(_Model):
     topic: str
     notes: str = ""  # shown to every reader: plain clinical language
     maintainer_notes: str = ""  # shown to guideline admins only: how the rule was read
-    brief_ref: str | None = None  # maintainers' reference to the clinical brief
+    brief_ref: str | None = None  # maintainers' reference: the docs/ pages of its reading
     population: Expr | None = None
     criteria: list[Criterion] | None = None
     switch: Switch | None = None

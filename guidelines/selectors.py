@@ -24,7 +24,7 @@ REEVALUATION_ABANDONED_AFTER = dt.timedelta(hours=1)
 def recommendations_evaluate(
     *, facts: dict[str, Any], ruleset: RuleSet | None = None
 ) -> tuple[dict[str, Any], RuleSet]:
-    """The §2.6 evaluation of ``facts`` and the rule set it was made with."""
+    """The evaluation of ``facts`` and the rule set it was made with."""
     ruleset = ruleset or current_ruleset()
     return evaluate(facts, ruleset), ruleset
 

@@ -1,11 +1,11 @@
-"""The closed vocabulary of the guideline engine (CLINICAL_BRIEF.md §2.4-§2.6).
+"""The closed vocabulary of the guideline engine (docs/evaluation.md).
 
-Everything a rule may read is declared here: the case facts of §2.4 (field names, allowed
-values, numeric ranges), the derived values of §2.4/§2.5 and the three rule outcomes
+Everything a rule may read is declared here: the case facts (field names, allowed values,
+numeric ranges), the derived values and the three rule outcomes
 (`etr_candidate`, `device_contraindicated`, `stent_pathway_active`) that later rules read.
 The rule schema (`guidelines/schema.py`) validates rule definitions against it and the engine
 (`guidelines/engine.py`) normalises facts with it, so a value outside this vocabulary is
-"not recorded" everywhere (§2.6 C1). Pure Python: no Django import.
+"not recorded" everywhere (docs/evaluation.md#not-recorded). Pure Python: no Django import.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cases import thrombolysis, vocabulary
 from cases.ceap import SEGMENTS
 
 # ---------------------------------------------------------------------------------------------
-# Coded values (§1, §2.4, §4.1)
+# Coded values
 
 # Lesion entities, segment sets and overall statuses are the case's own (cases/vocabulary.py).
 ACUTE_ENTITY = vocabulary.ACUTE_ENTITY
@@ -41,19 +41,20 @@ CONTRAINDICATION_CLASSES = thrombolysis.CLASSES
 OBSTRUCTION_TYPES = ("occlusion", "stenosis")
 DVT_PHASES = ("acute", "subacute", "chronic")
 
-# CEAP 2020 anatomic segment abbreviations in the order of the §4.1 table (superficial, deep,
-# perforator); `segments_involved` holds these (§2.4), the rules test the deep ones.
+# CEAP 2020 anatomic segment abbreviations (Lurie 2020) in anatomic order (superficial, deep,
+# perforator); `segments_involved` holds these, the rules test the deep ones.
 CEAP_SEGMENTS = tuple(SEGMENTS)
 
-# CEAP 2020 clinical classes (§4.1); rules test membership (§2.6 C8).
+# CEAP 2020 clinical classes; rules test membership (docs/evaluation.md#ceap-classes).
 CEAP_CLASSES = ("C0", "C1", "C2", "C2r", "C3", "C4", "C4a", "C4b", "C4c", "C5", "C6", "C6r")
-# "C >= C3" / "C3-C6": a bare C4 counts (§2.6 C8); C6r is read as C6 by the parser's
+# "C >= C3" / "C3-C6": a bare C4 counts; C6r is read as C6 by the parser's
 # threshold mapping before this set is consulted.
 CEAP_C3_OR_WORSE = frozenset({"C3", "C4", "C4a", "C4b", "C4c", "C5", "C6"})
 
 # ---------------------------------------------------------------------------------------------
-# §4.5 Bleeding-risk contraindications to catheter-directed thrombolysis: the checklist codes
-# and the effective class (§2.7 S1) live with the case data in ``cases/thrombolysis.py``.
+# Bleeding-risk contraindications to catheter-directed thrombolysis (SIR 2014 checklist): the
+# checklist codes and the effective class (docs/safety.md#one-contraindication-class) live with
+# the case data in ``cases/thrombolysis.py``.
 
 ABSOLUTE_CODES = thrombolysis.ABSOLUTE_CODES
 RELATIVE_CODES = thrombolysis.RELATIVE_CODES
@@ -62,7 +63,7 @@ ANTICOAGULATION_CONTRAINDICATED = "anticoagulation_contraindicated"
 
 
 # ---------------------------------------------------------------------------------------------
-# Rule values, overall status, planning codes (§0.2, §2.5, §2.6, §8.2)
+# Rule values (docs/evaluation.md#rule-values), overall status, planning codes
 
 RULE_VALUES = ("recommend", "consider", "against", "not_applicable")
 INSUFFICIENT_DATA = "insufficient_data"
@@ -79,12 +80,12 @@ TOPICS = {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Case facts (§2.4). Kind tells the engine how to normalise a value.
+# Case facts. Kind tells the engine how to normalise a value.
 
 
 @dataclass(frozen=True)
 class FactField:
-    """One §2.4 input field. `values` for enums, `minimum`/`maximum` for numbers."""
+    """One case facts field. `values` for enums, `minimum`/`maximum` for numbers."""
 
     name: str
     kind: str  # bool | number | enum | segments | ceap | obstruction | bleeding_risk
@@ -153,7 +154,7 @@ class InputSpec:
     """A value a rule leaf may test.
 
     kind: bool | number | enum | set. `values` lists the allowed values (enum) or elements
-    (set). `fields` are the §2.4 fields the value comes from: the first *unrecorded* one is
+    (set). `fields` are the case fields the value comes from: the first *unrecorded* one is
     named in ``insufficient_data:<field>`` when a leaf on this input is unknown, and all of them
     are shown as the criterion's inputs. `origin`: fact | derived | outcome.
     """
@@ -196,11 +197,17 @@ def _fact_inputs() -> dict[str, InputSpec]:
             "Thrombolysis contraindication class as recorded",
         ),
         InputSpec(
-            "bleeding_risk.factors", "set", bleeding, CONTRAINDICATION_FACTORS, "fact", "§4.5 items"
+            "bleeding_risk.factors",
+            "set",
+            bleeding,
+            CONTRAINDICATION_FACTORS,
+            "fact",
+            "Thrombolysis checklist items",
         ),
     ):
         specs[spec.name] = spec
-    # The effective value (entity default, C11) replaces the raw field for rules.
+    # The effective value (entity default, docs/evaluation.md#stent-thrombosis-risk) replaces
+    # the raw field for rules.
     del specs["stent_thrombosis_risk"]
     return specs
 
@@ -214,7 +221,7 @@ DERIVED_INPUTS: dict[str, InputSpec] = {
     for s in (
         InputSpec("acute", "bool", _LE, origin="derived", description="lesion_entity is acute"),
         InputSpec("chronic", "bool", _LE, origin="derived", description="lesion_entity in CHRONIC"),
-        InputSpec("iliofemoral", "bool", _LE_SEG, origin="derived", description="§2.5 IF"),
+        InputSpec("iliofemoral", "bool", _LE_SEG, origin="derived", description="iliofemoral (IF)"),
         InputSpec("iliocaval", "bool", _LE_SEG, origin="derived", description="IF with IVC"),
         InputSpec("femoropopliteal_only", "bool", _LE_SEG, origin="derived", description="FP_only"),
         InputSpec("proximal", "bool", _LE_SEG, origin="derived", description="IF or FP_only"),
@@ -275,7 +282,7 @@ DERIVED_INPUTS: dict[str, InputSpec] = {
             ("stent_thrombosis_risk", "lesion_entity", "thrombophilia"),
             RISK_LEVELS,
             "derived",
-            "recorded risk, else the entity default (§2.5 rule 17, C11)",
+            "recorded risk, else the entity default",
         ),
         InputSpec(
             "dvt_phase",
@@ -283,14 +290,15 @@ DERIVED_INPUTS: dict[str, InputSpec] = {
             ("symptom_onset_days",),
             DVT_PHASES,
             "derived",
-            "acute <=14 d, subacute 15-28 d, chronic >28 d (§1.1)",
+            "acute <=14 d, subacute 15-28 d, chronic >28 d",
         ),
     )
 }
 
 # Rule outcomes that later rules may read, with the rules they are computed from. The
-# computation itself is code in guidelines/engine.py (brief §2.5, end); the rule ids are
-# declared here so the rule-set loader can order rules and reject dependency cycles.
+# computation itself is code in guidelines/engine.py (docs/evaluation.md#rule-outcomes); the
+# rule ids are declared here so the rule-set loader can order rules and reject dependency
+# cycles.
 OUTCOME_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "etr_candidate": (
         "SVSAVF-2012-ETR-03",

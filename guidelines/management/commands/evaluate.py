@@ -1,10 +1,10 @@
 """``manage.py evaluate [FILE|-]``: evaluate facts documents with the guideline engine.
 
 Reads JSON from FILE, or from stdin when FILE is ``-`` or omitted: one facts document or a list
-of documents. Prints the evaluation contract (CLINICAL_BRIEF.md §2.6) with its ``warnings`` as
-JSON, indent 2: one result for one document, a list for a list. Each warning (a value that was
-ignored, and why) is also printed on stderr, one line each. Exit status 2 with a message on
-stderr for malformed JSON or an unreadable file.
+of documents. Prints the evaluation contract (docs/evaluation.md#evaluation-contract) with its
+``warnings`` as JSON, indent 2: one result for one document, a list for a list. Each warning (a
+value that was ignored, and why) is also printed on stderr, one line each. Exit status 2 with a
+message on stderr for malformed JSON or an unreadable file.
 """
 
 from __future__ import annotations
