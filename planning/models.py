@@ -3,7 +3,7 @@
 The catalogue and the templates are reference data a guideline admin edits in the app; rows
 are retired (``retired_at``), never deleted, because plans and records point at them. Plans,
 their checklist ticks and procedure records are clinical documents: every model keeps its
-history (who changed what, when), brief §0 and STYLE.md convention 11.
+history (who changed what, when), STYLE.md convention 11.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ class DeviceKind(models.TextChoices):
 
 
 class PlannerUse(models.TextChoices):
-    """What the plan generator prepares this device for (brief §5.1 equipment list)."""
+    """What the plan generator prepares this device for (the reference lecture's equipment list,
+    docs/planning.md#equipment)."""
 
     NONE = "", _("Not prepared automatically")
     SHEATH = "sheath", _("Access sheath (sizes by French)")
@@ -53,7 +54,7 @@ PLANNER_USE_KIND = {
 
 
 class Evidence(models.TextChoices):
-    """Verification tag of the source fact (brief §0.1)."""
+    """How sure the source fact is (docs/README.md#how-sure-a-fact-is)."""
 
     VERIFIED = "V", _("Verified against the published source")
     SEED = "S", _("From the reference lecture or article")
@@ -77,7 +78,7 @@ class Phase(models.TextChoices):
 
 
 class FollowUpEntity(models.TextChoices):
-    """Surveillance protocols of brief §8.2 (mapping settled by §2.6 C14)."""
+    """Surveillance protocols (docs/followup.md#follow-up-entity)."""
 
     NIVL = "nivl", _("NIVL")
     ACUTE_THROMBOTIC = "acute_thrombotic", _("Acute thrombotic (stent after thrombus removal)")
@@ -86,7 +87,7 @@ class FollowUpEntity(models.TextChoices):
 
 
 class StentSegment(models.TextChoices):
-    """Stentable segments (brief §2.5 STENTABLE), in cranial-to-caudal order."""
+    """Stentable segments (docs/evaluation.md#segment-sets), in cranial-to-caudal order."""
 
     IVC = "IVC", _("Inferior vena cava (IVC)")
     CIV = "CIV", _("Common iliac vein (CIV)")
@@ -104,7 +105,8 @@ class RetirableQuerySet(models.QuerySet):
 
 
 class Device(models.Model):
-    """One catalogue product (brief §5.1 equipment list, §6 dedicated venous stents)."""
+    """One catalogue product: the reference lecture's equipment and the dedicated venous stents
+    (docs/planning.md#device-catalogue)."""
 
     code = models.SlugField(_("code"), max_length=48, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=DeviceKind.choices)
@@ -315,7 +317,7 @@ class JugularAccess(models.TextChoices):
 
 
 class ConfluenceTechnique(models.TextChoices):
-    """Iliocaval confluence techniques of brief §5.6."""
+    """Iliocaval confluence techniques (docs/planning.md#inverted-y-extension)."""
 
     NONE = "", _("None (no bilateral extension)")
     DOUBLE_BARREL = "double_barrel", _("Double-barrel (side-by-side iliac stents)")
@@ -643,7 +645,8 @@ class ProcedureRecord(models.Model):
     )
     ivus_after = models.TextField(_("IVUS after"), blank=True)
     technical_success = models.BooleanField(_("technical success"), null=True, blank=True)
-    # Complications by the Razavi 2015 meta-analysis categories (brief §7.1).
+    # Complications by the categories of the Razavi 2015 meta-analysis (Circ Cardiovasc Interv
+    # 2015, PMID 26438686).
     major_bleeding = models.BooleanField(_("major bleeding"), default=False)
     pulmonary_embolism = models.BooleanField(_("pulmonary embolism"), default=False)
     early_stent_thrombosis = models.BooleanField(_("early stent thrombosis"), default=False)

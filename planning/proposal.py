@@ -1,11 +1,11 @@
-"""The pre-filled procedure plan (brief §5.1–§5.7, §8.2, §8.4), as pure Python.
+"""The pre-filled procedure plan (docs/planning.md), as pure Python.
 
 :func:`draft_plan` turns a case (its entity, side and segment findings), the guideline
 engine's ``planning`` block (``guidelines.planning_block.plan``, the one implementation of
 access, bilateral access, jugular, inverted-Y and default diameters) and the device catalogue into
 what the checklist generator prepares. The planning app stores the result; the clinician
-then changes whatever the case needs. Numbers marked [M] in the brief are in
-:class:`PlanDefaults`, never buried in the logic.
+then changes whatever the case needs. Numbers no source fixes (provisional,
+docs/README.md#how-sure-a-fact-is) are in :class:`PlanDefaults`, never buried in the logic.
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ __all__ = [
 ]
 
 
-# §8.4 app defaults (configurable; sources: ESVS 2021 Class I for ETR, Milinis 2018 Delphi,
-# Vuylsteke narrative review). Keyed by follow-up entity; "acute_no_stent" is thrombus
+# The app's antithrombotic defaults (configurable, docs/planning.md#antithrombotic-defaults;
+# sources: ESVS 2021 Class I for ETR, Kakkos et al., Eur J Vasc Endovasc Surg 2021;61:9–82;
+# Milinis et al., Delphi consensus, Eur J Vasc Endovasc Surg 2018;55:537–544; Vuylsteke,
+# Phlebolymphology, narrative review). Keyed by follow-up entity; "acute_no_stent" is thrombus
 # removal without a stent.
 ANTITHROMBOTIC_DEFAULTS: dict[str, str] = {
     "nivl": (
@@ -80,7 +82,9 @@ _SITE_LABEL = {
     "posterior_tibial": "posterior tibial vein",
 }
 _ILIAC = ("CIV", "EIV", "CFV")
-_LONG_RECANALIZATION_MM = 150  # [M] summed lesion length above which general anaesthesia
+# Summed lesion length above which general anaesthesia is proposed (provisional,
+# docs/planning.md#anaesthesia).
+_LONG_RECANALIZATION_MM = 150
 
 
 class PlanRefused(Exception):
@@ -89,14 +93,16 @@ class PlanRefused(Exception):
 
 @dataclass(frozen=True)
 class PlanDefaults:
-    """Centre-configurable numbers the brief marks [M]."""
+    """Centre-configurable numbers that no source fixes (provisional, docs/planning.md)."""
 
-    heparin_iu_per_kg: int = 80  # §5.3: commonly 70–100 IU/kg or 5000 IU
-    act_target_s: int | None = 250  # §5.3: target not verified, keep configurable
+    # Heparin: commonly 70–100 IU/kg or 5000 IU; the ACT target is not verified in a source
+    # (docs/planning.md#heparin-and-act).
+    heparin_iu_per_kg: int = 80
+    act_target_s: int | None = 250
     oversize_mm: float = 1.0
     landing_margin_mm: int = 10
     overlap_mm: int = 15
-    base_sheaths_french: tuple[float, ...] = (6, 10)  # §5.1 "Sheaths 6 F + 10 F"
+    base_sheaths_french: tuple[float, ...] = (6, 10)  # the reference lecture: "6F + 10F sheath"
     balloon_length_mm: int = 40  # post-dilation balloon length preferred from the catalogue
 
 
@@ -156,9 +162,10 @@ class PlanDraft:
 
 
 def scenario_for(lesion_entity: str | None, segments: Collection[str]) -> str:
-    """Checklist scenario: acute → thrombus removal; NIVL → NIVL stenting (a CIV stent that
-    protrudes into the IVC is still NIVL, §5.6); IVC occlusion, atresia and post-thrombotic
-    disease reaching the IVC → IVC reconstruction; other post-thrombotic → recanalization."""
+    """Checklist scenario (docs/planning.md#checklists): acute → thrombus removal; NIVL → NIVL
+    stenting (a CIV stent that protrudes into the IVC is still NIVL); IVC occlusion, atresia and
+    post-thrombotic disease reaching the IVC → IVC reconstruction; other post-thrombotic →
+    recanalization."""
     if lesion_entity == "acute_thrombotic":
         return "acute_thrombus_removal"
     if lesion_entity == "nivl":
@@ -171,8 +178,9 @@ def scenario_for(lesion_entity: str | None, segments: Collection[str]) -> str:
 def anaesthesia_for(
     lesion_entity: str | None, measurements: Collection[Measurement], bilateral_extension: bool
 ) -> tuple[str, str]:
-    """Sedo-analgesia or general anaesthesia, with the reason (§5.1: general or deep sedation
-    for long recanalizations and painful high-pressure dilation of chronic occlusions [M])."""
+    """Sedo-analgesia or general anaesthesia, with the reason (docs/planning.md#anaesthesia:
+    general anaesthesia for long recanalizations and painful high-pressure dilation of chronic
+    occlusions; provisional)."""
     stentable = [m for m in measurements if m.segment in STENTABLE_SEGMENTS and m.diseased]
     chronic = lesion_entity not in (None, "acute_thrombotic")
     if bilateral_extension:
@@ -202,8 +210,8 @@ def access_sites_for(
 ) -> list[AccessPlan]:
     """Primary access first (the engine's ``primary_access`` on the diseased side), the same
     access on the other leg when disease is bilateral, a contralateral femoral access when
-    only the IVC makes access bilateral (§5.2), then the right internal jugular when the
-    engine recommends it (crossing from above / through-and-through)."""
+    only the IVC makes access bilateral (docs/planning.md#access), then the right internal
+    jugular when the engine recommends it (crossing from above / through-and-through)."""
     primary = _ACCESS_SITE[planning["primary_access"]]
     main_side = _disease_side(measurements, side)
     other = "right" if main_side == "left" else "left"
@@ -225,8 +233,10 @@ def access_sites_for(
 
 
 def open_contraindications(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Known contraindications of §5.7 (DEV-IFU-CONTRA, seed 001) and the [M] extras, as
-    (code, label) pairs. Only recorded values count; unknown is not a contraindication."""
+    """Known contraindications (docs/planning.md#contraindications): those of DEV-IFU-CONTRA
+    (manufacturer contraindications of the Atlas Venous Stent, INVAMED 2023) and the provisional
+    extras, as (code, label) pairs. Only recorded values count; unknown is not a
+    contraindication."""
     checks = [
         ("severe_tortuosity", facts.get("severe_tortuosity") is True, "Severe vessel tortuosity"),
         ("diameter_mismatch", facts.get("diameter_mismatch") is True, "Diameter mismatch"),
@@ -354,7 +364,7 @@ def draft_plan(
     """The plan a careful operator prepares for this case (see module docstring).
 
     Raises :class:`PlanRefused` unless ``overall`` is etr_candidate, stent_indicated or
-    stent_conflict (§2.5: planning outputs exist only then).
+    stent_conflict (docs/planning.md#planning-block: planning outputs exist only then).
     """
     if overall not in PLANNING_STATUSES or planning is None:
         raise PlanRefused(overall)
@@ -447,8 +457,9 @@ def draft_plan(
         bilateral_access=bool(planning.get("bilateral_access")),
         jugular=str(planning.get("jugular") or "optional"),
         bilateral_extension=bilateral_extension,
-        # §5.6: a long caval lesion gets a large IVC stent with iliac limbs landing inside it;
-        # double-barrel or Y-fenestration are the clinician's choice for the confluence alone.
+        # docs/planning.md#inverted-y-extension: a long caval lesion gets a large IVC stent with
+        # iliac limbs landing inside it; double-barrel or Y-fenestration are the clinician's
+        # choice for the confluence alone.
         confluence_technique=(
             "neo_cava" if bilateral_extension and any(r.segment == "IVC" for r in stents) else ""
         ),

@@ -53,7 +53,8 @@ def advice_against(result: dict[str, Any], ruleset: RuleSet) -> list[dict[str, s
 
 
 def plan_defaults() -> PlanDefaults:
-    """[M] numbers of the brief, overridable per deployment with ``PLANNING_DEFAULTS``."""
+    """The planner's provisional numbers (docs/planning.md), overridable per deployment with
+    ``PLANNING_DEFAULTS``."""
     return PlanDefaults(**settings.PLANNING_DEFAULTS)
 
 
@@ -276,7 +277,7 @@ def plan_sheath_french(plan: ProcedurePlan) -> float | None:
 
 def plan_warnings(plan: ProcedurePlan, facts: dict[str, Any]) -> list[sizing.PlanWarning]:
     """Sizing warnings of the stored stents (as the clinician left them) and the open
-    contraindications of the case (§5.7)."""
+    contraindications of the case (docs/planning.md#contraindications)."""
     findings = measurements(plan.case.findings.all())
     out = sizing.stent_warnings(
         _stent_rows(plan),

@@ -108,7 +108,7 @@ def plan_create(
     indication_override_reason: str = "",
     now: dt.datetime | None = None,
 ) -> ProcedurePlan:
-    """A plan pre-filled from the case and today's guideline result (brief §5, §8.2, §8.4).
+    """A plan pre-filled from the case and today's guideline result (docs/planning.md).
 
     Refused (ValidationError, code ``not_plannable``) unless the overall status is
     etr_candidate, stent_indicated or stent_conflict; so never from contraindicated_defer.
@@ -344,7 +344,7 @@ def plan_sign(
     override_reason: str = "",
     now: dt.datetime | None = None,
 ) -> ProcedurePlan:
-    """Sign the plan. An open contraindication (brief §5.7, DEV-IFU-CONTRA) needs a reason
+    """Sign the plan. An open contraindication (docs/planning.md#contraindications) needs a reason
     given with this signature: a reason recorded for an earlier signature may have covered
     other contraindications than those open now (the sign form offers it again to confirm)."""
     plan = ProcedurePlan.objects.select_for_update().get(pk=plan.pk)

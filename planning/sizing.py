@@ -1,10 +1,10 @@
-"""Stent sizing against the device catalogue (CLINICAL_BRIEF.md §5.4 landing zones, §5.5
-sizing, §6 catalogue).
+"""Stent sizing against the device catalogue (docs/planning.md#stent-sizing).
 
 Everything here is pure: the planning app turns catalogue rows and segment findings into the
-dataclasses here, and stores what comes back. Numbers marked [M] in the brief are parameters
-with defaults, never literals buried in the arithmetic. The default diameters per segment
-are those of the evaluation contract's planning block (``guidelines/planning_block.py``).
+dataclasses here, and stores what comes back. Numbers no source fixes (provisional,
+docs/README.md#how-sure-a-fact-is) are parameters with defaults, never literals buried in the
+arithmetic. The default diameters per segment are those of the evaluation contract's planning
+block (``guidelines/planning_block.py``).
 """
 
 from __future__ import annotations
@@ -16,17 +16,20 @@ from itertools import pairwise
 from cases.vocabulary import STENTABLE_SEGMENTS
 from guidelines.planning_block import STENT_DEFAULTS, default_diameter_mm
 
-OVERSIZE_MM = 1.0  # §5.5 "slight oversizing (≈1–2 mm) is common for nitinol stents" [M]
-LANDING_MARGIN_MM = 10  # healthy landing zone at each free stent end (§5.4, [M])
-OVERLAP_MM = 15  # §5.4 "~1–2 cm for nitinol stents" [M]
+# Provisional defaults (docs/planning.md#stent-sizing): slight oversizing of about 1–2 mm is
+# common for nitinol stents; a healthy landing zone at each free stent end; an overlap of about
+# 1–2 cm between nitinol stents.
+OVERSIZE_MM = 1.0
+LANDING_MARGIN_MM = 10
+OVERLAP_MM = 15
 MAX_DIAMETER_STEP_MM = 4.0  # larger steps between adjacent stents are flagged
 # A stent longer than it needs to be (lesion plus landing margins, plus overlaps) by more than
 # this lands in healthy vein or across the inguinal ligament without need (settings:
 # PLANNING_EXCESS_LENGTH_MM).
 MAX_EXCESS_LENGTH_MM = 40
 MAX_LENGTH_MM = 300  # longer than any single stent; a longer lesion needs overlapping stents
-# Typical lengths of a diseased segment when nothing was measured [M]: a starting point for
-# the order list, to be replaced by the IVUS/venography measurement.
+# Typical lengths of a diseased segment when nothing was measured (provisional): a starting
+# point for the order list, to be replaced by the IVUS/venography measurement.
 DEFAULT_LESION_LENGTH_MM: dict[str, int] = {"IVC": 80, "CIV": 50, "EIV": 80, "CFV": 40}
 
 # Each side's iliac axis from cranial to caudal; the IVC (midline) sits above both.
@@ -125,8 +128,9 @@ def stent_sites(
     measurements: Collection[Measurement], segments: Collection[str] | None = None
 ) -> list[Site]:
     """The (segment, side) pairs that get a stent: every diseased stentable segment, limited to
-    ``segments`` when given (the engine's ``stent_diameter_mm`` keys, §2.6 C13), ordered IVC
-    first, then each side cranial to caudal (right before left, as the diagram reads)."""
+    ``segments`` when given (the engine's ``stent_diameter_mm`` keys,
+    docs/planning.md#planning-block), ordered IVC first, then each side cranial to caudal (right
+    before left, as the diagram reads)."""
     wanted = set(STENT_DEFAULTS if segments is None else segments) & set(STENT_DEFAULTS)
     sites = {
         (m.segment, "midline" if m.segment == "IVC" else m.side)
@@ -143,9 +147,9 @@ def target_diameter_mm(
     oversize_mm: float = OVERSIZE_MM,
     reference_area_mm2: float | None = None,
 ) -> tuple[float, str]:
-    """Diameter to aim for and why (§5.5): the healthy reference diameter (measured, else
-    derived from the IVUS reference area) plus the oversizing, kept within the app's range for
-    the segment; the §5.5 default when nothing was measured."""
+    """Diameter to aim for and why (docs/planning.md#stent-sizing): the healthy reference
+    diameter (measured, else derived from the IVUS reference area) plus the oversizing, kept
+    within the app's range for the segment; the default diameter when nothing was measured."""
     default = STENT_DEFAULTS[segment]
     reference = f"reference {_mm(reference_mm)} mm" if reference_mm is not None else ""
     if reference_mm is None and reference_area_mm2:
@@ -188,9 +192,10 @@ def required_length_mm(
     landing_margin_mm: int = LANDING_MARGIN_MM,
     overlap_mm: int = OVERLAP_MM,
 ) -> tuple[int, str]:
-    """Lesion length plus what each end needs (§5.4): a healthy landing margin at a free end;
-    at an end that meets a stent of the segment above, the overlap into that stent (the
-    caudal stent of a pair carries the overlap, so the cranial one only covers its lesion)."""
+    """Lesion length plus what each end needs (docs/planning.md#stent-sizing): a healthy
+    landing margin at a free end; at an end that meets a stent of the segment above, the overlap
+    into that stent (the caudal stent of a pair carries the overlap, so the cranial one only
+    covers its lesion)."""
     segment = site[0]
     measured = lesion_length_mm is not None
     lesion = lesion_length_mm if lesion_length_mm is not None else DEFAULT_LESION_LENGTH_MM[segment]
@@ -207,7 +212,7 @@ def required_length_mm(
             else f"{top} mm cranial landing"
         )
     if segment == "CFV":
-        bottom = 0  # down to, not beyond, the FV/DFV confluence (§5.4)
+        bottom = 0  # down to, not beyond, the FV/DFV confluence
         parts.append("caudal end at the FV/DFV confluence")
     elif any(s in stented for s in caudal):
         bottom = 0  # the stent below overlaps into this one
@@ -247,9 +252,10 @@ def choose_stent(
     segment: str, catalogue: Collection[StentModel], diameter_mm: float
 ) -> StentModel | None:
     """The stent the planner proposes for ``segment`` (one listing it among its segments and
-    offering sizes): dedicated venous stents before non-dedicated ones (§6), then one with a
-    verified size within 1 mm of the target (§6: prefer the verified catalogue), then one
-    offering the target diameter exactly; catalogue order breaks ties."""
+    offering sizes): dedicated venous stents before non-dedicated ones, then one with a
+    verified size within 1 mm of the target (prefer the verified catalogue,
+    docs/planning.md#stent-sizing), then one offering the target diameter exactly; catalogue
+    order breaks ties."""
     suited = [m for m in catalogue if segment in m.segments and m.sizes]
     if not suited:
         return None
@@ -336,18 +342,21 @@ def stent_warnings(
     """Everything about a plan's stents the clinician must look at before signing:
 
     - ``no_device``/``no_size``: nothing in the catalogue fits, or the row has no catalogue
-      size (never propose a size not present in the catalogue without a warning, §6);
+      size (never propose a size not present in the catalogue without a warning,
+      docs/planning.md#device-catalogue);
     - ``unverified_size``: this exact size is not confirmed in the maker's published size
-      matrix (§6, §2.7 S5: a verified range does not verify every size in it);
+      matrix (docs/safety.md#verified-device-sizes: a verified range does not verify every
+      size in it);
     - ``too_short``: the longest catalogue length is shorter than the lesion needs;
     - ``too_long``: the stent is longer than needed by more than ``max_excess_mm``;
-    - ``out_of_range``: the diameter lies outside the §5.5 range for the segment;
-    - ``non_dedicated``: a non-dedicated (arterial/braided) stent such as Wallstent (§6);
+    - ``out_of_range``: the diameter lies outside the app's range for the segment
+      (docs/planning.md#default-stent-diameters);
+    - ``non_dedicated``: a non-dedicated (arterial/braided) stent such as Wallstent;
     - ``diameter_step``: adjacent stents on one iliac axis differ by more than ``max_step_mm``
-      (the IVC–iliac step is expected, the IVC being wider, §5.6);
+      (the IVC–iliac step is expected, the IVC being wider);
     - ``sheath_too_small``: the stent needs a larger sheath than the plan prepares;
     - ``diseased_landing``: a stent end lands in (or drains from) a diseased segment that is
-      not stented itself (§5.4: treat from healthy inflow to healthy outflow).
+      not stented itself (treat from healthy inflow to healthy outflow).
     """
     out: list[PlanWarning] = []
     by_site = {row.site: row for row in rows}

@@ -1,10 +1,14 @@
-"""Seed the device catalogue (CLINICAL_BRIEF.md §5.1 seed equipment list, §6 dedicated venous
-stents and the Wallstent reference) and one checklist template per scenario (WHO surgical
-safety checklist phases).
+"""Seed the device catalogue (the reference lecture's equipment list, the dedicated venous
+stents and the Wallstent reference, docs/planning.md#device-catalogue) and one checklist
+template per scenario (WHO surgical safety checklist phases, docs/planning.md#checklists).
 
-Sizes are ``verified`` only where the brief tags the dimensions [V] (Zilver Vena, sinus-XL,
-the Wallstent's venous range); every other size is [M] and the planner warns about it until a
-guideline admin checks it against the IFU. Each seeded row gets its "created" history row.
+Sizes are ``verified`` where the dimensions were verified (Zilver Vena, and the ranges of
+sinus-XL and of the Wallstent's venous use; migration 0007 narrows that to exact sizes); every
+other size is provisional and the planner warns about it until a guideline admin checks it
+against the IFU. Each seeded row gets its "created"
+history row. The texts, notes and the history reason below are written as they were when this
+migration was first applied (with the former reference's notation, which migration 0009 turns
+into words), so that a fresh database and an upgraded one hold the same rows.
 """
 
 from django.db import migrations

@@ -1,9 +1,9 @@
 """Catalogue and checklist texts in plain clinical language.
 
-The seed (0003) wrote the clinical reference's notation into texts that users read: the
-verification tags [V] / [S] / [M] and section numbers (§4.5). They become words; rows a
-guideline admin wrote differently keep their wording but lose the notation too. Each changed
-row gets its history record.
+The seed (0003) wrote the former clinical reference's notation into texts that users read:
+its verification tags and section numbers. They become words; rows a guideline admin wrote
+differently keep their wording but lose the notation too. Each changed row gets its history
+record.
 """
 
 import re
