@@ -171,7 +171,8 @@ def km_chart(
     x_max_months: int | None = None,
 ) -> KmChart:
     """The chart of one entity's curves (one per endpoint), with the one-year benchmarks of
-    brief §7.1 as diamonds at 12 months (``patency.benchmark``)."""
+    Razavi 2015 (docs/followup.md#benchmarks) as diamonds at 12 months
+    (``patency.benchmark``)."""
     x_max = x_max_months or x_range_months(curves)
     left, top = _KM_MARGIN["left"], _KM_MARGIN["top"]
     # The benchmark labels are written right of the 12-month diamonds: inside the plot on a

@@ -1,10 +1,11 @@
-"""The default surveillance protocols of CLINICAL_BRIEF.md §8.2 (practice consensus [M]).
+"""The default surveillance protocols (docs/followup.md#default-protocols; practice consensus,
+provisional).
 
 Version 1 of each protocol is created from this table by a data migration (and again after
 a test-database flush, see ``followup.apps``); guideline admins revise them in the app.
-The windows are this app's defaults [M], not from a guideline: day 0–1 for the discharge
-duplex, ±3 days at 2 weeks, ±7 days at 6 weeks, ±14 days at 3 and 6 months, ±30 days from
-12 months on.
+The windows are this app's defaults (provisional, docs/followup.md#visit-windows), not from a
+guideline: day 0–1 for the discharge duplex, ±3 days at 2 weeks, ±7 days at 6 weeks, ±14 days
+at 3 and 6 months, ±30 days from 12 months on.
 """
 
 from __future__ import annotations

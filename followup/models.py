@@ -7,9 +7,9 @@ re-interventions) keep their history (STYLE.md convention 11). Delivery rows (``
 claimed and marked with conditional UPDATEs, their ``claimed_at``/``sent_at`` columns are
 their own audit trail.
 
-Patency (brief §8.6) is computed from these rows by the analytics (``followup.patency``,
-which states the exact rules): each ``ResultSegment`` says whether a stented segment
-(segment + side of the procedure's implants) was patent or occluded on
+Patency (docs/followup.md#patency) is computed from these rows by the analytics
+(``followup.patency``, which states the exact rules): each ``ResultSegment`` says whether a
+stented segment (segment + side of the procedure's implants) was patent or occluded on
 ``VisitResult.performed_on`` and its in-stent restenosis; each ``ReIntervention`` has a date,
 a kind, the segments treated, whether the stent was occluded before it (``for_occlusion``)
 and whether patency was restored (``successful``). Primary patency ends at the first
@@ -57,7 +57,8 @@ class Evidence(models.TextChoices):
 
 
 class Protocol(models.Model):
-    """One version of the surveillance protocol of a follow-up entity (brief §8.2).
+    """One version of the surveillance protocol of a follow-up entity
+    (docs/followup.md#default-protocols).
 
     Versions are never edited once saved: ``protocol_revise`` creates version n+1 and retires
     version n. Schedules point at the version they were generated from, so a change applies
@@ -409,7 +410,7 @@ class VisitResult(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded"))
 
-    # Duplex, limb level (brief §8.3)
+    # Duplex, limb level (docs/followup.md#abnormal-findings)
     inflow_cfv = models.CharField(
         _("inflow: common femoral vein"), max_length=10, choices=InflowState.choices, blank=True
     )
@@ -630,7 +631,8 @@ class ReInterventionKind(models.TextChoices):
 
 
 class ReIntervention(models.Model):
-    """A re-intervention on the stented segments of a schedule's procedure (patency §8.6)."""
+    """A re-intervention on the stented segments of a schedule's procedure
+    (docs/followup.md#patency)."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="reinterventions")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")

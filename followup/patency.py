@@ -1,8 +1,10 @@
-"""Patency after venous stenting: the three endpoints of brief §8.6 per schedule, and their
+"""Patency after venous stenting: the three endpoints per schedule, and their
 Kaplan–Meier (product-limit) estimates. Pure Python, no ORM: ``History`` dataclasses in,
 ``Outcome`` (duration in days, event or censored) and ``Curve`` out.
 
-Brief §8.6 [M; VERNACULAR/VIRTUS wording V]:
+The endpoints (docs/followup.md#patency; practice definitions, provisional; the trial wording of
+primary patency is that of VERNACULAR, Dake et al., Cardiovasc Intervent Radiol
+2021;44:1918–1929, and VIRTUS, Razavi et al., verified):
 
 - **Primary patency**: the treated segment open without any further intervention (trials:
   freedom from thrombotic occlusion, target-vessel re-intervention and ISR > 50 %).
@@ -160,8 +162,8 @@ def _censored(history: History, endpoint: str) -> Outcome | None:
 
 
 def primary(history: History) -> Outcome | None:
-    """Primary patency (brief §8.6; trial definition: freedom from thrombotic occlusion,
-    target-vessel re-intervention and ISR > 50 %).
+    """Primary patency (docs/followup.md#patency; trial definition: freedom from thrombotic
+    occlusion, target-vessel re-intervention and ISR > 50 %).
 
     Lost at the earliest of: a visit result with any stented segment occluded; a visit
     result with in-stent restenosis above 50 % in any segment (51 % ends it, 50 % does not);
@@ -179,8 +181,8 @@ def primary(history: History) -> Outcome | None:
 
 
 def primary_assisted(history: History) -> Outcome | None:
-    """Primary-assisted patency (brief §8.6): patency kept, if need be, by intervening on a
-    stenosed but never occluded stent.
+    """Primary-assisted patency (docs/followup.md#patency): patency kept, if need be, by
+    intervening on a stenosed but never occluded stent.
 
     Lost at the first occlusion: a visit result with any stented segment occluded, or a
     re-intervention recorded as "stent occluded before" (``for_occlusion``) when no occluded
@@ -198,7 +200,8 @@ def primary_assisted(history: History) -> Outcome | None:
 
 
 def secondary(history: History) -> Outcome | None:
-    """Secondary patency (brief §8.6): patency restored by intervention after occlusion.
+    """Secondary patency (docs/followup.md#patency): patency restored by intervention after
+    occlusion.
 
     The history is read in date order (on one date, imaging before the re-intervention).
     An *occlusion episode* starts at an occluded visit result, or at a re-intervention for
@@ -509,9 +512,9 @@ class Benchmark:
 RAZAVI_2015_SOURCE = (
     "Razavi et al., Circ Cardiovasc Interv 2015 (PMID 26438686), meta-analysis, 1-year patency"
 )
-# Brief §7.1. The paper's "chronic post-thrombotic" group is our post_thrombotic entity. It
-# reports no primary-assisted patency and has no group for IVC reconstruction: those have no
-# benchmark here (none is invented).
+# docs/followup.md#benchmarks. The paper's "chronic post-thrombotic" group is our
+# post_thrombotic entity. It reports no primary-assisted patency and has no group for IVC
+# reconstruction: those have no benchmark here (none is invented).
 RAZAVI_2015: dict[tuple[str, str], float] = {
     ("nivl", PRIMARY): 0.96,
     ("nivl", SECONDARY): 0.99,

@@ -1,12 +1,13 @@
 """Surveillance after venous stenting, pure Python (no ORM): visit dates and windows, the
 worklist status of a visit on a given day, and which duplex/clinical findings are abnormal.
 
-Sources (CLINICAL_BRIEF.md §8): the default schedules per follow-up entity are practice
-consensus [M] (§8.2, configurable by guideline admins); ISR ≥ 50 % is significant with the
-same threshold as the trial patency definitions [V] (§8.3); a peak-velocity ratio ≥ 2.5
-suggests ≥ 50 % stenosis [M]; loss of spontaneous phasic CFV flow means proximal obstruction
-[M]; new or non-healing ulcers, thrombus, occlusion and stent compression are re-intervention
-triggers to review (§8.5).
+Sources (docs/followup.md): the default schedules per follow-up entity are practice consensus
+(provisional, configurable by guideline admins; docs/followup.md#default-protocols); the visit
+windows are the app's (docs/followup.md#visit-windows); ISR ≥ 50 % is significant with the same
+threshold as the trial patency definitions (verified); a peak-velocity ratio ≥ 2.5 suggests
+≥ 50 % stenosis (provisional); loss of spontaneous phasic CFV flow means proximal obstruction
+(provisional); new or non-healing ulcers, thrombus, occlusion and stent compression are
+re-intervention triggers to review (docs/followup.md#abnormal-findings).
 """
 
 from __future__ import annotations
@@ -230,8 +231,8 @@ def visit_status(
 
 # --- abnormal findings ---------------------------------------------------------------------
 
-ISR_THRESHOLD_PCT = 50  # ≥ 50 % significant, as in the trial patency definitions [V]
-PVR_THRESHOLD = Decimal("2.5")  # ≥ 2.5 suggests ≥ 50 % stenosis [M]
+ISR_THRESHOLD_PCT = 50  # ≥ 50 % significant, as in the trial patency definitions (verified)
+PVR_THRESHOLD = Decimal("2.5")  # ≥ 2.5 suggests ≥ 50 % stenosis (provisional)
 
 REASON_ISR = "isr"
 REASON_PVR = "pvr"
@@ -301,7 +302,8 @@ def assess(
     phasicity: str = "",
     ulcer_status: str = "",
 ) -> Assessment:
-    """The abnormal findings of one visit (brief §8.3, §8.5), in a stable order."""
+    """The abnormal findings of one visit (docs/followup.md#abnormal-findings), in a stable
+    order."""
     found: list[Abnormality] = []
     for seg in segments:
         if seg.patency == "occluded":

@@ -460,8 +460,9 @@ def _patency_state(
 @require_http_methods(["GET", "POST"])
 def patency_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Kaplan–Meier curves of primary, primary-assisted and secondary patency per follow-up
-    entity at the user's centre, against the Razavi 2015 one-year benchmarks (brief §7.1,
-    §8.6). A POST computes the curves again instead of showing a recent report."""
+    entity at the user's centre, against the Razavi 2015 one-year benchmarks
+    (docs/followup.md#patency, docs/followup.md#benchmarks). A POST computes the curves again
+    instead of showing a recent report."""
     form = _patency_filters(request, request.GET)
     if form.errors:
         return render(request, "followup/patency.html", _patency_context(form, None), status=400)

@@ -1,4 +1,4 @@
-"""Version 1 of the four surveillance protocols of CLINICAL_BRIEF.md §8.2."""
+"""Version 1 of the four default surveillance protocols (docs/followup.md#default-protocols)."""
 
 from django.db import migrations
 

@@ -1,8 +1,9 @@
 """Protocol descriptions in plain clinical language.
 
-Version 1 of the default protocols quoted the clinical reference's notation ("brief §8.2",
-[M]); the texts users read now say "practice consensus, provisional" instead. A description
-a guideline admin wrote keeps its wording but loses the notation. History rows record it.
+Version 1 of the default protocols quoted the former clinical reference's notation (its
+section numbers and verification tags); the texts users read now say "practice consensus,
+provisional" instead. A description a guideline admin wrote keeps its wording but loses the
+notation. History rows record it.
 """
 
 import re
