@@ -1,9 +1,10 @@
 """Demo data: two centres, one user per role, realistic cases, and a synthetic generator.
 
-The hand-written cases follow the lesion entities and inputs of CLINICAL_BRIEF.md §1 and
-§2.4 so that a newcomer can open one case of each kind (and, later, see what the guideline
-rules make of it). They are written through ``cases.services`` like any case typed in the
-browser, so validation runs and every row has its history.
+The hand-written cases follow the lesion entities and the inputs of the guideline engine
+(``guidelines/vocabulary.py``, docs/evaluation.md) so that a newcomer can open one case of each
+kind (and, later, see what the guideline rules make of it). They are written through
+``cases.services`` like any case typed in the browser, so validation runs and every row has its
+history.
 
 The synthetic generator exists for benchmarks (``seed_demo --cases 100000``). It writes with
 ``bulk_create`` in batches and, because clinical models must never change without history

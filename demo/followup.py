@@ -107,7 +107,7 @@ DEMO_PROCEDURES: tuple[DemoProcedure, ...] = (
 
 @dataclass(frozen=True)
 class Reopen:
-    """A re-intervention ``days`` after the visit ``after`` (brief §8.6)."""
+    """A re-intervention ``days`` after the visit ``after`` (docs/followup.md#patency)."""
 
     after: str
     days: int
