@@ -1,5 +1,25 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+PRUNE_TASK = "interop.calls_prune"
+PRUNE_NAME = "interop: prune CDS Hooks calls"
+
+
+def prune_schedule_ensure(sender: Any = None, **kwargs: Any) -> None:
+    """post_migrate: the daily removal of old CDS Hooks calls is scheduled on every database."""
+    from venousapp.beat import periodic_task_ensure
+
+    periodic_task_ensure(
+        name=PRUNE_NAME,
+        task=PRUNE_TASK,
+        every=1,
+        period="days",
+        description="Removes the CDS Hooks calls (and their issued cards) whose token has "
+        "expired and that are older than CDS_HOOKS_CALLS_KEEP_DAYS.",
+    )
 
 
 class InteropConfig(AppConfig):
@@ -9,3 +29,10 @@ class InteropConfig(AppConfig):
 
     name = "interop"
     verbose_name = _("Hospital interfaces")
+
+    def ready(self) -> None:
+        from interop import tasks  # noqa: F401 (registered with Celery on import)
+
+        post_migrate.connect(
+            prune_schedule_ensure, sender=self, dispatch_uid="interop.prune_schedule_ensure"
+        )

@@ -10,6 +10,7 @@ address are the guideline's; the link opens (or creates) the patient's case in v
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import urllib.error
@@ -24,6 +25,7 @@ import pydantic
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
@@ -39,7 +41,7 @@ from guidelines.ruleset import current_ruleset
 from interop import codes
 from interop.jwt_auth import Verified, claim
 from interop.mapping import read_resources
-from interop.models import CdsClient, IssuedCard
+from interop.models import CdsClient, HookCall, IssuedCard
 
 SERVICE_ID = "venousapp-patient-view"
 HOOK = "patient-view"
@@ -355,3 +357,21 @@ def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: A
         for card in answer.issued:
             card.call = caller.call
         IssuedCard.objects.bulk_create(answer.issued)
+
+
+PRUNE_BATCH = 1000
+
+
+def calls_prune(*, now: dt.datetime | None = None) -> int:
+    """Remove the calls (with their issued cards) older than ``CDS_HOOKS_CALLS_KEEP_DAYS``
+    whose token has expired (until then its jti must be refused a second time), in batches so
+    no transaction holds many rows. Returns how many calls were removed."""
+    now = now or timezone.now()
+    old = HookCall.objects.filter(
+        called_at__lt=now - dt.timedelta(days=settings.CDS_HOOKS_CALLS_KEEP_DAYS),
+        expires_at__lt=now,
+    )
+    removed = 0
+    while ids := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        removed += HookCall.objects.filter(pk__in=ids).delete()[1].get("interop.HookCall", 0)
+    return removed

@@ -193,6 +193,10 @@ FOLLOWUP_PATENCY_INLINE_MAX = env_int("FOLLOWUP_PATENCY_INLINE_MAX", 1_000, mini
 # A finished patency report is shown again, instead of computing a new one, for this long.
 FOLLOWUP_PATENCY_FRESH_SECONDS = env_int("FOLLOWUP_PATENCY_FRESH_SECONDS", 15 * 60, minimum=0)
 
+# CDS Hooks: a call whose token has expired is kept this long (the feedback on its cards
+# names them), then removed by the daily interop.calls_prune task.
+CDS_HOOKS_CALLS_KEEP_DAYS = env_int("CDS_HOOKS_CALLS_KEEP_DAYS", 90, minimum=1)
+
 # Plausible dates (venousapp/dates.py): what has happened (a case, a procedure, a visit) lies
 # at most this many years before the centre's today, what is planned (a rescheduled visit,
 # re-imaging) at most this many years after it.
