@@ -1,4 +1,4 @@
-"""docker-compose.yml and the Dockerfile, linted without a Docker engine (RECIPES §5)."""
+"""docker-compose.yml and the Dockerfile, linted without a Docker engine."""
 
 import os
 import shutil

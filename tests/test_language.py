@@ -1,7 +1,7 @@
 """Every screen speaks to clinicians: a walk of every page a persona can reach from the home
 page (links followed as a person would, the PDFs read back as text) fails on the notation of
-the clinical reference ("§", "brief", the [V]/[S]/[M] tags) and on raw snake_case codes in
-the visible text."""
+the former clinical reference (the section sign, "brief", the [V]/[S]/[M] tags) and on raw
+snake_case codes in the visible text."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ SKIP_PREFIXES = ("/admin/", "/api/", "/accounts/logout/", "/static/", "/healthz"
 # Text users wrote or that names a person (usernames may contain "_") is data, not jargon.
 USERNAMES = {u.username for u in demo_cases.USERS}
 JARGON = [
-    (re.compile(r"§"), "section sign"),
+    (re.compile("\N{SECTION SIGN}"), "section sign"),
     (re.compile(r"\bbrief\b", re.IGNORECASE), "the word 'brief'"),
     (re.compile(r"\[(?:V|S|M)\]"), "verification tag"),
     (re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"), "raw code"),

@@ -1,4 +1,4 @@
-"""Every URL the resolver knows × every persona × its methods (STYLE.md §12).
+"""Every URL the resolver knows × every persona × its methods (STYLE.md convention 12).
 
 ``URLS`` says, for each named URL, what each persona gets (clinician, nurse, guideline admin,
 Bob of centre B, anonymous) for a GET and, for a URL that takes writes, a POST (PATCH or PUT

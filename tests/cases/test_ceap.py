@@ -1,6 +1,7 @@
-"""Tests for cases/ceap.py: CEAP 2020 parsing (Lurie 2020; CLINICAL_BRIEF.md §4.1, §2.6 C8).
+"""Tests for cases/ceap.py: CEAP 2020 parsing (Lurie 2020; docs/scores.md#ceap-2020,
+docs/evaluation.md#ceap-classes).
 
-Pure tests: no database, no Django. The vocabularies below are copied from the brief rather
+Pure tests: no database, no Django. The vocabularies below are copied from CEAP 2020 rather
 than imported, so a change to the module's vocabulary has to be a deliberate one.
 """
 

@@ -1,6 +1,7 @@
 """Coded values are checked against their vocabulary on every write, not only by the form and
 the API: the services (which the demo seed and any import use) refuse unknown codes, and
-migration 0007 brings codes stored before that to the thrombolysis checklist (§4.5)."""
+migration 0007 brings codes stored before that to the thrombolysis checklist (SIR 2014,
+docs/safety.md#one-contraindication-class)."""
 
 from __future__ import annotations
 

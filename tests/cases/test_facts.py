@@ -1,7 +1,8 @@
 """`case_facts` (cases/facts.py), field by field, for every lesion entity.
 
 The facts document is the one bridge to the guideline rules, so its keys and vocabularies are
-those of CLINICAL_BRIEF.md §2.4/§2.6 and anything not recorded is None. Most tests build
+those of the engine's vocabulary (guidelines/vocabulary.py) and anything not recorded is None
+(docs/evaluation.md#not-recorded). Most tests build
 unsaved model instances and pass the findings in, so they need no database.
 """
 

@@ -267,7 +267,7 @@ def test_case_create_ticked_contraindication_marks_the_checklist_assessed(alice)
 
 
 def test_case_create_unknown_contraindication_code_is_a_field_error(alice):
-    """A code outside the §4.5 checklist (as an old page or a script might post) is refused;
+    """A code outside the SIR 2014 checklist (as an old page or a script might post) is refused;
     the ticks that are on the checklist and everything else typed stay."""
     posted = entries.post_data(
         case={"thrombolysis_contraindications": [entries.TICKS[0], "recent_major_event"]}

@@ -1,4 +1,4 @@
-"""Audit by default (STYLE.md §11): every change of a case, its findings, its patient, a
+"""Audit by default (STYLE.md convention 11): every change of a case, its findings, its patient, a
 centre or a user leaves a django-simple-history row; through a request the row names who."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every case page and API endpoint for every persona (STYLE.md §12, issue 2).
+"""Every case page and API endpoint for every persona (STYLE.md convention 12, issue 2).
 
 Alice (clinician), Nina (nurse) and Gustav (guideline admin) work at centre A, Bob
 (other_centre_clinician) at centre B. Clinicians read and write, nurses and guideline admins

@@ -1,5 +1,5 @@
 """The case list and the case page run a constant number of SQL queries however many cases
-(and findings) there are (STYLE.md §12, Zulip-style query counts)."""
+(and findings) there are (STYLE.md convention 12, Zulip-style query counts)."""
 
 from __future__ import annotations
 

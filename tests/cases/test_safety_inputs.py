@@ -1,6 +1,7 @@
-"""Case inputs of the clinical safety revision (brief §2.7, §4.5): pregnancy and the
-thrombolysis checklist, pregnancy for a male patient, CEAP against the ulcer status, and the
-effective contraindication class on the case page. Posted as the browser sends the form."""
+"""Case inputs of the safety rules (docs/safety.md#one-contraindication-class,
+docs/safety.md#pregnancy): pregnancy and the thrombolysis checklist, pregnancy for a male
+patient, CEAP against the ulcer status, and the effective contraindication class on the case
+page. Posted as the browser sends the form."""
 
 from __future__ import annotations
 

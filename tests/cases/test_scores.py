@@ -1,8 +1,9 @@
 """rVCSS and Villalta (cases/scores.py) and the thrombolysis contraindication class
 (cases/thrombolysis.py): pure functions, no database.
 
-Boundaries from CLINICAL_BRIEF.md §4.2/§4.3: Villalta 0-4 none, 5-9 mild, 10-14 moderate,
-≥15 or any venous ulcer severe; §4.5 for the contraindication classes.
+Boundaries from docs/scores.md#villalta: Villalta 0-4 none, 5-9 mild, 10-14 moderate, ≥15 or
+any venous ulcer severe; docs/safety.md#one-contraindication-class for the contraindication
+classes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The patency endpoints of brief §8.6 derived from hand-made histories, and the Kaplan–Meier
-estimate of a small cohort checked against a product-limit table computed by hand. Pure: no
-database."""
+"""The patency endpoints (docs/followup.md#patency) derived from hand-made histories, and the
+Kaplan–Meier estimate of a small cohort checked against a product-limit table computed by hand.
+Pure: no database."""
 
 from __future__ import annotations
 

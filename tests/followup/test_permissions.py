@@ -1,4 +1,4 @@
-"""Every follow-up page and API endpoint for every persona (STYLE.md §12).
+"""Every follow-up page and API endpoint for every persona (STYLE.md convention 12).
 
 Alice (clinician), Nina (nurse) and Gustav (guideline admin) work at centre A, Bob
 (other_centre_clinician) at centre B; the objects addressed are centre A's. Nurses run the

@@ -1,4 +1,18 @@
-"""The normative clarifications C1-C15 of CLINICAL_BRIEF.md §2.6, one named test each."""
+"""How the engine reads a case where the sources leave the reading open, one named test each.
+
+The tests are named by the readings of docs/evaluation.md they check: c1 not recorded values
+(docs/evaluation.md#not-recorded), c2 populations (docs/evaluation.md#populations), c3 criteria
+(docs/evaluation.md#criteria), c4 and c15 rule readings (docs/evaluation.md#rule-readings,
+docs/evaluation.md#overall-status), c5 the missing field an OR names
+(docs/evaluation.md#naming-the-missing-field), c6 compound facts
+(docs/evaluation.md#compound-facts), c7 symptoms (docs/evaluation.md#symptoms), c8 CEAP classes
+(docs/evaluation.md#ceap-classes), c9 thresholds (docs/evaluation.md#day-14-and-other-thresholds),
+c10 segment sets (docs/evaluation.md#segment-sets), c11 the stent thrombosis risk
+(docs/evaluation.md#stent-thrombosis-risk), c12 the thrombolysis contraindication output
+(docs/evaluation.md#thrombolysis-contraindication), c13 the planning block
+(docs/planning.md#planning-block) and c14 the follow-up entity
+(docs/followup.md#follow-up-entity).
+"""
 
 import pytest
 
@@ -315,7 +329,7 @@ def test_c9_inclusive_area_and_life_expectancy():
         (["TIBV", "MUSV"], False, False, False),
     ],
 )
-def test_c10_segment_sets_are_exactly_those_of_2_5(segments, iliofemoral, fp_only, proximal):
+def test_c10_segment_sets_are_exactly_as_documented(segments, iliofemoral, fp_only, proximal):
     derived = evaluate(acute_if(segments_involved=segments))["derived"]
     assert derived["iliofemoral"] is iliofemoral
     assert derived["femoropopliteal_only"] is fp_only
@@ -448,8 +462,9 @@ def test_c15_civo_04_reads_ulcer_not_ceap():
 
 @pytest.mark.parametrize("segments", [["GSVa"], ["Tel", "SSV"], ["TPV", "CPV"]])
 def test_c1_superficial_and_perforator_segments_are_recorded_segments(segments):
-    """§2.4: segments_involved holds CEAP 2020 abbreviations (§4.1), not only deep ones; a list
-    without a deep segment is recorded, and involves no stentable segment (C15)."""
+    """segments_involved holds CEAP 2020 abbreviations, not only deep ones; a list without a
+    deep segment is recorded, and involves no stentable segment (docs/evaluation.md#rule-readings:
+    SIR-2023-CIVO-05 (b) is unmet)."""
     assert normalise_facts({"segments_involved": segments})["segments_involved"] == segments
     result = evaluate(chronic_pto(segments_involved=segments, obstruction={"type": "occlusion"}))
     assert result["rules"]["SIR-2023-CIVO-05"]["value"] == "against"

@@ -1,5 +1,5 @@
 """Signing a decision: services, pages, the "as of" view, the API, permissions and query
-counts (issue 3, "Decision records"; STYLE.md §11, §12).
+counts (issue 3, "Decision records"; STYLE.md conventions 11 and 12).
 
 Alice (clinician) signs; Nina (nurse) and Gustav (guideline admin) read; Bob (another
 centre's clinician) gets 404; anonymous users go to the login page (pages) or get 401 (API).

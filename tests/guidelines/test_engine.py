@@ -1,5 +1,6 @@
-"""Scored rules of CLINICAL_BRIEF.md §2.5, one block per rule: every criterion true / false /
-unknown, the boundaries, and the overall status with its precedence."""
+"""Scored rules (guidelines/rules/*.json, read as docs/evaluation.md says), one block per rule:
+every criterion true / false / unknown, the boundaries, and the overall status with its
+precedence."""
 
 import copy
 import json
@@ -58,7 +59,7 @@ def test_rules_holds_every_scored_rule_and_no_info_rule():
     result = evaluate(acute_if())
     assert set(result["rules"]) == SCORED
     assert set(default_ruleset().scored_ids) == SCORED
-    assert len(SCORED) == 23  # brief §2.7: the 22 of §2.6 and PRACTICE-PREGNANCY-DEFER
+    assert len(SCORED) == 23  # 22 and PRACTICE-PREGNANCY-DEFER (docs/safety.md#pregnancy)
 
 
 def test_every_rule_explains_population_first():
@@ -249,7 +250,7 @@ QI = "SIR-2014-QI-CONTRA"
         ({"level": "high"}, "insufficient_data:bleeding_risk", "unknown"),
         ({"factors": ["renal_failure"]}, "against", "relative"),
         ({"factors": ["renal_failure", "active_bleeding_or_dic"]}, "against", "absolute"),
-        # §2.7 S1: the recorded class never hides a ticked item.
+        # docs/safety.md#one-contraindication-class: the recorded class never hides a ticked item.
         (
             {"contraindication_class": "none", "factors": ["renal_failure"]},
             "against",
@@ -715,15 +716,16 @@ def test_overall_insufficient_data_lists_missing_fields():
     assert result["missing"] == ["ceap", "inflow"]
 
 
-# --- Worked example: the contract example of §2.6 ---------------------------------------------
+# --- Worked example: the contract example of docs/evaluation.md#example ----------------------
 
 
-def test_worked_example_reproduces_contract_of_section_2_6():
-    """§2.6 example: chronic post-thrombotic C6 limb, stent indicated, femoral mid-thigh access.
+def test_worked_example_reproduces_the_documented_contract_example():
+    """docs/evaluation.md#example: chronic post-thrombotic C6 limb, stent indicated, femoral
+    mid-thigh access.
 
     The example's access list ([femoral_midthigh, popliteal_prone]) is the one for a chronic
-    lesion *with CFV disease*, so the case involves the CFV; C13 then also sizes the CFV (13 mm),
-    which the abbreviated example does not show. Every value the example shows is reproduced.
+    lesion *with CFV disease*, so the case involves the CFV, which the planning block then also
+    sizes (13 mm, docs/planning.md#planning-block). Every value the example shows is reproduced.
     """
     facts = chronic_pto(segments_involved=["CIV", "EIV", "CFV"])
     result = evaluate(facts)

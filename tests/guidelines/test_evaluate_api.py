@@ -1,4 +1,5 @@
-"""POST /api/v1/evaluate and GET /api/v1/cases/{id}/recommendations (brief §2.6 contract)."""
+"""POST /api/v1/evaluate and GET /api/v1/cases/{id}/recommendations (the evaluation contract,
+docs/evaluation.md#evaluation-contract)."""
 
 import functools
 import json

@@ -334,7 +334,7 @@ def test_planning_outline_is_written_in_words():
 
 
 # =============================================================================================
-# The safety revision on the panel (brief §2.7)
+# The safety rules on the panel (docs/safety.md)
 
 
 def test_pregnancy_deferral_card_and_reason():

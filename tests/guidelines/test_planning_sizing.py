@@ -1,4 +1,6 @@
-"""Planning block (CLINICAL_BRIEF.md §2.5 planning, §2.6 C13/C14, §5.2, §5.5, §5.6, §8.2)."""
+"""Planning block (docs/planning.md#planning-block, docs/planning.md#access,
+docs/planning.md#inverted-y-extension, docs/planning.md#default-stent-diameters) and the
+follow-up entity (docs/followup.md#follow-up-entity)."""
 
 import pytest
 

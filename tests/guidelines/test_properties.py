@@ -1,4 +1,5 @@
-"""Property tests: the engine never raises and always honours the §2.6 contract."""
+"""Property tests: the engine never raises and always honours the evaluation contract
+(docs/evaluation.md#evaluation-contract)."""
 
 import copy
 import json

@@ -1,5 +1,5 @@
-"""The safety revision of CLINICAL_BRIEF.md §2.7 (S1-S4), one block per item: true, false and
-unknown inputs, and hypothesis properties over random fact documents."""
+"""The safety rules of docs/safety.md, one block per rule (S1 to S4 below), with true, false
+and unknown inputs, and hypothesis properties over random fact documents."""
 
 import copy
 
@@ -20,7 +20,7 @@ ETR_RULES = ("SVSAVF-2012-ETR-03", "ESVS-2021-VT-ETR", "SIR-2023-AIDVT-SEL")
 RANK = {"none": 0, "relative": 1, "absolute": 2}
 
 
-# --- S1: one contraindication class, the most severe one ---------------------------------
+# --- S1: the most severe contraindication class (docs/safety.md#one-contraindication-class)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_s1_an_unknown_bleeding_criterion_still_names_bleeding_risk():
     assert value(facts, "SVSAVF-2012-ETR-03") == "insufficient_data:bleeding_risk"
 
 
-# --- S2: elective stenting is deferred during pregnancy --------------------------------------
+# --- S2: elective stenting is deferred during pregnancy (docs/safety.md#pregnancy) ----------
 
 
 @pytest.mark.parametrize(
@@ -187,7 +187,7 @@ def test_s2_limb_salvage_in_pregnancy_still_stands():
     assert result["cdt_contraindication"] == "relative"
 
 
-# --- S3: asymptomatic NIVL -----------------------------------------------------------------
+# --- S3: asymptomatic NIVL (docs/safety.md#asymptomatic-nivl) -------------------------------
 
 
 def asymptomatic_nivl(**overrides):
@@ -237,7 +237,8 @@ def test_s3_a_device_contraindication_with_only_cirse_is_no_deferral():
     assert result["overall"] == "conservative"
 
 
-# --- S4: no anticoagulation advice against a ticked contraindication to it ----------------
+# --- S4: no anticoagulation advice against a ticked contraindication to it
+# (docs/safety.md#anticoagulation-contraindicated) -------------------------------------------
 
 
 PHLEGMASIA_NO_AC = {"level": "high", "factors": ["anticoagulation_contraindicated"]}

@@ -40,7 +40,8 @@ def test_dedicated_venous_stents_and_wallstent_reference_are_seeded():
 
 
 def test_only_sizes_confirmed_in_a_makers_matrix_are_verified():
-    """Brief §2.7 S5: Zilver Vena's matrix was read; sinus-XL and Wallstent only as ranges."""
+    """docs/safety.md#verified-device-sizes: Zilver Vena's matrix was read; sinus-XL and
+    Wallstent only as ranges."""
     verified = set(DeviceSize.objects.filter(verified=True).values_list("device__code", flat=True))
     assert verified == {"zilver-vena"}
     for code in ("sinus-xl", "wallstent"):

@@ -1,5 +1,6 @@
 """Audit: plans, access, stents, ticks, procedure records, the catalogue and the checklist
-templates keep who changed what and when (STYLE.md §11), and the history pages show it."""
+templates keep who changed what and when (STYLE.md convention 11), and the history pages show
+it."""
 
 from __future__ import annotations
 

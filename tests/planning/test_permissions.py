@@ -1,4 +1,4 @@
-"""Every planning page and API endpoint for every persona (STYLE.md §12).
+"""Every planning page and API endpoint for every persona (STYLE.md convention 12).
 
 Alice (clinician), Nina (nurse) and Gustav (guideline admin) work at centre A, Bob
 (other_centre_clinician) at centre B. Clinicians write plans, ticks and procedure records;

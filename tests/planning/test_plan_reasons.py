@@ -1,5 +1,6 @@
-"""Plans and the safety revision (brief §2.7): none from a deferred case, and a recorded reason
-for a plan over guideline advice against it (stored, audited, printed)."""
+"""Plans and the safety rules (docs/safety.md#plans-that-need-a-reason): none from a deferred
+case, and a recorded reason for a plan over guideline advice against it (stored, audited,
+printed)."""
 
 from __future__ import annotations
 

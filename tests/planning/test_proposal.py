@@ -1,4 +1,4 @@
-"""The pre-filled plan (CLINICAL_BRIEF.md §5.1–§5.7, §8.2, §8.4): pure, no database."""
+"""The pre-filled plan (docs/planning.md): pure, no database."""
 
 from __future__ import annotations
 

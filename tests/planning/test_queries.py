@@ -1,5 +1,6 @@
 """The plan page, its PDF and the case page's plan section run a constant number of SQL
-queries however many stents, access sites and checklist items a plan has (STYLE.md §12)."""
+queries however many stents, access sites and checklist items a plan has (STYLE.md
+convention 12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stent sizing against the catalogue (CLINICAL_BRIEF.md §5.4, §5.5, §6): pure, no database."""
+"""Stent sizing against the catalogue (docs/planning.md#stent-sizing): pure, no database."""
 
 from __future__ import annotations
 
