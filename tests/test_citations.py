@@ -5,11 +5,11 @@ page of the project's own ``docs/``; nothing cites sections of a document that i
 repository. Two checks over every file of the working tree (version-control and build
 directories left out, binary files skipped):
 
-- no file points into such a document: no section sign, no "the brief", no file name of the
-  former clinical reference. In data migrations only comments and docstrings are read: their
-  string literals are what the migration writes into a database, or recognises in one that
-  was written earlier, and must stay as they were so that a fresh database and an upgraded
-  one hold the same rows;
+- no file points into such a document: no section sign, no mention of the former clinical
+  reference by its short name or its file name. In data migrations only comments and
+  docstrings are read: their string literals are what the migration writes into a database,
+  or recognises in one that was written earlier, and must stay as they were so that a fresh
+  database and an upgraded one hold the same rows;
 - every ``docs/<page>.md#<anchor>`` a file cites, and every relative link between the docs
   pages, leads to a page that exists and to a heading that produces that anchor.
 """
@@ -40,7 +40,7 @@ SKIPPED_DIRS = {
 }
 OUTSIDE_REFERENCES = [
     (re.compile("\N{SECTION SIGN}"), "a section sign"),
-    (re.compile(r"\bthe\s+brief\b", re.IGNORECASE), "'the brief'"),
+    (re.compile(r"\bthe\s+brief\b", re.IGNORECASE), "the former clinical reference by name"),
     (re.compile(r"\bCLINICAL_BRIEF\b"), "the former clinical reference by file name"),
 ]
 # docs/<page>.md or docs/<page>.md#<anchor>, as code, rule files and tests cite a docs page.

@@ -1,5 +1,5 @@
 """Helpers of the guideline-admin tests: a second guideline admin, drafts with a changed onset
-window for SVSAVF-2012-ETR-03 (the brief's 14 days → 21), publishing, and stored cases."""
+window for SVSAVF-2012-ETR-03 (the shipped 14 days → 21), publishing, and stored cases."""
 
 from __future__ import annotations
 
