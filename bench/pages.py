@@ -97,9 +97,11 @@ from cases.facts import case_facts  # noqa: E402
 from cases.models import Case, Patient  # noqa: E402
 from demo import cases as demo_cases  # noqa: E402
 from demo.followup import seed_followup, synthetic_visits_create  # noqa: E402
-from followup import services as followup_services  # noqa: E402
 from followup.models import PatencyReport, Schedule, Visit  # noqa: E402
 from followup.selectors import patency_cohort_size  # noqa: E402
+from followup.services.clock import centre_today, local_at  # noqa: E402
+from followup.services.reports import patency_report_queue, patency_report_run  # noqa: E402
+from followup.services.results import visit_result_record  # noqa: E402
 from guidelines import decisions  # noqa: E402
 from guidelines.engine import evaluate  # noqa: E402
 from guidelines.ruleset import current_ruleset  # noqa: E402
@@ -206,7 +208,7 @@ def _showcase(centre: Centre, clinician: User, nurse: User) -> Case:
     if case is not None:
         return case
     template = next(c for c in demo_cases.DEMO_CASES if c.patient["identifier"] == "40104476")
-    today = followup_services.centre_today(centre)
+    today = centre_today(centre)
     performed_on = today - dt.timedelta(days=200)
     with (
         _step("Creating the case every case route shows (decision, plan, procedure, visits)"),
@@ -253,15 +255,15 @@ def _showcase(centre: Centre, clinician: User, nurse: User) -> Case:
         planning_services.procedure_record_complete(
             record=record,
             user=clinician,
-            now=followup_services.local_at(centre, performed_on, 17),
+            now=local_at(centre, performed_on, 17),
         )
         stents = [(i.segment, i.side) for i in record.implants.all()]
         schedule = Schedule.objects.get(procedure=record)
         for visit in schedule.visits.filter(target_on__lt=today).order_by("target_on"):
-            followup_services.visit_result_record(
+            visit_result_record(
                 visit=visit,
                 user=nurse,
-                now=followup_services.local_at(centre, visit.target_on, 15),
+                now=local_at(centre, visit.target_on, 15),
                 data={
                     "performed_on": visit.target_on,
                     "phasicity": "phasic",
@@ -317,11 +319,11 @@ def _report(centre: Centre, clinician: User) -> PatencyReport:
     )
     if report is not None:
         return report
-    with _step("Computing a patency report of the centre (followup.services)"):
+    with _step("Computing a patency report of the centre (followup.services.reports)"):
         with transaction.atomic():
-            queued = followup_services.patency_report_queue(user=clinician, entity="")
+            queued = patency_report_queue(user=clinician, entity="")
         # Here, as a worker would; the message sent on commit then finds nothing to claim.
-        followup_services.patency_report_run(report_id=queued.pk)
+        patency_report_run(report_id=queued.pk)
     return PatencyReport.objects.get(pk=queued.pk)
 
 

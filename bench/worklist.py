@@ -44,8 +44,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from demo.followup import synthetic_visits_create  # noqa: E402
-from followup import selectors, services  # noqa: E402
+from followup import selectors  # noqa: E402
 from followup.models import Visit  # noqa: E402
+from followup.services.clock import centre_today  # noqa: E402
 from venousapp.accounts.models import Centre, User  # noqa: E402
 
 CENTRE = "bench-worklist"
@@ -181,7 +182,7 @@ def main() -> None:
         sys.exit("bench/worklist.py needs PostgreSQL (DATABASE_URL).")
     call_command("migrate", verbosity=0)
     centre, nurse = ensure_visits(visits)
-    today = services.centre_today(centre)
+    today = centre_today(centre)
     counts = selectors.worklist_counts(centre_id=centre.pk, today=today)
     print(
         f"\n{Visit.objects.filter(centre=centre).count():,} visits at {CENTRE}; on the "

@@ -10,7 +10,7 @@ patients and cases would change the case list that ``seed_demo`` promises.
 
 The hand-written part goes through the planning and follow-up services like a user would:
 ``planning.services.procedure_record_create``/``procedure_record_complete`` (which calls
-``followup.services.followup_schedule_create``), then contact attempts and results. It is
+``followup.services.schedules.followup_schedule_create``), then contact attempts and results. It is
 idempotent: a demo case that already has a procedure record is left alone.
 
 The synthetic part (``visits=N``, PostgreSQL only) is for ``bench/``: cases come from
@@ -41,7 +41,7 @@ from django.utils import timezone
 from cases import services as cases_services
 from cases.models import Case, LesionEntity
 from demo import cases as cases_demo
-from followup import defaults, services, surveillance
+from followup import defaults, surveillance
 from followup.models import (
     Protocol,
     Reminder,
@@ -50,6 +50,11 @@ from followup.models import (
     Visit,
     VisitResult,
 )
+from followup.services.clock import centre_today, centre_zone, local_at, reminder_hour
+from followup.services.escalations import escalation_decide
+from followup.services.protocols import protocol_spec, protocols_ensure_defaults
+from followup.services.results import reintervention_record, visit_result_record
+from followup.services.visits import contact_attempt_log
 from planning import services as planning_services
 from planning.models import Device, ImplantedDevice, ProcedureRecord
 from venousapp.accounts.models import Centre, Role, User
@@ -312,7 +317,7 @@ def _cohort_history(
     done = [v for v in schedule.visits.order_by("target_on", "sequence") if v.target_on < today]
     for index, visit in enumerate(done):
         occluded = occluded or visit.label in spec.occluded
-        at = services.local_at(centre, visit.target_on, 15)
+        at = local_at(centre, visit.target_on, 15)
         segments = _segments(
             _STENTS.get(spec.entity, (("CIV", "left"), ("EIV", "left"))),
             {
@@ -325,7 +330,7 @@ def _cohort_history(
         # Symptoms improve after stenting, and relapse while the stent is occluded.
         vcss_total = max(2, spec.baseline[0] - 2 * (index + 1)) + (4 if occluded else 0)
         villalta_total = max(2, spec.baseline[1] - 2 * (index + 1)) + (5 if occluded else 0)
-        result = services.visit_result_record(
+        result = visit_result_record(
             visit=visit,
             user=nurse,
             now=at,
@@ -341,7 +346,7 @@ def _cohort_history(
         )
         follow = reopen.get(visit.label)
         for escalation in result.escalations.all():
-            services.escalation_decide(
+            escalation_decide(
                 escalation=escalation,
                 user=clinician,
                 decision="reintervene" if follow else "observe",
@@ -350,10 +355,10 @@ def _cohort_history(
             )
         for step in (r for r in spec.reopen if r.after == visit.label):
             on = visit.target_on + dt.timedelta(days=step.days)
-            services.reintervention_record(
+            reintervention_record(
                 schedule=schedule,
                 user=clinician,
-                now=services.local_at(centre, on, 18),
+                now=local_at(centre, on, 18),
                 data={
                     "performed_on": on,
                     "kind": "thrombectomy_lysis" if step.for_occlusion else "angioplasty",
@@ -380,7 +385,7 @@ def patency_cohort_create(*, now: dt.datetime | None = None) -> int:
         raise ValueError(
             "The demo centre, its clinician and a catalogue stent are needed: run seed_demo first."
         )
-    today = services.centre_today(centre, now)
+    today = centre_today(centre, now)
     created = 0
     for number, spec in enumerate(PATENCY_DEMO, start=1):
         if ProcedureRecord.objects.filter(
@@ -413,7 +418,7 @@ def patency_cohort_create(*, now: dt.datetime | None = None) -> int:
                     for s, d in _STENTS.get(spec.entity, (("CIV", "left"), ("EIV", "left")))
                 ],
             )
-            completed = services.local_at(centre, performed_on, 17)
+            completed = local_at(centre, performed_on, 17)
             planning_services.procedure_record_complete(
                 record=record, user=clinician, now=completed
             )
@@ -480,7 +485,7 @@ def demo_procedures_create(*, now: dt.datetime | None = None) -> int:
             continue
         centre = case.patient.centre
         nurse = _user(centre, Role.NURSE) or case.author
-        today = services.centre_today(centre, now)
+        today = centre_today(centre, now)
         with transaction.atomic():
             record = planning_services.procedure_record_create(
                 case=case,
@@ -511,7 +516,7 @@ def demo_procedures_create(*, now: dt.datetime | None = None) -> int:
             schedule = Schedule.objects.get(procedure=record)
             visits = {v.sequence: v for v in schedule.visits.all()}
             for sequence, method, outcome in spec.contacts:
-                services.contact_attempt_log(
+                contact_attempt_log(
                     visit=visits[sequence],
                     user=nurse,
                     data={"method": method, "outcome": outcome},
@@ -519,7 +524,7 @@ def demo_procedures_create(*, now: dt.datetime | None = None) -> int:
                 )
             for sequence in spec.done:
                 visit = visits[sequence]
-                services.visit_result_record(
+                visit_result_record(
                     visit=visit,
                     user=nurse,
                     now=now,
@@ -635,10 +640,10 @@ class SyntheticFollowup:
         self.today, self.now, self.centre, self.author = today, now, centre, author
         self.device = device
         self.protocols = {
-            p.entity: (p, services.protocol_spec(p))
+            p.entity: (p, protocol_spec(p))
             for p in Protocol.objects.filter(retired_at__isnull=True).prefetch_related("visits")
         }
-        self.hour = services.reminder_hour()
+        self.hour = reminder_hour()
 
     def plan(self, case: Case) -> tuple[str, dt.date, list[surveillance.PlannedVisit]]:
         entity = _ENTITY[case.lesion_entity]
@@ -683,7 +688,7 @@ class SyntheticFollowup:
             )
         }
         done_visits: list[tuple[int, dt.date, list[tuple[str, str]]]] = []
-        zone = services.centre_zone(self.centre)
+        zone = centre_zone(self.centre)
         for (case, entity, start, planned), record_id, schedule_id, stents in zip(
             plans, record_ids, schedule_ids, stents_per, strict=True
         ):
@@ -829,7 +834,7 @@ class SyntheticFollowup:
         rows: list[tuple[str, dt.datetime]] = []
         if p.latest_on < self.today:
             return []
-        zone = services.centre_zone(self.centre)
+        zone = centre_zone(self.centre)
         at = dt.time(self.hour)
         if p.target_on >= self.today:
             rows.append(("window_open", dt.datetime.combine(p.earliest_on, at, tzinfo=zone)))
@@ -869,8 +874,8 @@ def synthetic_visits_create(
     if connection.vendor != "postgresql":
         raise ValueError("Synthetic follow-up data (--visits) needs PostgreSQL.")
     now = now or timezone.now()
-    today = services.centre_today(centre, now)
-    services.protocols_ensure_defaults()
+    today = centre_today(centre, now)
+    protocols_ensure_defaults()
     builder = SyntheticFollowup(
         seed=seed, today=today, now=now, centre=centre, author=author, device=_stent()
     )

@@ -20,7 +20,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from followup import selectors, services, surveillance
+from followup import selectors, surveillance
 from followup.models import (
     ContactAttempt,
     ContactMethod,
@@ -33,6 +33,10 @@ from followup.models import (
     VisitResult,
     VisitState,
 )
+from followup.services.clock import centre_today
+from followup.services.escalations import escalation_acknowledge, escalation_decide
+from followup.services.results import RESULT_FIELDS, visit_result_record
+from followup.services.visits import contact_attempt_log
 from planning.models import FollowUpEntity
 from venousapp import dates
 from venousapp.accounts.models import User
@@ -159,7 +163,7 @@ class VisitOutput(ModelSerializer):
         if hasattr(visit, "status"):
             return str(visit.status)
         return surveillance.visit_status(
-            today=services.centre_today(visit.centre),
+            today=centre_today(visit.centre),
             notice_on=visit.notice_on,
             earliest_on=visit.earliest_on,
             target_on=visit.target_on,
@@ -185,7 +189,7 @@ class SegmentIO(ModelSerializer):
 def _score_fields() -> dict[str, serializers.Field]:
     return {
         name: serializers.IntegerField(min_value=0, max_value=3, required=False, allow_null=True)
-        for name in services.RESULT_FIELDS
+        for name in RESULT_FIELDS
         if name.startswith(("vcss_", "villalta_"))
     }
 
@@ -198,7 +202,7 @@ class ResultInput(dates.DateLimitsSerializerMixin, ModelSerializer):
         model = VisitResult
         fields = [
             "performed_on",
-            *[n for n in services.RESULT_FIELDS if n != "performed_on"],
+            *[n for n in RESULT_FIELDS if n != "performed_on"],
             "segments",
         ]
         extra_kwargs = {"performed_on": {"required": True}}
@@ -327,7 +331,7 @@ class WorklistView(GenericAPIView):
         query = WorklistQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         user: User = request.user
-        today = services.centre_today(user.centre)
+        today = centre_today(user.centre)
         ids = selectors.worklist_ids(centre_id=user.centre_id, today=today, **query.validated_data)
         page = selectors.worklist_rows(list(self.paginate_queryset(ids) or []), today)
         return self.get_paginated_response(VisitOutput(page, many=True).data)
@@ -367,7 +371,7 @@ class VisitResultView(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         segments = [dict(row) for row in values.pop("segments", [])]
-        result = services.visit_result_record(
+        result = visit_result_record(
             visit=visit,
             user=request.user,
             data=values,
@@ -402,7 +406,7 @@ class ContactListView(APIView):
         visit = _visit(request, pk)
         data = ContactInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        attempt = services.contact_attempt_log(
+        attempt = contact_attempt_log(
             visit=visit,
             user=request.user,
             data=dict(data.validated_data),
@@ -453,7 +457,7 @@ class EscalationAcknowledgeView(APIView):
         responses={200: EscalationOutput, **api_errors(403, 404)},
     )
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
-        escalation = services.escalation_acknowledge(
+        escalation = escalation_acknowledge(
             escalation=_escalation(request, pk),
             user=request.user,
         )
@@ -472,7 +476,7 @@ class EscalationDecideView(APIView):
         escalation = _escalation(request, pk)
         data = DecisionInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        services.escalation_decide(
+        escalation_decide(
             escalation=escalation,
             user=request.user,
             **data.validated_data,

@@ -14,7 +14,7 @@ def ensure_reference_data(sender: Any = None, apps: Any = None, **kwargs: Any) -
     from django.apps import apps as global_apps
 
     from followup.beat import sweep_schedule_ensure
-    from followup.services import protocols_ensure_defaults
+    from followup.services.protocols import protocols_ensure_defaults
 
     apps = apps or global_apps  # flush sends no migration state
     try:
@@ -42,7 +42,7 @@ def schedule_on_completion(
 ) -> None:
     """planning.signals.procedure_completed (inside the completing transaction): the
     procedure's surveillance schedule. A ValidationError here undoes the completion."""
-    from followup.services import followup_schedule_create
+    from followup.services.schedules import followup_schedule_create
 
     followup_schedule_create(procedure=record, now=now)
 

@@ -27,7 +27,8 @@ server that stops answering in the middle of a message leaves the copy "not conf
 rather than sending it twice.
 
 E-mails carry no patient identifiers (case and visit numbers and a link); the app shows
-the rest after login.
+the rest after login. Recipients mark their in-app notices read here too
+(``notification_mark_read``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from followup import selectors, services
+from followup import selectors
 from followup.models import (
     Digest,
     Escalation,
@@ -63,6 +64,9 @@ from followup.models import (
     ReminderKind,
     VisitState,
 )
+from followup.services.clock import centre_today, centre_zone, local_at
+from followup.services.reports import patency_reports_resume
+from followup.services.schedules import schedules_extend_due
 from guidelines import services as guidelines_services
 from venousapp.accounts.models import Centre, Role, User
 
@@ -213,13 +217,13 @@ def digests_create(*, now: dt.datetime) -> int:
     hour = digest_hour()
     created = 0
     for centre in Centre.objects.all():
-        local = now.astimezone(services.centre_zone(centre))
+        local = now.astimezone(centre_zone(centre))
         if local.hour < hour:
             continue
         _, new = Digest.objects.get_or_create(
             centre=centre,
             local_date=local.date(),
-            defaults={"due_at": services.local_at(centre, local.date(), hour)},
+            defaults={"due_at": local_at(centre, local.date(), hour)},
         )
         created += new
     return created
@@ -237,7 +241,7 @@ def reminders_sweep(
     now = now or timezone.now()
     result = SweepResult()
     result.digests_created = digests_create(now=now)
-    result.schedules_extended = services.schedules_extend_due(now=now)
+    result.schedules_extended = schedules_extend_due(now=now)
     for model in (EscalationNotice, Digest, Reminder, NoticeMail):
         total = 0
         while total < limit:
@@ -249,7 +253,7 @@ def reminders_sweep(
                 break
         result.claimed[model._meta.model_name or model.__name__] = total
     resumed = [*guidelines_services.jobs_resume(now=now).values()]
-    resumed.append(services.patency_reports_resume(now=now))
+    resumed.append(patency_reports_resume(now=now))
     result.jobs_requeued = sum(r.requeued for r in resumed)
     result.jobs_failed = sum(r.failed for r in resumed)
     return result
@@ -363,7 +367,7 @@ def _still_relevant(reminder: Reminder, now: dt.datetime) -> bool:
     visit = reminder.visit
     if visit.state != VisitState.PLANNED:
         return False
-    today = services.centre_today(visit.centre, now)
+    today = centre_today(visit.centre, now)
     if reminder.kind == ReminderKind.WINDOW_OPEN:
         return today <= visit.target_on
     return today <= visit.latest_on
@@ -648,3 +652,24 @@ def _close_quietly(connection: Any) -> None:
         connection.close()
     except Exception:
         logger.warning("followup: closing the mail connection failed", exc_info=True)
+
+
+# --- read by their recipient ------------------------------------------------------------------
+
+
+def notification_mark_read(
+    *, user: User, notification_id: int, now: dt.datetime | None = None
+) -> Notification:
+    notification = Notification.objects.get(pk=notification_id, recipient=user)
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=now or timezone.now()
+        )
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User, now: dt.datetime | None = None) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )

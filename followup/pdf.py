@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from followup import services
 from followup.models import Visit
+from followup.services.clock import centre_today
 from venousapp.auth import AuthenticatedHttpRequest
 
 
@@ -20,7 +20,7 @@ def invitation_letter(*, visit: Visit, request: AuthenticatedHttpRequest | None 
             "patient": visit.schedule.case.patient,
             "centre": visit.centre,
             "schedule": visit.schedule,
-            "today": services.centre_today(visit.centre),
+            "today": centre_today(visit.centre),
         },
         request=request,
     )

@@ -1,5 +1,5 @@
 """Celery tasks of the follow-up app: thin, they take ids (the work is in
-``followup.notifications``, and in ``followup.services`` for the patency analytics),
+``followup.notifications``, and in ``followup.services.reports`` for the patency analytics),
 acknowledge late so a killed worker's message is redelivered (settings:
 ``CELERY_TASK_REJECT_ON_WORKER_LOST``), and retry every failure (a mail server that refused,
 the database, a time limit) with exponential backoff; the failure is recorded on its row
@@ -15,7 +15,8 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from followup import notifications, services
+from followup import notifications
+from followup.services.reports import patency_report_run
 
 # A delivery that failed (the mail server, the database: SQLite "database is locked" under
 # `make run`, a dropped connection; the soft time limit) rolled back and is tried again.
@@ -75,7 +76,7 @@ def deliver_escalation_notice(notice_id: int) -> str:
 @shared_task(name="followup.patency_report", acks_late=True, time_limit=900, soft_time_limit=870)
 def patency_report(report_id: int) -> bool:
     """Compute one queued patency report; a redelivered message finds it claimed and stops."""
-    return services.patency_report_run(report_id=report_id)
+    return patency_report_run(report_id=report_id)
 
 
 @shared_task(name="followup.deliver_notice_mail", **_ONE_MESSAGE)

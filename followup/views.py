@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from followup import access, charts, pdf, selectors, services, surveillance
+from followup import access, charts, notifications, pdf, selectors, surveillance
 from followup.forms import (
     BaseProtocolVisitFormSet,
     BaseSegmentFormSet,
@@ -47,6 +47,7 @@ from followup.models import (
     VisitState,
     VisitStatus,
 )
+from followup.services import clock, escalations, protocols, reports, results, visits
 from followup.templatetags.followup import bell_invalidate
 from planning.models import FollowUpEntity
 from venousapp.auth import AuthenticatedHttpRequest
@@ -75,7 +76,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The nurse's home page: open visits of her centre that need her, oldest first."""
     access.require_perm(request, "followup.view_visit")
     user = request.user
-    today = services.centre_today(user.centre)
+    today = clock.centre_today(user.centre)
     filters = WorklistFilterForm(request.GET or None)
     values = filters.values()
     scope = {
@@ -114,7 +115,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _visit_context(request: AuthenticatedHttpRequest, visit: Visit, **extra: Any) -> dict[str, Any]:
-    today = services.centre_today(visit.centre)
+    today = clock.centre_today(visit.centre)
     escalations = list(visit.escalations.select_related("clinician").order_by("-created_at"))
     result = getattr(visit, "result", None) if visit.state == VisitState.DONE else None
     return {
@@ -148,7 +149,7 @@ def contact_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ContactAttemptForm(request.POST)
     if form.is_valid():
         try:
-            services.contact_attempt_log(visit=visit, user=request.user, data=form.cleaned_data)
+            visits.contact_attempt_log(visit=visit, user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
             form_errors_apply(exc, form)
         else:
@@ -179,11 +180,11 @@ def visit_reschedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     form = RescheduleForm(
         request.POST or None,
         initial={"target_on": visit.target_on},
-        today=services.centre_today(visit.centre),
+        today=clock.centre_today(visit.centre),
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_reschedule(
+            visits.visit_reschedule(
                 visit=visit,
                 user=request.user,
                 target_on=form.cleaned_data["target_on"],
@@ -207,7 +208,7 @@ def visit_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = CloseVisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_close(visit=visit, user=request.user, reason=form.cleaned_data["reason"])
+            visits.visit_close(visit=visit, user=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             form_errors_apply(exc, form)
         else:
@@ -239,9 +240,9 @@ def visit_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if visit.state == VisitState.CANCELLED:
         raise Http404
     procedure = visit.schedule.procedure
-    stented = services.stented_segments(procedure)
+    stented = results.stented_segments(procedure)
     with_duplex = visit.kind != VisitKind.CLINICAL
-    today = services.centre_today(visit.centre)
+    today = clock.centre_today(visit.centre)
     if existing is not None:
         rows = {(s.segment, s.side): s for s in existing.segments.all()}
         initial = [
@@ -282,7 +283,7 @@ def visit_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and segments.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
-            result = services.visit_result_record(
+            result = results.visit_result_record(
                 visit=visit,
                 user=request.user,
                 data=data,
@@ -328,7 +329,7 @@ def visit_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def schedule_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     schedule = access.schedule_for_request(request, pk)
-    today = services.centre_today(schedule.centre)
+    today = clock.centre_today(schedule.centre)
     points = selectors.score_trend(schedule)
     return render(
         request,
@@ -340,7 +341,7 @@ def schedule_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "visits": list(selectors.schedule_visits(schedule, today)),
             "today": today,
             "reinterventions": list(selectors.reinterventions(schedule)),
-            "stented": services.stented_segments(schedule.procedure),
+            "stented": results.stented_segments(schedule.procedure),
             "status_labels": dict(VisitStatus.choices),
             "score_points": points,
             "trend_charts": charts.trend_charts(points, start_on=schedule.start_on),
@@ -361,12 +362,12 @@ def case_schedules(request: AuthenticatedHttpRequest, case_pk: int) -> HttpRespo
 
 def reintervention_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     schedule = access.schedule_for_request(request, pk, "followup.add_reintervention")
-    stented = services.stented_segments(schedule.procedure)
+    stented = results.stented_segments(schedule.procedure)
     escalation = None
     escalation_id = object_id(request.GET.get("escalation") or request.POST.get("escalation"))
     if escalation_id is not None:
         escalation = access.escalation_for_request(request, escalation_id)
-    today = services.centre_today(schedule.centre)
+    today = clock.centre_today(schedule.centre)
     form = ReInterventionForm(
         request.POST or None,
         stented=stented,
@@ -379,7 +380,7 @@ def reintervention_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.reintervention_record(
+            results.reintervention_record(
                 schedule=schedule,
                 user=request.user,
                 data={**form.cleaned_data, "escalation": escalation},
@@ -423,9 +424,7 @@ def _patency_query(form: PatencyFilterForm, report: PatencyReport | None = None)
     return query.urlencode()
 
 
-def _patency_context(
-    form: PatencyFilterForm, state: services.PatencyState | None
-) -> dict[str, Any]:
+def _patency_context(form: PatencyFilterForm, state: reports.PatencyState | None) -> dict[str, Any]:
     figures = []
     if state is not None and state.analysis is not None:
         figures = charts.km_figures(
@@ -446,15 +445,15 @@ def _patency_context(
 
 def _patency_state(
     request: AuthenticatedHttpRequest, form: PatencyFilterForm
-) -> services.PatencyState:
+) -> reports.PatencyState:
     values = form.values()
     if values["report"]:
         report = access.patency_report_for_request(request, values["report"])
         # A report answers one entity filter; for another one, show that one's curves.
         if report.entity == values["entity"]:
-            return services.patency_state_of(report)
+            return reports.patency_state_of(report)
     access.require_perm(request, "followup.add_patencyreport")
-    return services.patency_analytics(user=request.user, entity=values["entity"])
+    return reports.patency_analytics(user=request.user, entity=values["entity"])
 
 
 @require_http_methods(["GET", "POST"])
@@ -469,7 +468,7 @@ def patency_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         access.require_perm(request, "followup.add_patencyreport")
         entity = form.values()["entity"]
-        state = services.patency_analytics(user=request.user, entity=entity, refresh=True)
+        state = reports.patency_analytics(user=request.user, entity=entity, refresh=True)
         return redirect(f"{reverse('followup:patency')}?{_patency_query(form, state.report)}")
     state = _patency_state(request, form)
     return render(request, "followup/patency.html", _patency_context(form, state))
@@ -482,7 +481,7 @@ def patency_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if form.errors:
         return HttpResponseBadRequest(_("Invalid filter."))
     report = access.patency_report_for_request(request, pk)
-    context = _patency_context(form, services.patency_state_of(report))
+    context = _patency_context(form, reports.patency_state_of(report))
     return render(request, "followup/_patency_results.html", context)
 
 
@@ -579,7 +578,7 @@ def escalation_detail(
             "form": form
             or DecisionForm(
                 initial={"decision": escalation.decision or None},
-                today=services.centre_today(escalation.visit.centre),
+                today=clock.centre_today(escalation.visit.centre),
             ),
             # Once decided, the decision is shown; the form comes back only to change it (or
             # with the errors of a change just posted).
@@ -594,7 +593,7 @@ def escalation_detail(
 @require_POST
 def escalation_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     escalation = access.escalation_for_request(request, pk, "followup.acknowledge_escalation")
-    services.escalation_acknowledge(escalation=escalation, user=request.user)
+    escalations.escalation_acknowledge(escalation=escalation, user=request.user)
     bell_invalidate(request)
     messages.success(request, _("Escalation %(id)s acknowledged.") % {"id": escalation.pk})
     return redirect("followup:escalation", pk=escalation.pk)
@@ -603,11 +602,11 @@ def escalation_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 @require_POST
 def escalation_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     escalation = access.escalation_for_request(request, pk, "followup.decide_escalation")
-    form = DecisionForm(request.POST, today=services.centre_today(escalation.visit.centre))
+    form = DecisionForm(request.POST, today=clock.centre_today(escalation.visit.centre))
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.escalation_decide(
+            escalations.escalation_decide(
                 escalation=escalation,
                 user=request.user,
                 decision=data["decision"],
@@ -643,7 +642,7 @@ def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     from followup.models import Notification
 
     try:
-        notification = services.notification_mark_read(user=request.user, notification_id=pk)
+        notification = notifications.notification_mark_read(user=request.user, notification_id=pk)
     except Notification.DoesNotExist:
         raise Http404 from None
     bell_invalidate(request)
@@ -655,7 +654,7 @@ def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 @require_POST
 def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
-    services.notifications_mark_all_read(user=request.user, now=timezone.now())
+    notifications.notifications_mark_all_read(user=request.user, now=timezone.now())
     bell_invalidate(request)
     return redirect("followup:notifications")
 
@@ -712,7 +711,7 @@ def protocol_revise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid() and visits.is_valid():
         try:
-            new = services.protocol_revise(
+            new = protocols.protocol_revise(
                 protocol=protocol,
                 user=request.user,
                 data=form.cleaned_data,

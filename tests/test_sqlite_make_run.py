@@ -74,16 +74,17 @@ def test_concurrent_writers_never_see_database_is_locked(make_run_database):
 
 ESCALATE = """
 import django; django.setup()
-from followup import services
 from followup.models import Visit
+from followup.services.clock import centre_today
+from followup.services.results import stented_segments, visit_result_record
 from venousapp.accounts.models import User
 visits = Visit.objects.filter(state="planned", kind="duplex", schedule__procedure__isnull=False)
 visit = visits.order_by("target_on").first()
-stented = services.stented_segments(visit.schedule.procedure)
-result = services.visit_result_record(
+stented = stented_segments(visit.schedule.procedure)
+result = visit_result_record(
     visit=visit,
     user=User.objects.get(username="nurse"),
-    data={"performed_on": services.centre_today(visit.centre)},
+    data={"performed_on": centre_today(visit.centre)},
     segments=[
         {"segment": s, "side": d, "patency": "occluded" if i == 0 else "patent"}
         for i, (s, d) in enumerate(stented)

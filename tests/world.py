@@ -19,8 +19,9 @@ from django.utils import timezone
 from cases import services as case_services
 from cases.facts import case_facts
 from cases.models import Case, Patient
-from followup import services as followup_services
 from followup.models import Escalation, Notification, PatencyReport, Protocol, Schedule, Visit
+from followup.services.reports import patency_report_queue
+from followup.services.results import visit_result_record
 from guidelines import decisions
 from guidelines import services as guideline_services
 from guidelines.engine import evaluate
@@ -178,7 +179,7 @@ class World:
     def done_visit(self) -> Visit:
         """The 6-week visit, done: the left CIV occluded."""
         visit = self.schedule.visits.get(label="6 weeks")
-        followup_services.visit_result_record(
+        visit_result_record(
             visit=visit,
             user=self.nurse,
             data={"performed_on": self.today - dt.timedelta(days=55)},
@@ -211,7 +212,7 @@ class World:
 
     @cached_property
     def patency_report(self) -> PatencyReport:
-        return followup_services.patency_report_queue(user=self.clinician)
+        return patency_report_queue(user=self.clinician)
 
     # --- guidelines --------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def create_protocols(apps, schema_editor):
-    from followup.services import protocols_ensure_defaults
+    from followup.services.protocols import protocols_ensure_defaults
 
     protocols_ensure_defaults(apps=apps)
 

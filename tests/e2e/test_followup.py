@@ -18,8 +18,10 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from cases.scores import VCSS_ITEMS
-from followup import notifications, services
+from followup import notifications
 from followup.models import Escalation, Visit
+from followup.services.clock import centre_today
+from followup.services.results import visit_result_record
 from planning import services as planning_services
 from planning.models import Device
 from tests.e2e.a11y import (
@@ -44,7 +46,7 @@ def overdue_visit(centre_a, clinician, nurse, monkeypatch) -> Visit:
     case = CaseFactory(
         patient=PatientFactory(centre=centre_a, identifier=IDENTIFIER), author=clinician
     )
-    today = services.centre_today(centre_a)
+    today = centre_today(centre_a)
     record = planning_services.procedure_record_create(
         case=case,
         author=clinician,
@@ -186,7 +188,7 @@ def test_nurse_finds_a_patient_by_name_and_sees_the_number_to_call(
 def test_clinician_reaches_schedule_next_visit_escalation_and_trend_from_the_case(
     page: Page, live_server, overdue_visit: Visit, nurse
 ):
-    services.visit_result_record(
+    visit_result_record(
         visit=overdue_visit,
         user=nurse,
         data={

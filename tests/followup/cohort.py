@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from followup import services
 from followup.models import Schedule
+from followup.services.results import reintervention_record, visit_result_record
 from tests.followup.conftest import NOW, TODAY
 
 
@@ -24,7 +24,7 @@ def record(
     now: dt.datetime = NOW,
 ) -> None:
     """The result of ``label``'s visit on day ``on_day`` after the procedure."""
-    services.visit_result_record(
+    visit_result_record(
         visit=schedule.visits.get(label=label),
         user=user,
         now=now,
@@ -45,7 +45,7 @@ def reintervene(
     successful: bool = True,
     now: dt.datetime = NOW,
 ) -> None:
-    services.reintervention_record(
+    reintervention_record(
         schedule=schedule,
         user=user,
         now=now,

@@ -21,13 +21,14 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from followup import notifications, services
+from followup import notifications
 from followup.models import (
     EscalationNotice,
     NoticeMail,
     Notification,
     PatencyReport,
 )
+from followup.services.clock import centre_today
 from tests.celery_worker import celery_worker
 from tests.followup.mail import free_port
 from venousapp.models import JobStatus
@@ -150,7 +151,7 @@ def test_with_the_broker_down_writes_answer_at_once_and_complete_when_it_returns
     redis, web, tmp_path, make_procedure, nurse, clinician, centre_a
 ):
     now = timezone.now()  # the web server and the worker do not share a frozen clock
-    today = services.centre_today(centre_a, now)
+    today = centre_today(centre_a, now)
     procedure = make_procedure(
         entity="post_thrombotic",
         performed_on=today - dt.timedelta(days=100),

@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.scores import VCSS_ITEMS
-from followup import services
 from followup.models import Escalation, Protocol, Schedule
+from followup.services.protocols import protocol_revise
+from followup.services.results import visit_result_record
 from tests.cases.browser import form_data
 from tests.followup.conftest import NOW, TODAY
 
@@ -30,7 +31,7 @@ def story(make_procedure, nurse):
     record = make_procedure(performed_on=TODAY - dt.timedelta(days=100))
     schedule = Schedule.objects.get(procedure=record)
     first = schedule.visits.order_by("target_on").first()
-    services.visit_result_record(
+    visit_result_record(
         visit=first,
         user=nurse,
         now=NOW,
@@ -82,7 +83,7 @@ def test_the_case_page_queries_do_not_grow_with_the_visits(client_for, make_proc
 
 def _revise_post_thrombotic(guideline_admin) -> Any:
     protocol = Protocol.objects.get(entity="post_thrombotic", retired_at__isnull=True)
-    return services.protocol_revise(
+    return protocol_revise(
         protocol=protocol,
         user=guideline_admin,
         data={"name": "Post-thrombotic, centre revision"},

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from followup import notifications, services, tasks
+from followup import notifications, tasks
 from followup.models import (
     Digest,
     EscalationNotice,
@@ -28,6 +28,8 @@ from followup.models import (
     Reminder,
     Visit,
 )
+from followup.services.clock import centre_today
+from followup.services.results import visit_result_record
 from tests.followup.conftest import WORKER_EMAIL_TIMEOUT, Worker
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -45,7 +47,7 @@ SEGMENTS = [
 
 
 def local_today(centre: Any) -> dt.date:
-    return services.centre_today(centre)
+    return centre_today(centre)
 
 
 @pytest.fixture
@@ -80,7 +82,7 @@ def mails_to(worker: Worker, user: Any) -> list[bytes]:
 
 
 def escalate(visit: Visit, nurse: Any) -> EscalationNotice:
-    services.visit_result_record(
+    visit_result_record(
         visit=visit,
         user=nurse,
         data={"performed_on": local_today(nurse.centre)},

@@ -17,8 +17,9 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from followup import services, surveillance
+from followup import surveillance
 from followup.models import ContactAttempt, Schedule, Visit, VisitResult
+from followup.services.schedules import followup_schedule_create, schedules_extend_due
 from planning.models import ProcedureRecord
 from tests.cases.browser import lost_values
 from tests.followup.conftest import NOW, TODAY
@@ -250,7 +251,7 @@ def test_the_sweep_extends_a_schedule_stored_with_a_procedure_in_year_9999(sched
     Schedule.objects.filter(pk=schedule.pk).update(
         start_on=dt.date(9999, 12, 31), horizon_until=TODAY, open_ended=True
     )
-    services.schedules_extend_due(now=NOW)
+    schedules_extend_due(now=NOW)
     schedule.refresh_from_db()
     assert schedule.horizon_until == dt.date(2031, 11, 16)
 
@@ -266,7 +267,7 @@ def test_a_schedule_from_a_procedure_stored_in_year_9999_is_made_without_overflo
         performed_on=performed_on, completed_at=NOW, completed_by=record.author
     )
     record.refresh_from_db()
-    schedule = services.followup_schedule_create(procedure=record, now=NOW)
+    schedule = followup_schedule_create(procedure=record, now=NOW)
     assert schedule.start_on == performed_on
     assert all(v.target_on >= performed_on for v in schedule.visits.all())
 

@@ -10,9 +10,10 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from demo.followup import DEMO_PROCEDURES, PATENCY_DEMO, seed_followup
-from followup import selectors, services
+from followup import selectors
 from followup.models import Escalation, ReIntervention, Reminder, Schedule, Visit
 from followup.patency import PRIMARY, PRIMARY_ASSISTED, SECONDARY
+from followup.services.clock import centre_today
 from tests.followup.conftest import NOW
 from venousapp.accounts.models import Centre
 
@@ -31,7 +32,7 @@ def seeded(monkeypatch):
 def test_seed_demo_adds_schedules_with_every_worklist_status(seeded):
     assert f"Follow-up: {len(DEMO_PROCEDURES)} demo procedure(s)" in seeded
     centre = Centre.objects.get(code="centre-a")
-    today = services.centre_today(centre, NOW)
+    today = centre_today(centre, NOW)
     statuses = {v.status for v in selectors.worklist_due(centre_id=centre.pk, today=today)}
     assert statuses == {"due_soon", "due", "overdue", "missed"}
     assert Visit.objects.filter(centre=centre, state="done").count() >= 6
@@ -68,7 +69,7 @@ def test_seed_patency_demo_gives_non_trivial_curves(cohort):
     centre = Centre.objects.get(code="centre-a")
     assert Escalation.objects.filter(acknowledged_at__isnull=True).count() == 1  # seed_demo's
     cohort = Visit.objects.filter(schedule__case__patient__identifier__startswith="4016")
-    today = services.centre_today(centre, NOW)
+    today = centre_today(centre, NOW)
     assert not cohort.filter(state="planned", target_on__lt=today).exists()
     assert ReIntervention.objects.filter(for_occlusion=True, successful=False).exists()
     assert ReIntervention.objects.filter(for_occlusion=False).count() >= 3

@@ -9,8 +9,11 @@ import pytest
 from django.apps import apps
 
 from demo.followup import seed_followup
-from followup import services
 from followup.models import Escalation, Protocol
+from followup.services.escalations import escalation_decide
+from followup.services.protocols import protocol_revise
+from followup.services.results import reintervention_record, visit_result_record
+from followup.services.visits import contact_attempt_log, visit_close, visit_reschedule
 from tests.followup.conftest import NOW, TODAY
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +44,13 @@ def assert_every_change_has_history() -> int:
 
 def test_a_whole_follow_up_story_is_audited(schedule, nurse, clinician, guideline_admin):
     visit = schedule.visits.get(label="3 months")
-    services.contact_attempt_log(
+    contact_attempt_log(
         visit=visit, user=nurse, now=NOW, data={"method": "phone", "outcome": "booked"}
     )
-    services.visit_reschedule(
+    visit_reschedule(
         visit=visit, user=nurse, target_on=TODAY + dt.timedelta(days=2), reason="Booked", now=NOW
     )
-    services.visit_result_record(
+    visit_result_record(
         visit=visit,
         user=nurse,
         now=NOW,
@@ -58,8 +61,8 @@ def test_a_whole_follow_up_story_is_audited(schedule, nurse, clinician, guidelin
         ],
     )
     escalation = Escalation.objects.get()
-    services.escalation_decide(escalation=escalation, user=clinician, decision="reimage", now=NOW)
-    services.reintervention_record(
+    escalation_decide(escalation=escalation, user=clinician, decision="reimage", now=NOW)
+    reintervention_record(
         schedule=schedule,
         user=clinician,
         now=NOW,
@@ -71,10 +74,8 @@ def test_a_whole_follow_up_story_is_audited(schedule, nurse, clinician, guidelin
             "escalation": escalation,
         },
     )
-    services.visit_close(
-        visit=schedule.visits.get(label="6 months"), user=nurse, reason="Moved", now=NOW
-    )
-    services.protocol_revise(
+    visit_close(visit=schedule.visits.get(label="6 months"), user=nurse, reason="Moved", now=NOW)
+    protocol_revise(
         protocol=Protocol.objects.get(entity="nivl", retired_at__isnull=True),
         user=guideline_admin,
         data={},

@@ -16,9 +16,10 @@ from django.core.cache import cache
 
 from cases import scores
 from cases.forms import CaseForm
-from followup import notifications, services, tasks
+from followup import notifications, tasks
 from followup.forms import VisitResultForm
 from followup.models import Escalation, Notification, Protocol, Visit
+from followup.services.results import reintervention_record, visit_result_record
 from tests.followup.conftest import NOW, TODAY
 from tests.followup.test_permissions import SEGMENT_POST, protocol_post
 
@@ -214,7 +215,7 @@ def test_invitation_letter_has_the_address_block_and_the_clinic_phone(client_for
 
 
 def raise_escalation(visit: Visit, nurse: Any) -> Escalation:
-    services.visit_result_record(
+    visit_result_record(
         visit=visit,
         user=nurse,
         now=NOW,
@@ -339,7 +340,7 @@ def test_guideline_admin_revises_a_protocol_as_a_new_version(client_for, guideli
 
 
 def test_schedule_page_lists_visits_and_reinterventions(client_for, schedule, clinician):
-    services.reintervention_record(
+    reintervention_record(
         schedule=schedule,
         user=clinician,
         now=NOW,

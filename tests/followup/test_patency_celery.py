@@ -10,8 +10,8 @@ import time
 import pytest
 from django.utils import timezone
 
-from followup import services
 from followup.models import PatencyReport
+from followup.services.clock import centre_today
 from tests.followup.cohort import record, reintervene
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -22,7 +22,7 @@ def test_above_the_threshold_a_worker_computes_the_curves_with_progress(
 ):
     settings.FOLLOWUP_PATENCY_INLINE_MAX = 2
     now = timezone.now()  # the worker does not share a frozen clock
-    today = services.centre_today(centre_a, now)
+    today = centre_today(centre_a, now)
     for days_ago, occluded in ((400, True), (380, False), (300, False)):
         procedure = make_procedure(
             entity="post_thrombotic",

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
-from followup import services
 from followup.models import PatencyReport
+from followup.services.reports import patency_analytics, patency_report_run
 from tests.followup.cohort import build_cohort
 from tests.followup.conftest import NOW
 
@@ -22,14 +22,14 @@ def large(settings, make_procedure, nurse, clinician):
 
 @pytest.mark.django_db
 def test_a_second_request_joins_the_report_in_progress(large, clinician, nurse, centre_a):
-    first = services.patency_analytics(user=clinician, entity="nivl", now=NOW).report
-    again = services.patency_analytics(user=clinician, entity="nivl", refresh=True, now=NOW)
+    first = patency_analytics(user=clinician, entity="nivl", now=NOW).report
+    again = patency_analytics(user=clinician, entity="nivl", refresh=True, now=NOW)
     assert again.report == first
-    other_entity = services.patency_analytics(user=clinician, entity="", now=NOW).report
+    other_entity = patency_analytics(user=clinician, entity="", now=NOW).report
     assert other_entity != first
     assert PatencyReport.objects.count() == 2
-    services.patency_report_run(report_id=first.pk, now=lambda: NOW)
-    fresh = services.patency_analytics(user=clinician, entity="nivl", refresh=True, now=NOW)
+    patency_report_run(report_id=first.pk, now=lambda: NOW)
+    fresh = patency_analytics(user=clinician, entity="nivl", refresh=True, now=NOW)
     assert fresh.report != first  # finished: "compute again" queues a new one
     assert PatencyReport.objects.count() == 3
 
@@ -42,7 +42,7 @@ def test_two_requests_at_the_same_moment_create_one_report(large, clinician):
     def visit(index: int) -> None:
         try:
             barrier.wait()
-            state = services.patency_analytics(user=clinician, entity="nivl", refresh=True)
+            state = patency_analytics(user=clinician, entity="nivl", refresh=True)
             reports[index] = state.report
         finally:
             connection.close()

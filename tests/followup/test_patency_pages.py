@@ -13,8 +13,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from followup import services
 from followup.models import PatencyReport
+from followup.services.reports import patency_report_queue, patency_report_run
 from tests.conftest import PERSONAS
 from tests.followup.cohort import build_cohort, record, schedule_of
 from tests.followup.conftest import NOW
@@ -37,8 +37,8 @@ def world(make_procedure, nurse, clinician, other_centre_clinician) -> dict[str,
     cohort = build_cohort(make_procedure, nurse, clinician)
     theirs = schedule_of(make_procedure, "nivl", 100, author=other_centre_clinician)
     record(theirs, "6 weeks", other_centre_clinician, on_day=42, patency="occluded")
-    report = services.patency_report_queue(user=clinician, now=NOW)
-    services.patency_report_run(report_id=report.pk, now=lambda: NOW)
+    report = patency_report_queue(user=clinician, now=NOW)
+    patency_report_run(report_id=report.pk, now=lambda: NOW)
     return {**cohort, "theirs": theirs, "report": report}
 
 
@@ -289,7 +289,7 @@ def test_a_large_cohort_is_queued_and_polled_without_blocking_the_page(client_fo
     # "Compute again" while it is queued joins it; once it is done, it starts a new report.
     assert client.post("/followup/patency/?entity=post_thrombotic").status_code == 302
     assert PatencyReport.objects.filter(entity="post_thrombotic").count() == 1
-    services.patency_report_run(report_id=report.pk, now=lambda: NOW)
+    patency_report_run(report_id=report.pk, now=lambda: NOW)
     assert client.post("/followup/patency/?entity=post_thrombotic").status_code == 302
     assert PatencyReport.objects.filter(entity="post_thrombotic").count() == 2
 
@@ -323,7 +323,7 @@ def test_a_failed_report_says_so(client_for, world):
 def test_a_report_is_computed_once(world):
     report = world["report"]
     assert PatencyReport.objects.get(pk=report.pk).status == "done"
-    assert services.patency_report_run(report_id=report.pk) is False
+    assert patency_report_run(report_id=report.pk) is False
 
 
 def test_the_navigation_links_clinicians_and_admins_not_nurses(client_for, world):

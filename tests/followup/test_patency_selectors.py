@@ -10,9 +10,10 @@ import pytest
 import time_machine
 
 from demo.followup import synthetic_visits_create
-from followup import selectors, services
+from followup import selectors
 from followup.models import ReIntervention, Schedule
 from followup.patency import PRIMARY, PRIMARY_ASSISTED, SECONDARY
+from followup.services.results import reintervention_record, stented_segments
 from tests.followup.cohort import build_cohort, record, schedule_of
 from tests.followup.conftest import NOW
 
@@ -32,8 +33,8 @@ def synthetic_schedules(centre, author, at_least: int) -> list[int]:
         synthetic_visits_create(centre=centre, author=author, visits=8 * at_least, now=NOW)
     ids = list(Schedule.objects.filter(centre=centre).order_by("pk").values_list("pk", flat=True))
     for schedule in Schedule.objects.filter(pk__in=ids[::10]).select_related("procedure"):
-        stented = services.stented_segments(schedule.procedure)
-        services.reintervention_record(
+        stented = stented_segments(schedule.procedure)
+        reintervention_record(
             schedule=schedule,
             user=author,
             now=NOW,

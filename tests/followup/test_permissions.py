@@ -18,8 +18,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from followup import services
 from followup.models import Escalation, Notification, Protocol, Visit
+from followup.services.results import visit_result_record
 from tests.conftest import PERSONAS
 from tests.followup.conftest import NOW, TODAY
 
@@ -82,7 +82,7 @@ def world(schedule, nurse, clinician) -> dict[str, Any]:
     a notification for Nina."""
     visit = schedule.visits.get(label="3 months")
     done = schedule.visits.get(label="6 weeks")
-    services.visit_result_record(
+    visit_result_record(
         visit=done,
         user=nurse,
         now=NOW,

@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.db import OperationalError, connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from followup import notifications, selectors, services, tasks
+from followup import notifications, selectors, tasks
 from followup.models import Digest, NoticeMail, Notification, Reminder, Visit
+from followup.services.results import visit_result_record
 from tests.factories import CentreFactory, UserFactory
 from tests.followup.conftest import BERLIN, NOW, TODAY
 
@@ -64,7 +65,7 @@ def test_a_visit_entering_its_window_notifies_the_centres_nurses_once(
 
 
 def test_a_visit_done_before_its_reminder_is_not_reminded(nivl_visit, nurse, sweep):
-    services.visit_result_record(
+    visit_result_record(
         visit=nivl_visit,
         user=nurse,
         now=NOW - dt.timedelta(hours=3),

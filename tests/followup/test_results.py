@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import TestCase
 
-from followup import notifications, services
+from followup import notifications
 from followup.models import (
     Escalation,
     EscalationNotice,
@@ -21,6 +21,9 @@ from followup.models import (
     Reminder,
     Visit,
 )
+from followup.services.escalations import escalation_acknowledge, escalation_decide
+from followup.services.results import reintervention_record, visit_result_record
+from followup.services.visits import contact_attempt_log, visit_close, visit_reschedule
 from tests.followup.conftest import NOW, TODAY
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +48,7 @@ def segments(**changes: Any) -> list[dict[str, Any]]:
 def record(
     visit: Visit, user: Any, *, segs: list[dict[str, Any]] | None = None, **data: Any
 ) -> Any:
-    return services.visit_result_record(
+    return visit_result_record(
         visit=visit,
         user=user,
         now=NOW,
@@ -183,9 +186,7 @@ def test_acknowledgement_stops_re_notification(visit, nurse, clinician, sweep):
     assert mails_to(clinician)[1].subject.startswith("Reminder:")
     assert Notification.objects.filter(recipient=clinician, escalation=escalation).count() == 2
 
-    services.escalation_acknowledge(
-        escalation=escalation, user=clinician, now=NOW + dt.timedelta(hours=30)
-    )
+    escalation_acknowledge(escalation=escalation, user=clinician, now=NOW + dt.timedelta(hours=30))
     assert not Notification.objects.filter(escalation=escalation, read_at__isnull=True).exists()
     sweep(NOW + dt.timedelta(hours=50))
     sweep(NOW + dt.timedelta(days=5))
@@ -198,7 +199,7 @@ def test_acknowledgement_stops_re_notification(visit, nurse, clinician, sweep):
 def test_an_escalation_acknowledged_at_once_is_never_re_sent(visit, nurse, clinician, sweep):
     record(visit, nurse, segs=segments(patency="occluded"))
     deliver_first_notice(Escalation.objects.get())
-    services.escalation_acknowledge(
+    escalation_acknowledge(
         escalation=Escalation.objects.get(), user=clinician, now=NOW + dt.timedelta(minutes=10)
     )
     for hours in (25, 49, 73):
@@ -208,7 +209,7 @@ def test_an_escalation_acknowledged_at_once_is_never_re_sent(visit, nurse, clini
 
 def test_decision_reimage_puts_an_unscheduled_visit_on_the_worklist(visit, nurse, clinician):
     record(visit, nurse, segs=segments(isr_percent=55))
-    escalation = services.escalation_decide(
+    escalation = escalation_decide(
         escalation=Escalation.objects.get(),
         user=clinician,
         decision="reimage",
@@ -232,11 +233,11 @@ def test_decision_reimage_puts_an_unscheduled_visit_on_the_worklist(visit, nurse
 
 def test_decision_reintervene_and_the_reintervention_counts_for_patency(visit, nurse, clinician):
     record(visit, nurse, segs=segments(patency="occluded"))
-    escalation = services.escalation_decide(
+    escalation = escalation_decide(
         escalation=Escalation.objects.get(), user=clinician, decision="reintervene", now=NOW
     )
     assert escalation.decision == "reintervene"
-    item = services.reintervention_record(
+    item = reintervention_record(
         schedule=visit.schedule,
         user=clinician,
         now=NOW,
@@ -252,7 +253,7 @@ def test_decision_reintervene_and_the_reintervention_counts_for_patency(visit, n
     assert item.segments == ["CIV:left", "EIV:left"]
     assert ReIntervention.objects.get().for_occlusion
     with pytest.raises(ValidationError, match="Not a stented segment"):
-        services.reintervention_record(
+        reintervention_record(
             schedule=visit.schedule,
             user=clinician,
             now=NOW,
@@ -266,13 +267,13 @@ def test_decision_reintervene_and_the_reintervention_counts_for_patency(visit, n
 
 
 def test_contact_attempts_update_the_last_contact(visit, nurse):
-    services.contact_attempt_log(
+    contact_attempt_log(
         visit=visit,
         user=nurse,
         now=NOW - dt.timedelta(hours=2),
         data={"method": "phone", "outcome": "no_answer"},
     )
-    second = services.contact_attempt_log(
+    second = contact_attempt_log(
         visit=visit, user=nurse, now=NOW, data={"method": "letter", "outcome": "sent"}
     )
     visit.refresh_from_db()
@@ -285,7 +286,7 @@ def test_reschedule_moves_the_window_and_resets_unsent_reminders(visit, nurse):
     sent = Reminder.objects.get(visit=visit, kind="overdue")
     Reminder.objects.filter(pk=sent.pk).update(sent_at=NOW)
     new_target = TODAY + dt.timedelta(days=10)
-    services.visit_reschedule(
+    visit_reschedule(
         visit=visit, user=nurse, target_on=new_target, reason="Patient on holiday", now=NOW
     )
     visit.refresh_from_db()
@@ -299,16 +300,14 @@ def test_reschedule_moves_the_window_and_resets_unsent_reminders(visit, nurse):
     assert window.sent_at is None
     assert Reminder.objects.get(visit=visit, kind="overdue").sent_at == NOW  # not sent again
     with pytest.raises(ValidationError, match="why"):
-        services.visit_reschedule(
-            visit=visit, user=nurse, target_on=new_target, reason=" ", now=NOW
-        )
+        visit_reschedule(visit=visit, user=nurse, target_on=new_target, reason=" ", now=NOW)
 
 
 def test_closing_a_visit_removes_it_from_the_worklist(visit, nurse):
-    services.visit_close(visit=visit, user=nurse, reason="Moved abroad", now=NOW)
+    visit_close(visit=visit, user=nurse, reason="Moved abroad", now=NOW)
     visit.refresh_from_db()
     assert visit.state == "cancelled"
     with pytest.raises(ValidationError):
-        services.contact_attempt_log(
+        contact_attempt_log(
             visit=visit, user=nurse, now=NOW, data={"method": "phone", "outcome": "no_answer"}
         )

@@ -10,8 +10,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from followup import services
+from followup import surveillance
 from followup.models import Protocol, ProtocolVisit, Reminder, Schedule, Visit
+from followup.services.protocols import protocol_revise, protocols_ensure_defaults
+from followup.services.schedules import followup_schedule_create, schedules_extend_due
 from planning import services as planning_services
 from tests.followup.conftest import BERLIN, NOW, TODAY
 
@@ -109,7 +111,7 @@ def test_completing_a_record_twice_creates_one_schedule(make_procedure, clinicia
     schedule = Schedule.objects.get(procedure=record)
     visits = schedule.visits.count()
     planning_services.procedure_record_complete(record=record, user=clinician, now=NOW)
-    again = services.followup_schedule_create(procedure=record, now=NOW)
+    again = followup_schedule_create(procedure=record, now=NOW)
     assert again == schedule
     assert Schedule.objects.filter(procedure=record).count() == 1
     assert Visit.objects.filter(schedule__procedure=record).count() == visits
@@ -118,7 +120,7 @@ def test_completing_a_record_twice_creates_one_schedule(make_procedure, clinicia
 def test_an_open_record_gets_no_schedule(make_procedure):
     record = make_procedure(complete=False)
     with pytest.raises(ValidationError):
-        services.followup_schedule_create(procedure=record, now=NOW)
+        followup_schedule_create(procedure=record, now=NOW)
     assert not Schedule.objects.filter(procedure=record).exists()
 
 
@@ -157,7 +159,7 @@ def test_a_protocol_revision_applies_to_new_schedules_only(make_procedure, guide
             "window_after_days": 14,
         }
     ]
-    new_version = services.protocol_revise(
+    new_version = protocol_revise(
         protocol=protocol,
         user=guideline_admin,
         data={"yearly_from_months": None, "name": "NIVL, short"},
@@ -179,16 +181,16 @@ def test_a_protocol_revision_applies_to_new_schedules_only(make_procedure, guide
 def test_a_superseded_protocol_cannot_be_revised(guideline_admin):
     protocol = Protocol.objects.get(entity="nivl", retired_at__isnull=True)
     visits = [{"label": "x", "offset_value": 1, "offset_unit": "weeks", "kind": "duplex"}]
-    services.protocol_revise(protocol=protocol, user=guideline_admin, data={}, visits=visits)
+    protocol_revise(protocol=protocol, user=guideline_admin, data={}, visits=visits)
     with pytest.raises(ValidationError):
-        services.protocol_revise(protocol=protocol, user=guideline_admin, data={}, visits=visits)
+        protocol_revise(protocol=protocol, user=guideline_admin, data={}, visits=visits)
 
 
 def test_missing_default_protocols_are_recreated(db):
-    assert services.protocols_ensure_defaults() == 0  # the migration made them
+    assert protocols_ensure_defaults() == 0  # the migration made them
     ProtocolVisit.objects.all().delete()
     Protocol.objects.all().delete()  # as a flush between transactional tests does
-    assert services.protocols_ensure_defaults() == 4
+    assert protocols_ensure_defaults() == 4
     assert set(
         Protocol.objects.filter(retired_at__isnull=True).values_list("entity", flat=True)
     ) == {"nivl", "acute_thrombotic", "post_thrombotic", "ivc_reconstruction"}
@@ -200,13 +202,13 @@ def test_lifelong_schedules_are_extended_lazily_by_the_sweep(make_procedure):
     assert schedule.visits.order_by("-sequence").first().label == "Year 5"
     later = NOW + dt.timedelta(days=4 * 365 + 30)  # the horizon is now within a year
     with time_machine.travel(later, tick=False):
-        assert services.schedules_extend_due(now=later) == 1
-        assert services.schedules_extend_due(now=later) == 0  # idempotent
+        assert schedules_extend_due(now=later) == 1
+        assert schedules_extend_due(now=later) == 0  # idempotent
     schedule.refresh_from_db()
     labels = list(schedule.visits.order_by("sequence").values_list("label", flat=True))
     assert labels[-1] == "Year 9"
     assert labels.count("Year 5") == 1
-    assert schedule.horizon_until == services.surveillance.add_months(later.date(), 60)
+    assert schedule.horizon_until == surveillance.add_months(later.date(), 60)
     assert schedule.open_ended
 
 
@@ -215,7 +217,7 @@ def test_a_bounded_protocol_is_not_extended(make_procedure):
     schedule = Schedule.objects.get(procedure=record)
     assert not schedule.open_ended
     later = NOW + dt.timedelta(days=4 * 365 + 30)
-    assert services.schedules_extend_due(now=later) == 0
+    assert schedules_extend_due(now=later) == 0
 
 
 def test_schedule_and_visits_have_history_naming_the_completer(make_procedure, clinician):

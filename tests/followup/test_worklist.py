@@ -12,8 +12,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from followup import selectors, services
+from followup import selectors, surveillance
 from followup.models import Schedule, Visit
+from followup.services.visits import contact_attempt_log
 from tests.followup.conftest import NOW, TODAY
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +153,7 @@ def test_worklist_row_shows_patient_procedure_visit_window_and_last_contact(
     patient = schedule.case.patient
     patient.phone, patient.preferred_contact = "+49 30 555 0303", "phone"
     patient.save()
-    services.contact_attempt_log(
+    contact_attempt_log(
         visit=visit, user=nurse, now=NOW, data={"method": "phone", "outcome": "no_answer"}
     )
     with time_machine.travel(NOW, tick=False):
@@ -301,7 +302,7 @@ def test_worklist_status_sql_and_python_agree(boundary_schedule):
             latest=latest,
         )
     for visit in selectors.schedule_visits(boundary_schedule, TODAY):
-        assert visit.status == services.surveillance.visit_status(
+        assert visit.status == surveillance.visit_status(
             today=TODAY,
             notice_on=visit.notice_on,
             earliest_on=visit.earliest_on,
