@@ -39,7 +39,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from demo.followup import seed_followup  # noqa: E402
-from followup import notifications  # noqa: E402
+from followup import dispatch, notifications  # noqa: E402
 from followup.models import Digest, EscalationNotice, Reminder, Visit  # noqa: E402
 from venousapp.celery import app  # noqa: E402
 
@@ -125,7 +125,7 @@ def main() -> None:
     print(f"\nSweep: {elapsed:.3f} s (target < 5 s): {result.as_text()}")
     print(
         f"Celery messages enqueued (Redis, queue {QUEUE!r}): {enqueued} "
-        f"({notifications.REMINDER_CHUNK} reminder ids per message)"
+        f"({dispatch.REMINDER_CHUNK} reminder ids per message)"
     )
     print(f"\nSQL statements: {len(ctx.captured_queries)}")
     for i, query in enumerate(ctx.captured_queries, start=1):

@@ -8,7 +8,8 @@ convention 5):
    through a partial index (``sent_at IS NULL``, ordered by ``due_at``) and **claimed** in a
    short transaction with ``SELECT … FOR UPDATE SKIP LOCKED`` + ``UPDATE … SET
    claimed_at``: two sweeps running at once claim disjoint rows. The ids are enqueued once
-   that transaction has committed; a broker that is down fails nothing.
+   that transaction has committed (``followup.dispatch``); a broker that is down fails
+   nothing.
 2. A task **delivers** a row inside a transaction holding its row lock: it re-reads the row
    (``sent_at IS NULL``), creates the in-app notices and their e-mail copies, and marks
    ``sent_at`` before committing. A second run of the same task (redelivery after a worker
@@ -52,6 +53,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup import selectors
+from followup.dispatch import Dispatcher, dispatch_on_commit
 from followup.models import (
     Digest,
     Escalation,
@@ -74,7 +76,6 @@ logger = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = dt.timedelta(seconds=90)
 CLAIM_BATCH = 1_000
-REMINDER_CHUNK = 500  # reminder ids per delivery task (in-app only, one transaction)
 SWEEP_LIMIT = 50_000  # rows claimed per model and sweep; the next sweep takes the rest
 RESEND_AFTER = dt.timedelta(hours=24)
 DIGEST_LINES = 100
@@ -100,27 +101,6 @@ def absolute_url(path: str) -> str:
 # --- dispatch ---------------------------------------------------------------------------------
 
 
-def _enqueue(model: type[models.Model], ids: Sequence[int], now: dt.datetime) -> int:
-    """Send the claimed ids to Celery (called after the claim has committed); the tasks
-    deliver as of the time they run."""
-    from followup import tasks
-
-    if model is Reminder:
-        chunks = [list(ids[i : i + REMINDER_CHUNK]) for i in range(0, len(ids), REMINDER_CHUNK)]
-        for chunk in chunks:
-            tasks.deliver_reminders.delay(chunk)
-        return len(chunks)
-    tasks_by_model: dict[type[models.Model], Any] = {
-        Digest: tasks.deliver_digest,
-        EscalationNotice: tasks.deliver_escalation_notice,
-        NoticeMail: tasks.deliver_notice_mail,
-    }
-    task = tasks_by_model[model]
-    for pk in ids:
-        task.delay(pk)
-    return len(ids)
-
-
 def deliver_inline(model: type[models.Model], ids: Sequence[int], now: dt.datetime) -> int:
     """Deliver in this process as of the sweep's ``now`` (``send_due_reminders --inline``,
     tests without a worker)."""
@@ -139,23 +119,6 @@ def deliver_inline(model: type[models.Model], ids: Sequence[int], now: dt.dateti
             except MAIL_ERRORS:
                 logger.warning("followup: delivery of %s %s failed", model.__name__, pk)
     return len(ids)
-
-
-Dispatcher = Callable[[type[models.Model], Sequence[int], dt.datetime], int]
-
-
-def dispatch_on_commit(
-    model: type[models.Model],
-    ids: Sequence[int],
-    now: dt.datetime,
-    dispatcher: Dispatcher | None = None,
-) -> None:
-    """Enqueue the claimed ids once the claim has committed. A broker that is down fails
-    neither the caller nor its saved work: Django logs the error, and the sweep takes the
-    stale claim again after ``CLAIM_TIMEOUT``."""
-    ids = list(ids)
-    if ids:
-        transaction.on_commit(lambda: (dispatcher or _enqueue)(model, ids, now), robust=True)
 
 
 # --- the sweep --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from followup import surveillance
+from followup import dispatch, surveillance
 from followup.models import (
     Decision,
     Escalation,
@@ -66,9 +66,7 @@ def escalation_raise(
     notice = EscalationNotice.objects.create(
         escalation=escalation, attempt=0, due_at=now, claimed_at=now
     )
-    from followup import notifications
-
-    notifications.dispatch_on_commit(EscalationNotice, [notice.pk], now)
+    dispatch.dispatch_on_commit(EscalationNotice, [notice.pk], now)
     return escalation
 
 

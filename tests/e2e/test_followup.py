@@ -18,7 +18,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from cases.scores import VCSS_ITEMS
-from followup import notifications
+from followup import dispatch, notifications
 from followup.models import Escalation, Visit
 from followup.services.clock import centre_today
 from followup.services.results import visit_result_record
@@ -41,7 +41,7 @@ IDENTIFIER = "E2E-4711"
 
 @pytest.fixture
 def overdue_visit(centre_a, clinician, nurse, monkeypatch) -> Visit:
-    monkeypatch.setattr(notifications, "_enqueue", notifications.deliver_inline)
+    monkeypatch.setattr(dispatch, "_enqueue", notifications.deliver_inline)
     stent = Device.objects.filter(kind="stent").first()
     case = CaseFactory(
         patient=PatientFactory(centre=centre_a, identifier=IDENTIFIER), author=clinician
