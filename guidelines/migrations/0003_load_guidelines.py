@@ -1,11 +1,17 @@
-"""Load the shipped guideline rules (guidelines/rules/*.json), the developers' test cases
-(guidelines/rule_test_cases.json) and the rule-set state singleton.
+"""Load the shipped guideline rules, the developers' test cases and the rule-set state
+singleton.
 
-Self-contained on purpose: it uses the historical models and the pure schema validation
-only, never the loader or the services (they import the live models, which change after this
-migration). Every row gets its "+" history entry, so the audit trail starts here. A database
-that already holds rules is left alone; later changes to the files are loaded with
-``manage.py load_guidelines``.
+The rows come from ``data/0011_rule_files.json``: the shipped rule files (guidelines/rules/
+*.json with sources.json, and guidelines/rule_test_cases.json) as they stood at migration 0011,
+the last migration to load them, each definition in the schema's normal form. These migrations
+used to read the files when they ran, so a fresh database got whatever the files said that day;
+the snapshot is what such a database got at 0011. Later changes to the files reach a database
+through ``manage.py load_guidelines`` or a new migration that carries its own snapshot.
+
+Self-contained on purpose: historical models, the standard library and Django only, never the
+loader, the schema or the services (they change after this migration). Every row gets its "+"
+history entry, so the audit trail starts here. A database that already holds rules is left
+alone.
 """
 
 import json
@@ -14,9 +20,7 @@ from pathlib import Path
 from django.db import migrations
 from django.utils import timezone
 
-APP_DIR = Path(__file__).resolve().parent.parent
-RULES_DIR = APP_DIR / "rules"
-TEST_CASES_FILE = APP_DIR / "rule_test_cases.json"
+RULE_FILES = Path(__file__).resolve().parent / "data" / "0011_rule_files.json"
 REASON = "Loaded from the shipped rule files (migration 0003)"
 
 
@@ -34,8 +38,6 @@ def _record(apps, model_name, obj, when):
 
 
 def load_guidelines(apps, schema_editor):
-    from guidelines.schema import validate_definition, validate_ruleset, validate_sources
-
     GuidelineSource = apps.get_model("guidelines", "GuidelineSource")
     Rule = apps.get_model("guidelines", "Rule")
     RuleVersion = apps.get_model("guidelines", "RuleVersion")
@@ -47,31 +49,16 @@ def load_guidelines(apps, schema_editor):
     if Rule.objects.exists():
         return
 
-    raw_sources = json.loads((RULES_DIR / "sources.json").read_text(encoding="utf-8"))
-    sources = validate_sources(raw_sources)
-    definitions = []
-    for path in sorted(RULES_DIR.glob("*.json")):
-        if path.name != "sources.json":
-            definitions += json.loads(path.read_text(encoding="utf-8"))
-    validate_ruleset(definitions, sources=sources)  # raises RuleSetError naming each problem
-    test_cases = json.loads(TEST_CASES_FILE.read_text(encoding="utf-8"))["rules"]
+    files = json.loads(RULE_FILES.read_text(encoding="utf-8"))
+    test_cases = files["test_cases"]
 
     source_rows = {}
-    for key, source in sources.items():
-        row = GuidelineSource.objects.create(
-            key=key,
-            society=source.society,
-            title=source.title,
-            year=source.year,
-            citation=source.citation,
-            doi=source.doi or "",
-            url=source.url or "",
-        )
+    for key, source in files["sources"].items():
+        row = GuidelineSource.objects.create(key=key, **source)
         _record(apps, "GuidelineSource", row, now)
         source_rows[key] = row
 
-    for raw in definitions:
-        definition = validate_definition(raw).model_dump(by_alias=True, exclude_none=True)
+    for definition in files["definitions"]:
         rule = Rule.objects.create(
             rule_id=definition["id"], engine=definition["engine"], topic=definition["topic"]
         )

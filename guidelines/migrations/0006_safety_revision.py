@@ -2,14 +2,16 @@
 
 The revision adds PRACTICE-PREGNANCY-DEFER, stops ESVS-2021-VT-AC against a ticked
 contraindication to anticoagulation, and updates sources and notes. A database migrated from
-scratch already has all of it (0003 loads the files as they are now) and nothing changes here;
-an existing database gets what ``manage.py load_guidelines`` would do, without anyone having
-to remember it: a new rule gets an active v1 with its test cases; a rule whose file differs
-from the last version loaded from the files gets a new active version (the active one is
-superseded); sources are updated; the rule-set number moves, so every stored overall status
-becomes stale and is re-evaluated.
+scratch already has all of it (0003 loads the same snapshot of the rule files) and nothing
+changes here; an existing database gets what ``manage.py load_guidelines`` would do with those
+files, without anyone having to remember it: a new rule gets an active v1 with its test
+cases; a rule whose file differs from the last version loaded from the files gets a new active
+version (the active one is superseded); sources are updated; the rule-set number moves, so
+every stored overall status becomes stale and is re-evaluated.
 
-Self-contained like 0003: historical models and the pure schema validation only.
+Self-contained like 0003: historical models and 0003's snapshot of the rule files
+(``data/0011_rule_files.json``, definitions in the schema's normal form), never the schema or
+the loader themselves.
 """
 
 import json
@@ -19,9 +21,7 @@ from django.db import migrations
 from django.db.models import Max
 from django.utils import timezone
 
-APP_DIR = Path(__file__).resolve().parent.parent
-RULES_DIR = APP_DIR / "rules"
-TEST_CASES_FILE = APP_DIR / "rule_test_cases.json"
+RULE_FILES = Path(__file__).resolve().parent / "data" / "0011_rule_files.json"
 REASON = "Loaded from the rule files (clinical safety revision, migration 0006)"
 
 
@@ -38,22 +38,18 @@ def _record(apps, model_name, obj, when, kind, reason):
     )
 
 
-def _sources(apps, now, reason):
-    from guidelines.schema import validate_sources
+def normal_form(definition):
+    """A stored definition in the normal form of the snapshot. The schema's normal form has
+    gained one field since the first rules were stored, ``maintainer_notes`` (default empty):
+    a definition stored before lacks it and is otherwise in that form already."""
+    return {"maintainer_notes": "", **definition}
 
+
+def _sources(apps, now, reason, sources):
     GuidelineSource = apps.get_model("guidelines", "GuidelineSource")
-    raw = json.loads((RULES_DIR / "sources.json").read_text(encoding="utf-8"))
     rows = {row.key: row for row in GuidelineSource.objects.all()}
     changed = False
-    for key, source in validate_sources(raw).items():
-        values = {
-            "society": source.society,
-            "title": source.title,
-            "year": source.year,
-            "citation": source.citation,
-            "doi": source.doi or "",
-            "url": source.url or "",
-        }
+    for key, values in sources.items():
         row = rows.get(key)
         if row is None:
             rows[key] = row = GuidelineSource.objects.create(key=key, **values)
@@ -88,8 +84,6 @@ def load_revision(apps, schema_editor):
 
 def sync_rule_files(apps, reason):
     """What ``manage.py load_guidelines`` does, with the historical models (see above)."""
-    from guidelines.schema import validate_definition, validate_ruleset, validate_sources
-
     Rule = apps.get_model("guidelines", "Rule")
     RuleVersion = apps.get_model("guidelines", "RuleVersion")
     RuleSetState = apps.get_model("guidelines", "RuleSetState")
@@ -98,17 +92,11 @@ def sync_rule_files(apps, reason):
 
     now = timezone.now()
     today = timezone.localdate(now)
-    raw_sources = json.loads((RULES_DIR / "sources.json").read_text(encoding="utf-8"))
-    definitions = []
-    for path in sorted(RULES_DIR.glob("*.json")):
-        if path.name != "sources.json":
-            definitions += json.loads(path.read_text(encoding="utf-8"))
-    validate_ruleset(definitions, sources=validate_sources(raw_sources))
-    test_cases = json.loads(TEST_CASES_FILE.read_text(encoding="utf-8"))["rules"]
+    files = json.loads(RULE_FILES.read_text(encoding="utf-8"))
+    test_cases = files["test_cases"]
 
-    sources, changed = _sources(apps, now, reason)
-    for raw in definitions:
-        definition = validate_definition(raw).model_dump(by_alias=True, exclude_none=True)
+    sources, changed = _sources(apps, now, reason, files["sources"])
+    for definition in files["definitions"]:
         rule_id = definition["id"]
         cases = test_cases.get(rule_id, []) if definition["engine"] == "scored" else []
         rule = Rule.objects.filter(rule_id=rule_id).first()
@@ -124,12 +112,7 @@ def sync_rule_files(apps, reason):
                 .order_by("-number")
                 .first()
             )
-            if loaded is not None and (
-                validate_definition(loaded.definition).model_dump(
-                    by_alias=True, exclude_none=True
-                )
-                == definition
-            ):
+            if loaded is not None and normal_form(loaded.definition) == definition:
                 continue
             for active in RuleVersion.objects.filter(rule=rule, status="active"):
                 active.status = "superseded"

@@ -2,15 +2,17 @@
 a document outside the repository: the maintainers' notes (``maintainer_notes``) and
 references (``brief_ref``) of the rules changed, nothing else.
 
-A database migrated from scratch already has the new texts (0003 loads the files as they are
-now), and nothing changes here. An existing database gets a new active version of each rule
-whose active version is the one last loaded from the files and differs from the files only in
-those two fields; its test cases come along, and the rule-set number moves once, so every
-process compiles the rules again. The active versions then equal the files, so the rule pages
-do not call them locally modified. A version a guideline admin published is left as it is: a
-change of citations never supersedes a decision made at this site.
+A database migrated from scratch already has the new texts (0003 loads the same snapshot of
+the rule files), and nothing changes here. An existing database gets a new active version of
+each rule whose active version is the one last loaded from the files and differs from the
+files only in those two fields; its test cases come along, and the rule-set number moves once,
+so every process compiles the rules again. The active versions then equal the files, so the
+rule pages do not call them locally modified. A version a guideline admin published is left as
+it is: a change of citations never supersedes a decision made at this site.
 
-Self-contained like 0003: historical models and the pure schema validation only.
+Self-contained like 0003: historical models and 0003's snapshot of the rule files as they
+stood at this migration (``data/0011_rule_files.json``, definitions in the schema's normal
+form), never the schema or the files themselves.
 """
 
 import importlib
@@ -29,59 +31,51 @@ def _without_citations(definition):
 
 
 def load(apps, schema_editor):
-    from guidelines.schema import validate_definition
-
     revision = importlib.import_module("guidelines.migrations.0006_safety_revision")
     Rule = apps.get_model("guidelines", "Rule")
     RuleVersion = apps.get_model("guidelines", "RuleVersion")
     RuleTestCase = apps.get_model("guidelines", "RuleTestCase")
     RuleSetState = apps.get_model("guidelines", "RuleSetState")
 
-    def normal(definition):
-        return validate_definition(definition).model_dump(by_alias=True, exclude_none=True)
-
     now = timezone.now()
     today = timezone.localdate(now)
     changed = False
-    for path in sorted(revision.RULES_DIR.glob("*.json")):
-        if path.name == "sources.json":
+    files = json.loads(revision.RULE_FILES.read_text(encoding="utf-8"))
+    for definition in files["definitions"]:
+        rule = Rule.objects.filter(rule_id=definition["id"]).first()
+        active = (
+            None
+            if rule is None
+            else RuleVersion.objects.filter(rule=rule, status="active").first()
+        )
+        if active is None or active.author_id is not None:
             continue
-        for raw in json.loads(path.read_text(encoding="utf-8")):
-            definition = normal(raw)
-            rule = Rule.objects.filter(rule_id=definition["id"]).first()
-            active = (
-                None
-                if rule is None
-                else RuleVersion.objects.filter(rule=rule, status="active").first()
+        stored = revision.normal_form(active.definition)
+        if stored == definition or _without_citations(stored) != _without_citations(definition):
+            continue
+        active.status = "superseded"
+        active.effective_to = today
+        active.save()
+        revision._record(apps, "RuleVersion", active, now, "~", REASON)
+        number = RuleVersion.objects.filter(rule=rule).aggregate(n=Max("number"))["n"] + 1
+        version = RuleVersion.objects.create(
+            rule=rule,
+            number=number,
+            status="active",
+            definition=definition,
+            source_id=active.source_id,
+            verification=definition["verification"],
+            effective_from=today,
+            change_note=REASON,
+            published_at=now,
+        )
+        revision._record(apps, "RuleVersion", version, now, "+", REASON)
+        for case in RuleTestCase.objects.filter(rule_version=active).order_by("pk"):
+            row = RuleTestCase.objects.create(
+                rule_version=version, name=case.name, facts=case.facts, expected=case.expected
             )
-            if active is None or active.author_id is not None:
-                continue
-            stored = normal(active.definition)
-            if stored == definition or _without_citations(stored) != _without_citations(definition):
-                continue
-            active.status = "superseded"
-            active.effective_to = today
-            active.save()
-            revision._record(apps, "RuleVersion", active, now, "~", REASON)
-            number = RuleVersion.objects.filter(rule=rule).aggregate(n=Max("number"))["n"] + 1
-            version = RuleVersion.objects.create(
-                rule=rule,
-                number=number,
-                status="active",
-                definition=definition,
-                source_id=active.source_id,
-                verification=definition["verification"],
-                effective_from=today,
-                change_note=REASON,
-                published_at=now,
-            )
-            revision._record(apps, "RuleVersion", version, now, "+", REASON)
-            for case in RuleTestCase.objects.filter(rule_version=active).order_by("pk"):
-                row = RuleTestCase.objects.create(
-                    rule_version=version, name=case.name, facts=case.facts, expected=case.expected
-                )
-                revision._record(apps, "RuleTestCase", row, now, "+", REASON)
-            changed = True
+            revision._record(apps, "RuleTestCase", row, now, "+", REASON)
+        changed = True
 
     if changed:
         state = RuleSetState.objects.order_by("pk").first()
