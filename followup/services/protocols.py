@@ -40,12 +40,19 @@ _PROTOCOL_VISIT_FIELDS = (
 )
 
 
-def protocols_ensure_defaults(*, apps: Any = None) -> int:
-    """Create version 1 of each §8.2 protocol whose entity has no protocol at all.
+# The change reason of the history rows of a default protocol's version 1.
+DEFAULT_PROTOCOL_REASON = "default protocol (docs/followup.md#default-protocols)"
+
+
+def protocols_ensure_defaults(*, apps: Any = None, reason: str = DEFAULT_PROTOCOL_REASON) -> int:
+    """Create version 1 of each default protocol (docs/followup.md#default-protocols) whose
+    entity has no protocol at all.
 
     Run by the data migration and after every ``flush`` (post_migrate): a guideline admin
     never deletes a protocol (revisions retire the old version), so a missing entity means a
-    fresh or flushed database. Returns how many protocols were created.
+    fresh or flushed database. ``reason`` is the change reason of the history rows written with
+    historical models (``apps``); the data migration passes the one it has always written.
+    Returns how many protocols were created.
     """
     protocol_model = apps.get_model("followup", "Protocol") if apps else Protocol
     visit_model = apps.get_model("followup", "ProtocolVisit") if apps else ProtocolVisit
@@ -68,13 +75,13 @@ def protocols_ensure_defaults(*, apps: Any = None) -> int:
             for position, row in enumerate(spec["visits"])
         ]
         if apps is not None:  # historical models send no signals: write the history rows
-            _history_created(apps, "Protocol", [protocol])
-            _history_created(apps, "ProtocolVisit", rows)
+            _history_created(apps, "Protocol", [protocol], reason)
+            _history_created(apps, "ProtocolVisit", rows, reason)
         created += 1
     return created
 
 
-def _history_created(apps: Any, model_name: str, objs: Sequence[Any]) -> None:
+def _history_created(apps: Any, model_name: str, objs: Sequence[Any], reason: str) -> None:
     historical = apps.get_model("followup", f"Historical{model_name}")
     fields = [
         f.attname for f in historical._meta.concrete_fields if not f.attname.startswith("history_")
@@ -85,7 +92,7 @@ def _history_created(apps: Any, model_name: str, objs: Sequence[Any]) -> None:
                 **{name: getattr(obj, name) for name in fields},
                 history_date=timezone.now(),
                 history_type="+",
-                history_change_reason="default protocol (brief §8.2)",
+                history_change_reason=reason,
             )
             for obj in objs
         ]
