@@ -8,9 +8,9 @@ Run: ``DATABASE_URL=postgres://... .venv/bin/python bench/reevaluate.py [--cases
 2. Publishes a change through the real workflow (two bench guideline admins: draft,
    test cases, submit, approve): SVSAVF-2012-ETR-03's onset window 14 ↔ 21 days. That makes
    every stored status stale, and the publish starts the real job on commit
-   (``guidelines.services.reevaluation_start``): here inline, in this process, as a Celery
-   worker would run it (``reevaluation_run``: cases streamed in chunks with their patient and
-   findings, statuses written per chunk, progress on the job row).
+   (``guidelines.services.reevaluation.reevaluation_start``): here inline, in this process,
+   as a Celery worker would run it (``reevaluation_run``: cases streamed in chunks with their
+   patient and findings, statuses written per chunk, progress on the job row).
 
 Prints the job's time, cases per second and how many overall statuses changed. Every stored
 case is re-evaluated, so a database holding more than N cases measures all of them.
@@ -40,9 +40,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from cases.models import Case  # noqa: E402
-from guidelines import services  # noqa: E402
 from guidelines.models import ReEvaluation, Rule  # noqa: E402
 from guidelines.selectors import stored_evaluations  # noqa: E402
+from guidelines.services import authoring  # noqa: E402
 from venousapp.accounts.models import Centre, User  # noqa: E402
 
 RULE = "SVSAVF-2012-ETR-03"
@@ -65,16 +65,16 @@ def _publish_change() -> str:
     """Publish ETR-03 with the onset window flipped between 14 and 21 days."""
     author, approver = _bench_admins()
     rule = Rule.objects.get(rule_id=RULE)
-    draft = services.rule_version_create_draft(
+    draft = authoring.rule_version_create_draft(
         rule=rule, author=author, change_note="bench/reevaluate.py"
     )
     definition = draft.definition
     onset = next(c for c in definition["criteria"] if c["id"] == "onset")
     old = onset["test"]["value"]
     onset["test"]["value"] = 21 if old == 14 else 14
-    services.rule_version_update(version=draft, user=author, definition=definition)
-    services.rule_version_submit(version=draft, user=author)
-    services.rule_version_approve(version=draft, user=approver)
+    authoring.rule_version_update(version=draft, user=author, definition=definition)
+    authoring.rule_version_submit(version=draft, user=author)
+    authoring.rule_version_approve(version=draft, user=approver)
     return f"{RULE} v{draft.number}: onset window {old} → {onset['test']['value']} days"
 
 

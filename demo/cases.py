@@ -58,7 +58,7 @@ from cases.models import SegmentFinding as SegmentFindingModel
 from cases.thrombolysis import ABSOLUTE, RELATIVE
 from guidelines.models import ReEvaluationTrigger
 from guidelines.selectors import stored_evaluations
-from guidelines.services import reevaluation_start
+from guidelines.services.reevaluation import reevaluation_start
 from venousapp.accounts.models import Centre, Role, User
 from venousapp.accounts.roles import ROLE_PERMISSIONS
 

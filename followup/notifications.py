@@ -69,7 +69,7 @@ from followup.models import (
 from followup.services.clock import centre_today, centre_zone, local_at
 from followup.services.reports import patency_reports_resume
 from followup.services.schedules import schedules_extend_due
-from guidelines import services as guidelines_services
+from guidelines.services import resume as guidelines_resume
 from venousapp.accounts.models import Centre, Role, User
 
 logger = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def reminders_sweep(
             if len(ids) < CLAIM_BATCH:
                 break
         result.claimed[model._meta.model_name or model.__name__] = total
-    resumed = [*guidelines_services.jobs_resume(now=now).values()]
+    resumed = [*guidelines_resume.jobs_resume(now=now).values()]
     resumed.append(patency_reports_resume(now=now))
     result.jobs_requeued = sum(r.requeued for r in resumed)
     result.jobs_failed = sum(r.failed for r in resumed)

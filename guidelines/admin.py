@@ -1,9 +1,9 @@
 """Django admin for the guidelines app: a read-only window on rules and decisions.
 
 Rule versions change only through the guideline-admin workflow (/guidelines/rules/, the API
-and ``guidelines/services.py``): editing a status or a definition here would bypass the test
-cases, the second admin's approval and the rule-set state that tells every process to
-recompile. So everything but guideline sources is read-only here; a source edit goes through
+and ``guidelines/services/authoring.py``): editing a status or a definition here would bypass
+the test cases, the second admin's approval and the rule-set state that tells every process
+to recompile. So everything but guideline sources is read-only here; a source edit goes through
 a save that bumps the rule-set state (citations are part of the compiled rule set).
 """
 
@@ -24,7 +24,7 @@ from guidelines.models import (
     RuleTestCase,
     RuleVersion,
 )
-from guidelines.services import ruleset_state_bump
+from guidelines.services.authoring import ruleset_state_bump
 
 
 class ReadOnlyAdmin(SimpleHistoryAdmin):

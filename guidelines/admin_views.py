@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guidelines import selectors, services
+from guidelines import selectors
 from guidelines import vocabulary as V
 from guidelines.display import definition_comparison, definition_view, editor_vocabulary
 from guidelines.forms import (
@@ -40,6 +40,7 @@ from guidelines.models import (
     RuleVersion,
     VersionStatus,
 )
+from guidelines.services import authoring, impact_previews, reevaluation, transfer
 from venousapp.auth import AuthenticatedHttpRequest
 from venousapp.pages import form_errors_apply, is_htmx
 from venousapp.params import object_id
@@ -269,7 +270,7 @@ def draft_create(request: AuthenticatedHttpRequest, rule_id: str) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         base = next(v for v in versions if v.number == form.cleaned_data["base"])
         try:
-            draft = services.rule_version_create_draft(
+            draft = authoring.rule_version_create_draft(
                 rule=rule,
                 author=request.user,
                 base=base,
@@ -297,7 +298,7 @@ def version_edit(request: AuthenticatedHttpRequest, rule_id: str, number: int) -
     form = RuleVersionForm(request.POST or None, version=version)
     if request.method == "POST" and form.is_valid():
         try:
-            services.rule_version_update(
+            authoring.rule_version_update(
                 version=version,
                 user=request.user,
                 definition=form.definition(),
@@ -337,7 +338,7 @@ def version_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) 
         require_perm(request, "guidelines.add_ruletestcase")
         if form.is_valid():
             try:
-                case = services.rule_test_case_create(
+                case = authoring.rule_test_case_create(
                     version=version,
                     user=request.user,
                     **form.cleaned_data,
@@ -387,7 +388,7 @@ def test_case_edit(
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.rule_test_case_update(
+            authoring.rule_test_case_update(
                 test_case=case,
                 user=request.user,
                 **form.cleaned_data,
@@ -419,7 +420,7 @@ def test_case_delete(
     case = _test_case(version, pk)
     if request.method == "POST":
         try:
-            services.rule_test_case_delete(test_case=case, user=request.user)
+            authoring.rule_test_case_delete(test_case=case, user=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:
@@ -439,7 +440,7 @@ def test_case_delete(
 def version_run_tests(request: AuthenticatedHttpRequest, rule_id: str, number: int) -> HttpResponse:
     version = version_for_request(request, rule_id, number, "guidelines.change_ruleversion")
     try:
-        runs = services.rule_version_run_tests(version=version, user=request.user)
+        runs = authoring.rule_version_run_tests(version=version, user=request.user)
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
@@ -483,8 +484,8 @@ def version_submit(request: AuthenticatedHttpRequest, rule_id: str, number: int)
     if request.method == "POST":
         try:
             # Run first, in its own transaction, so failing results stay visible.
-            services.rule_version_run_tests(version=version, user=request.user)
-            services.rule_version_submit(version=version, user=request.user)
+            authoring.rule_version_run_tests(version=version, user=request.user)
+            authoring.rule_version_submit(version=version, user=request.user)
         except ValidationError as error:
             messages.error(
                 request, gettext("Submission refused. %(why)s") % {"why": _error_text(error)}
@@ -509,7 +510,7 @@ def version_approve(request: AuthenticatedHttpRequest, rule_id: str, number: int
     version = version_for_request(request, rule_id, number, "guidelines.approve_ruleversion")
     if request.method == "POST":
         try:
-            services.rule_version_approve(version=version, user=request.user)
+            authoring.rule_version_approve(version=version, user=request.user)
         except ValidationError as error:
             messages.error(
                 request, gettext("Approval refused. %(why)s") % {"why": _error_text(error)}
@@ -538,7 +539,7 @@ def version_return(request: AuthenticatedHttpRequest, rule_id: str, number: int)
     form = ReasonForm(request.POST or None, required=not is_author)
     if request.method == "POST" and form.is_valid():
         try:
-            services.rule_version_return_to_draft(
+            authoring.rule_version_return_to_draft(
                 version=version,
                 user=request.user,
                 reason=form.cleaned_data["reason"],
@@ -564,7 +565,7 @@ def version_restore(request: AuthenticatedHttpRequest, rule_id: str, number: int
     version = version_for_request(request, rule_id, number, "guidelines.add_ruleversion")
     if request.method == "POST":
         try:
-            draft = services.rule_version_restore(version=version, user=request.user)
+            draft = authoring.rule_version_restore(version=version, user=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
             return redirect(_version_url(version))
@@ -589,7 +590,7 @@ def rule_retire(request: AuthenticatedHttpRequest, rule_id: str) -> HttpResponse
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.rule_retire(
+            authoring.rule_retire(
                 rule=rule,
                 user=request.user,
                 reason=form.cleaned_data["reason"],
@@ -621,7 +622,7 @@ def version_impact(request: AuthenticatedHttpRequest, rule_id: str, number: int)
     version = version_for_request(request, rule_id, number, "cases.view_case")
     if request.method == "POST":
         try:
-            started = services.impact_preview_start(version=version, user=request.user)
+            started = impact_previews.impact_preview_start(version=version, user=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:
@@ -693,7 +694,7 @@ def reevaluation_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "guidelines.view_ruleversion", "guidelines.approve_ruleversion")
     job = None
     if selectors.reevaluation_in_progress() is None:
-        job = services.reevaluation_start(trigger=ReEvaluationTrigger.MANUAL, user=request.user)
+        job = reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.MANUAL, user=request.user)
     if is_htmx(request):  # the swapped-in line says it all
         return _reevaluation_partial(request)
     if job is None:
@@ -713,7 +714,7 @@ def reevaluation_start(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def ruleset_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "guidelines.view_ruleversion")
-    document = services.ruleset_export()
+    document = transfer.ruleset_export()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(
         json.dumps(document, indent=2, ensure_ascii=False),
@@ -735,7 +736,7 @@ def ruleset_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     report = None
     if request.method == "POST" and form.is_valid():
         try:
-            report = services.ruleset_import(
+            report = transfer.ruleset_import(
                 data=form.cleaned_data["file"],
                 user=request.user,
             )

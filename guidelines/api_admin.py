@@ -1,5 +1,5 @@
 """Guideline-admin API: read rules (every role), and for guideline admins draft, edit, test,
-submit, approve, export and import. Thin views over ``guidelines/services.py``; each view
+submit, approve, export and import. Thin views over ``guidelines/services/``; each view
 declares the permissions of its methods (403 without them), service refusals are 400 with
 the offending field named (``venousapp.api.exception_handler``).
 """
@@ -16,9 +16,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guidelines import services
 from guidelines.definitions import EXPECTED_VALUES
 from guidelines.models import Rule, RuleTestCase, RuleVersion, VersionStatus
+from guidelines.services import authoring, transfer
 from guidelines.vocabulary import TOPICS
 from venousapp.api import JSONTypesMixin, api_errors, query_choice
 from venousapp.auth import AuthenticatedRequest
@@ -274,7 +274,7 @@ class VersionCreateView(APIView):
             base = rule.versions.filter(number=data.validated_data["base_version"]).first()
             if base is None:
                 raise serializers.ValidationError({"base_version": "No such version."})
-        draft = services.rule_version_create_draft(
+        draft = authoring.rule_version_create_draft(
             rule=rule,
             author=request.user,
             base=base,
@@ -313,7 +313,7 @@ class VersionView(APIView):
         version = _version(rule_id, number)
         data = DraftUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.rule_version_update(
+        authoring.rule_version_update(
             version=version,
             user=request.user,
             definition=data.validated_data.get("definition"),
@@ -339,7 +339,7 @@ class TestCaseCreateView(APIView):
         version = _version(rule_id, number)
         data = TestCaseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.rule_test_case_create(
+        case = authoring.rule_test_case_create(
             version=version,
             user=request.user,
             **data.validated_data,
@@ -362,7 +362,7 @@ class RunTestsView(APIView):
     )
     def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
-        runs = services.rule_version_run_tests(version=version, user=request.user)
+        runs = authoring.rule_version_run_tests(version=version, user=request.user)
         return Response(
             RunTestsOutput(
                 {
@@ -388,7 +388,7 @@ class SubmitView(APIView):
     )
     def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
-        services.rule_version_submit(version=version, user=request.user)
+        authoring.rule_version_submit(version=version, user=request.user)
         return Response(_version_data(version))
 
 
@@ -407,7 +407,7 @@ class ApproveView(APIView):
     )
     def post(self, request: AuthenticatedRequest, rule_id: str, number: int) -> Response:
         version = _version(rule_id, number)
-        services.rule_version_approve(version=version, user=request.user)
+        authoring.rule_version_approve(version=version, user=request.user)
         return Response(_version_data(version))
 
 
@@ -424,7 +424,7 @@ class ExportView(APIView):
         operation_id="rules_export",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        return Response(services.ruleset_export())
+        return Response(transfer.ruleset_export())
 
 
 class ImportView(APIView):
@@ -447,5 +447,5 @@ class ImportView(APIView):
         operation_id="rules_import",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        report = services.ruleset_import(data=request.data, user=request.user)
+        report = transfer.ruleset_import(data=request.data, user=request.user)
         return Response(ImportLineOutput([line.__dict__ for line in report], many=True).data)

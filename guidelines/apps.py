@@ -7,7 +7,7 @@ from django.db.models.signals import post_migrate
 def _reevaluate_after_migrate(**kwargs: Any) -> None:
     """A deploy runs ``migrate``: stored overall statuses that a rule or engine change made
     stale are re-evaluated then, without anyone having to remember a command."""
-    from guidelines.services import reevaluation_after_migrate
+    from guidelines.services.reevaluation import reevaluation_after_migrate
 
     reevaluation_after_migrate()
 

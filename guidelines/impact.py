@@ -1,6 +1,8 @@
 """Stored cases streamed for evaluation, and two rule sets compared over them: the one code
-path of the impact preview and the Celery task behind it. The bulk re-evaluation after a
-publish (``guidelines.services.reevaluation_run``) streams its cases with :func:`case_chunks`.
+path of the impact preview and the Celery task behind it (``guidelines.services.impact_previews``
+owns the job rows). The bulk re-evaluation after a publish
+(``guidelines.services.reevaluation.reevaluation_run``) streams its cases with
+:func:`case_chunks`.
 
 Cases of every centre are evaluated, because a rule change affects them all; the list of
 changed cases names only cases of the reader's own centre (``centre_id``). Memory and query

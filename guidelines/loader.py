@@ -40,6 +40,7 @@ from guidelines.models import (
     VersionStatus,
 )
 from guidelines.schema import RuleSetError, validate_ruleset, validate_sources
+from guidelines.services.authoring import ruleset_state_bump
 
 REASON = "Loaded from the rule files"
 
@@ -139,8 +140,6 @@ def guidelines_load(
     now: dt.datetime | None = None,
 ) -> LoadReport:
     """Upsert sources, rules and rule versions from the files; see the module docstring."""
-    from guidelines.services import ruleset_state_bump
-
     when = now or timezone.now()
     files = read_rule_files(directory, test_cases_path)
     report = LoadReport()

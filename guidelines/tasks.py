@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from guidelines import services
+from guidelines.services import impact_previews, reevaluation
 
 
 @shared_task(
@@ -13,7 +13,7 @@ from guidelines import services
 )
 def impact_preview_task(preview_id: int) -> bool:
     """Compute one queued impact preview; a redelivered message finds it claimed and stops."""
-    return services.impact_preview_run(preview_id=preview_id)
+    return impact_previews.impact_preview_run(preview_id=preview_id)
 
 
 @shared_task(
@@ -24,4 +24,4 @@ def impact_preview_task(preview_id: int) -> bool:
 )
 def reevaluation_task(job_id: int) -> bool:
     """Run one queued re-evaluation; a redelivered message finds it claimed and stops."""
-    return services.reevaluation_run(job_id=job_id)
+    return reevaluation.reevaluation_run(job_id=job_id)

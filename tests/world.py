@@ -23,10 +23,10 @@ from followup.models import Escalation, Notification, PatencyReport, Protocol, S
 from followup.services.reports import patency_report_queue
 from followup.services.results import visit_result_record
 from guidelines import decisions
-from guidelines import services as guideline_services
 from guidelines.engine import evaluate
 from guidelines.models import Decision, ImpactPreview, RuleTestCase, RuleVersion
 from guidelines.ruleset import current_ruleset
+from guidelines.services import authoring
 from interop.fhir_import import fhir_import
 from interop.models import CaseDraft, CdsClient
 from planning import services as planning_services
@@ -220,7 +220,7 @@ class World:
     def draft(self) -> RuleVersion:
         """Gustav's draft of the next version of ETR-03, with a test case."""
         version = onset_draft(self.guideline_admin)
-        guideline_services.rule_test_case_create(
+        authoring.rule_test_case_create(
             version=version,
             user=self.guideline_admin,
             name="18 days",

@@ -19,8 +19,8 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case
 from demo import cases as demo_cases
-from guidelines import services as guideline_services
 from guidelines.models import ReEvaluationTrigger
+from guidelines.services import reevaluation
 from tests.factories import CaseFactory, PatientFactory
 
 PER_PAGE = 25
@@ -198,7 +198,7 @@ def _statements(client: Any, url: str) -> int:
 def _grow(centre: Any, author: Any, count: int) -> None:
     """``count`` more cases (bulk, with history), with their overall status stored."""
     demo_cases.synthetic_cases_create(centre=centre, author=author, count=count, batch_size=500)
-    guideline_services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
+    reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
 
 
 def _urls(first: Case) -> tuple[list[str], list[str]]:

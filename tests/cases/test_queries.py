@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.facts import case_facts
-from guidelines import services
 from guidelines.engine import evaluate
 from guidelines.models import ReEvaluationTrigger, RuleSetState
 from guidelines.ruleset import current_ruleset
+from guidelines.services import reevaluation
 from tests.factories import CaseFactory, PatientFactory
 
 # Session, user, centre, role permissions and the page's own reads (15 today, with the rule
@@ -91,7 +91,7 @@ def test_case_detail_runs_constant_queries_with_5_and_50_cases(
 
 
 def _store_statuses() -> None:
-    services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
+    reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
 
 
 @pytest.mark.parametrize("stale", [False, True], ids=["stored", "stale"])

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from cases.models import Case, Finding
-from guidelines import services
 from guidelines.models import Rule, RuleVersion
+from guidelines.services import authoring
 from tests.factories import CaseFactory, PatientFactory, UserFactory
 from venousapp.accounts.models import Centre, User
 
@@ -43,8 +43,8 @@ def with_onset_limit(definition: dict[str, Any], days: int) -> dict[str, Any]:
 
 def onset_draft(author: User, days: int = 21, rule_id: str = ETR03) -> RuleVersion:
     rule = Rule.objects.get(rule_id=rule_id)
-    draft = services.rule_version_create_draft(rule=rule, author=author)
-    return services.rule_version_update(
+    draft = authoring.rule_version_create_draft(rule=rule, author=author)
+    return authoring.rule_version_update(
         version=draft,
         user=author,
         definition=with_onset_limit(draft.definition, days),
@@ -53,8 +53,8 @@ def onset_draft(author: User, days: int = 21, rule_id: str = ETR03) -> RuleVersi
 
 
 def publish(version: RuleVersion, *, author: User, approver: User) -> RuleVersion:
-    services.rule_version_submit(version=version, user=author)
-    return services.rule_version_approve(version=version, user=approver)
+    authoring.rule_version_submit(version=version, user=author)
+    return authoring.rule_version_approve(version=version, user=approver)
 
 
 def acute_iliofemoral_case(

@@ -8,8 +8,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guidelines import services
 from guidelines.models import Rule, RuleVersion
+from guidelines.services import authoring
 from tests.conftest import PERSONAS
 from tests.guidelines.rule_admin import (
     ETR03,
@@ -32,7 +32,7 @@ def drafts(guideline_admin, centre_a):
     mine = onset_draft(guideline_admin)
     admin2 = second_admin(centre_a)
     theirs = onset_draft(admin2, days=28)
-    services.rule_version_submit(version=theirs, user=admin2)
+    authoring.rule_version_submit(version=theirs, user=admin2)
     return mine, theirs
 
 

@@ -6,10 +6,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from guidelines import services
 from guidelines.display import editor_vocabulary
 from guidelines.forms import field_for_path, split_problem
 from guidelines.models import Rule
+from guidelines.services import authoring
 from tests.guidelines.rule_admin import (
     ETR03,
     acute_facts,
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_rules")]
 
 @pytest.fixture
 def draft(guideline_admin):
-    return services.rule_version_create_draft(
+    return authoring.rule_version_create_draft(
         rule=Rule.objects.get(rule_id=ETR03), author=guideline_admin
     )
 

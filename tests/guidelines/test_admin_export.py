@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from guidelines import services
 from guidelines.models import GuidelineSource, Rule, RuleSetState, RuleTestCase, RuleVersion
 from guidelines.ruleset import current_ruleset
+from guidelines.services import transfer
 from tests.guidelines.rule_admin import (
     ETR03,
     active_version,
@@ -27,7 +27,7 @@ def _entry(document, rule_id):
 
 
 def test_export_holds_sources_active_definitions_and_test_cases():
-    document = services.ruleset_export()
+    document = transfer.ruleset_export()
     assert document["format"] == "venousapp-ruleset"
     assert set(document["sources"]) == set(GuidelineSource.objects.values_list("key", flat=True))
     assert len(document["rules"]) == Rule.objects.count()
@@ -38,17 +38,17 @@ def test_export_holds_sources_active_definitions_and_test_cases():
 
 
 def test_the_round_trip_changes_nothing(guideline_admin):
-    document = services.ruleset_export()
+    document = transfer.ruleset_export()
     counts = (RuleVersion.objects.count(), RuleTestCase.objects.count())
-    report = services.ruleset_import(data=document, user=guideline_admin)
+    report = transfer.ruleset_import(data=document, user=guideline_admin)
     assert {line.action for line in report} == {"unchanged"}
     assert len(report) == Rule.objects.count()
     assert counts == (RuleVersion.objects.count(), RuleTestCase.objects.count())
-    assert services.ruleset_export()["rules"] == document["rules"]
+    assert transfer.ruleset_export()["rules"] == document["rules"]
 
 
 def test_changed_and_new_rules_become_drafts_never_active(guideline_admin):
-    document = services.ruleset_export()
+    document = transfer.ruleset_export()
     state = RuleSetState.objects.get().version
     entry = _entry(document, ETR03)
     entry["definition"] = with_onset_limit(entry["definition"], 21)
@@ -65,7 +65,7 @@ def test_changed_and_new_rules_become_drafts_never_active(guideline_admin):
     }
 
     report = {
-        line.rule_id: line for line in services.ruleset_import(data=document, user=guideline_admin)
+        line.rule_id: line for line in transfer.ruleset_import(data=document, user=guideline_admin)
     }
     assert report[ETR03].action == "draft"
     assert report["LOCAL-2026-FU"].action == "created"
@@ -98,7 +98,7 @@ def test_changed_and_new_rules_become_drafts_never_active(guideline_admin):
     ],
 )
 def test_an_invalid_import_writes_nothing(guideline_admin, mutate, message):
-    document = services.ruleset_export()
+    document = transfer.ruleset_export()
     document["rules"][2]["definition"] = with_onset_limit(document["rules"][2]["definition"], 21)
     assert document["rules"][2]["rule_id"] == ETR03
     mutate(document)
@@ -109,7 +109,7 @@ def test_an_invalid_import_writes_nothing(guideline_admin, mutate, message):
         GuidelineSource.objects.count(),
     )
     with pytest.raises(ValidationError) as error:
-        services.ruleset_import(data=document, user=guideline_admin)
+        transfer.ruleset_import(data=document, user=guideline_admin)
     assert any(message in m for m in error.value.message_dict["file"]), error.value
     assert counts == (
         Rule.objects.count(),
@@ -140,7 +140,7 @@ def test_export_download_and_import_upload_pages(client_for):
 
 
 def test_the_import_page_shows_validation_problems(client_for):
-    document = services.ruleset_export()
+    document = transfer.ruleset_export()
     document["rules"][0]["definition"]["topic"] = "nonsense"
     upload = SimpleUploadedFile("rules.json", json.dumps(document).encode())
     response = client_for("guideline_admin").post(reverse("guidelines:import"), {"file": upload})

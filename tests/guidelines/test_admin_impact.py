@@ -6,9 +6,10 @@ import time
 import pytest
 from django.urls import reverse
 
-from guidelines import impact, services
+from guidelines import impact
 from guidelines.models import ImpactPreview
 from guidelines.ruleset import current_ruleset, ruleset_with
+from guidelines.services import authoring, impact_previews
 from tests.factories import CaseFactory, PatientFactory, UserFactory
 from tests.guidelines.rule_admin import (
     ETR03,
@@ -124,7 +125,7 @@ def test_progress_is_reported_per_chunk(cohort, guideline_admin):
 def test_information_rules_have_no_impact(guideline_admin, client_for):
     from guidelines.models import Rule
 
-    draft = services.rule_version_create_draft(
+    draft = authoring.rule_version_create_draft(
         rule=Rule.objects.get(rule_id="AUC-2020"), author=guideline_admin
     )
     response = client_for("guideline_admin").post(
@@ -170,5 +171,5 @@ def test_a_claimed_preview_is_not_run_twice(cohort, guideline_admin):
     preview = ImpactPreview.objects.create(
         rule_version=draft, requested_by=guideline_admin, total=5
     )
-    assert services.impact_preview_run(preview_id=preview.pk) is True
-    assert services.impact_preview_run(preview_id=preview.pk) is False
+    assert impact_previews.impact_preview_run(preview_id=preview.pk) is True
+    assert impact_previews.impact_preview_run(preview_id=preview.pk) is False

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from guidelines import services
 from guidelines.models import ImpactPreview, ReEvaluation, Rule, RuleSetState, RuleVersion
+from guidelines.services import authoring
 from tests.conftest import PERSONAS
 from tests.guidelines.rule_admin import (
     ETR03,
@@ -44,7 +44,7 @@ READERS = {
 def draft(guideline_admin):
     """Gustav's draft v2 of ETR-03 with one extra test case."""
     version = onset_draft(guideline_admin, days=21)
-    services.rule_test_case_create(
+    authoring.rule_test_case_create(
         version=version,
         user=guideline_admin,
         name="18 days",
@@ -204,7 +204,7 @@ class TestRuleList:
         html = client.get(reverse("guidelines:rule-list"), {"status": "open"}).content.decode()
         assert html.count('<tr id="rule-') == 1
         assert "1 open draft" in html
-        services.rule_retire(
+        authoring.rule_retire(
             rule=Rule.objects.get(rule_id="ACCP-2016-CDT"), user=guideline_admin, reason="x"
         )
         html = client.get(reverse("guidelines:rule-list"), {"status": "retired"}).content.decode()
@@ -367,14 +367,14 @@ class TestQueryCounts:
         admin2 = second_admin(centre_a)
         publish(onset_draft(admin2, days=28), author=admin2, approver=guideline_admin)
         publish(
-            services.rule_version_restore(
+            authoring.rule_version_restore(
                 version=RuleVersion.objects.get(rule__rule_id=ETR03, number=1), user=admin2
             ),
             author=admin2,
             approver=guideline_admin,
         )
         for n in range(3):
-            services.rule_test_case_create(
+            authoring.rule_test_case_create(
                 version=draft,
                 user=guideline_admin,
                 name=f"x{n}",

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from guidelines import checks, services
+from guidelines import checks
 from guidelines.models import Rule, RuleVersion
+from guidelines.services import authoring
 from tests.guidelines.rule_admin import (
     ETR03,
     active_version,
@@ -58,7 +59,7 @@ def test_e002_when_a_required_scored_rule_has_no_active_version():
 
 
 def test_a_retired_required_rule_is_a_warning_not_an_error(guideline_admin):
-    services.rule_retire(
+    authoring.rule_retire(
         rule=Rule.objects.get(rule_id=ETR03),
         user=guideline_admin,
         reason="superseded by local protocol",

@@ -7,7 +7,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from guidelines import services
 from guidelines.definitions import TEST_CASES_PATH, normalise_definition, read_test_cases
 from guidelines.engine import RULES_DIR, default_ruleset, evaluate, evaluate_rule
 from guidelines.loader import guidelines_load
@@ -19,6 +18,7 @@ from guidelines.models import (
     RuleVersion,
 )
 from guidelines.ruleset import current_rule_versions, current_ruleset
+from guidelines.services import authoring
 from tests.guidelines.rule_admin import (
     ETR03,
     active_version,
@@ -78,7 +78,7 @@ def test_every_scored_rule_has_at_least_three_passing_test_cases():
             assert definition["positive"] in expected, rule_id
             assert definition["failure"] in expected, rule_id
             assert any(e.startswith("insufficient_data:") for e in expected), rule_id
-        runs = services.rule_version_run_tests(version=version)
+        runs = authoring.rule_version_run_tests(version=version)
         assert [r for r in runs if not r.passed] == [], rule_id
 
 

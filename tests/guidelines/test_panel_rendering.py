@@ -190,7 +190,8 @@ def test_what_a_card_shows_of_its_rule_is_worked_out_once_per_rule_set(
 ):
     """Source, grading, link and "locally modified" come from the rule version alone: a page
     works them out once per published rule set, and a publish shows the new version at once."""
-    from guidelines import presentation, services
+    from guidelines import presentation
+    from guidelines.services import authoring
     from tests.guidelines.rule_admin import ETR03, active_version, publish, second_admin
 
     compared: list[str] = []
@@ -206,9 +207,9 @@ def test_what_a_card_shows_of_its_rule_is_worked_out_once_per_rule_set(
     assert compared == []
 
     version = active_version(ETR03)
-    draft = services.rule_version_create_draft(rule=version.rule, author=guideline_admin)
+    draft = authoring.rule_version_create_draft(rule=version.rule, author=guideline_admin)
     definition = {**draft.definition, "text": "Consider early thrombus removal (edited here)."}
-    services.rule_version_update(
+    authoring.rule_version_update(
         version=draft, user=guideline_admin, definition=definition, change_note="Wording"
     )
     publish(draft, author=guideline_admin, approver=second_admin(guideline_admin.centre))

@@ -13,10 +13,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from guidelines import services
 from guidelines.engine import evaluate
 from guidelines.models import Rule, RuleSetState, RuleTestCase, RuleVersion
 from guidelines.ruleset import current_rule_versions, current_ruleset
+from guidelines.services import authoring
 from tests.guidelines.rule_admin import (
     ETR03,
     active_version,
@@ -43,7 +43,7 @@ def admin2(centre_a):
 class TestSubmit:
     def test_a_failing_test_case_blocks_submission(self, guideline_admin):
         draft = onset_draft(guideline_admin, days=21)
-        services.rule_test_case_create(
+        authoring.rule_test_case_create(
             version=draft,
             user=guideline_admin,
             name="18 days is now inside the window",
@@ -51,27 +51,27 @@ class TestSubmit:
             expected="against",  # wrong on purpose
         )
         with pytest.raises(ValidationError, match=r"1 of 7 test case.* fail.*18 days"):
-            services.rule_version_submit(version=draft, user=guideline_admin)
+            authoring.rule_version_submit(version=draft, user=guideline_admin)
         draft.refresh_from_db()
         assert draft.status == "draft"
 
     def test_fixing_the_test_case_lets_the_author_submit(self, guideline_admin):
         draft = onset_draft(guideline_admin, days=21)
-        case = services.rule_test_case_create(
+        case = authoring.rule_test_case_create(
             version=draft,
             user=guideline_admin,
             name="18 days",
             expected="against",
             facts=acute_facts(symptom_onset_days=18),
         )
-        services.rule_test_case_update(
+        authoring.rule_test_case_update(
             test_case=case,
             user=guideline_admin,
             name="18 days",
             facts=case.facts,
             expected="consider",
         )
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
         draft.refresh_from_db()
         assert (draft.status, draft.submitted_at is not None) == ("pending", True)
         assert {c.passed for c in draft.test_cases.all()} == {True}
@@ -79,25 +79,25 @@ class TestSubmit:
     def test_a_version_without_test_cases_cannot_be_submitted(self, guideline_admin):
         draft = onset_draft(guideline_admin)
         for case in draft.test_cases.all():
-            services.rule_test_case_delete(test_case=case, user=guideline_admin)
+            authoring.rule_test_case_delete(test_case=case, user=guideline_admin)
         with pytest.raises(ValidationError, match="no test cases"):
-            services.rule_version_submit(version=draft, user=guideline_admin)
+            authoring.rule_version_submit(version=draft, user=guideline_admin)
 
     def test_only_the_author_changes_a_draft(self, guideline_admin, admin2):
         draft = onset_draft(guideline_admin)
         with pytest.raises(ValidationError, match="Only the author"):
-            services.rule_version_update(version=draft, user=admin2, change_note="mine now")
+            authoring.rule_version_update(version=draft, user=admin2, change_note="mine now")
         with pytest.raises(ValidationError, match="Only the author"):
-            services.rule_version_submit(version=draft, user=admin2)
+            authoring.rule_version_submit(version=draft, user=admin2)
 
     def test_a_submitted_version_is_frozen(self, guideline_admin):
         draft = onset_draft(guideline_admin)
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
         with pytest.raises(ValidationError, match="only drafts can be changed"):
-            services.rule_version_update(version=draft, user=guideline_admin, change_note="x")
+            authoring.rule_version_update(version=draft, user=guideline_admin, change_note="x")
 
     def test_an_invalid_definition_is_refused_with_its_path(self, guideline_admin):
-        draft = services.rule_version_create_draft(
+        draft = authoring.rule_version_create_draft(
             rule=Rule.objects.get(rule_id=ETR03), author=guideline_admin
         )
         definition = dict(
@@ -107,7 +107,9 @@ class TestSubmit:
             ],
         )
         with pytest.raises(ValidationError) as error:
-            services.rule_version_update(version=draft, user=guideline_admin, definition=definition)
+            authoring.rule_version_update(
+                version=draft, user=guideline_admin, definition=definition
+            )
         assert (
             error.value.message_dict["definition"]
             == ["criteria[0].test.input: 'onset' is not a known input; did you mean 'dvt_phase'?"]
@@ -116,7 +118,7 @@ class TestSubmit:
 
     def test_clinicians_cannot_draft(self, clinician):
         with pytest.raises(PermissionDenied):
-            services.rule_version_create_draft(
+            authoring.rule_version_create_draft(
                 rule=Rule.objects.get(rule_id=ETR03), author=clinician
             )
 
@@ -125,9 +127,9 @@ class TestSubmit:
 class TestApprove:
     def test_the_author_cannot_approve_their_own_version(self, guideline_admin):
         draft = onset_draft(guideline_admin)
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
         with pytest.raises(ValidationError, match="The author cannot approve their own version"):
-            services.rule_version_approve(version=draft, user=guideline_admin)
+            authoring.rule_version_approve(version=draft, user=guideline_admin)
         assert active_version().number == 1
 
     def test_a_second_admin_publishes_it(self, guideline_admin, admin2):
@@ -151,11 +153,11 @@ class TestApprove:
 
     def test_a_failing_test_case_blocks_approval(self, guideline_admin, admin2):
         draft = onset_draft(guideline_admin)
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
         # e.g. edited behind the workflow's back: approval re-runs the tests
         RuleTestCase.objects.filter(rule_version=draft).update(expected="recommend")
         with pytest.raises(ValidationError, match="approval is refused"):
-            services.rule_version_approve(version=draft, user=admin2)
+            authoring.rule_version_approve(version=draft, user=admin2)
         draft.refresh_from_db()
         assert draft.status == "pending"
         assert active_version().number == 1
@@ -163,20 +165,20 @@ class TestApprove:
     def test_only_pending_versions_are_approved(self, guideline_admin, admin2):
         draft = onset_draft(guideline_admin)
         with pytest.raises(ValidationError, match="only a version awaiting approval"):
-            services.rule_version_approve(version=draft, user=admin2)
+            authoring.rule_version_approve(version=draft, user=admin2)
 
     def test_nurses_cannot_approve(self, guideline_admin, nurse):
         draft = onset_draft(guideline_admin)
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
         with pytest.raises(PermissionDenied):
-            services.rule_version_approve(version=draft, user=nurse)
+            authoring.rule_version_approve(version=draft, user=nurse)
 
     def test_a_reviewer_returns_a_version_to_its_author(self, guideline_admin, admin2):
         draft = onset_draft(guideline_admin)
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
         with pytest.raises(ValidationError):
-            services.rule_version_return_to_draft(version=draft, user=admin2, reason="")
-        services.rule_version_return_to_draft(version=draft, user=admin2, reason="Cite ESVS")
+            authoring.rule_version_return_to_draft(version=draft, user=admin2, reason="")
+        authoring.rule_version_return_to_draft(version=draft, user=admin2, reason="Cite ESVS")
         draft.refresh_from_db()
         assert draft.status == "draft"
         assert draft.history.first().history_change_reason == "Returned to draft: Cite ESVS"
@@ -186,7 +188,7 @@ class TestApprove:
 class TestRetireAndRestore:
     def test_retire_removes_the_rule_from_evaluation(self, guideline_admin):
         state = RuleSetState.objects.get().version
-        services.rule_retire(
+        authoring.rule_retire(
             rule=Rule.objects.get(rule_id=ETR03), user=guideline_admin, reason="Local protocol"
         )
         assert ETR03 not in current_ruleset().scored_ids
@@ -201,15 +203,15 @@ class TestRetireAndRestore:
     def test_retire_needs_a_reason_and_an_active_version(self, guideline_admin):
         rule = Rule.objects.get(rule_id=ETR03)
         with pytest.raises(ValidationError, match="Say why"):
-            services.rule_retire(rule=rule, user=guideline_admin, reason=" ")
-        services.rule_retire(rule=rule, user=guideline_admin, reason="x")
+            authoring.rule_retire(rule=rule, user=guideline_admin, reason=" ")
+        authoring.rule_retire(rule=rule, user=guideline_admin, reason="x")
         with pytest.raises(ValidationError, match="no active version"):
-            services.rule_retire(rule=rule, user=guideline_admin, reason="again")
+            authoring.rule_retire(rule=rule, user=guideline_admin, reason="again")
 
     def test_restore_creates_a_new_draft_that_needs_approval(self, guideline_admin, admin2):
         publish(onset_draft(guideline_admin), author=guideline_admin, approver=admin2)
         v1 = RuleVersion.objects.get(rule__rule_id=ETR03, number=1)
-        restored = services.rule_version_restore(version=v1, user=admin2)
+        restored = authoring.rule_version_restore(version=v1, user=admin2)
         assert (restored.number, restored.status, restored.author) == (3, "draft", admin2)
         assert restored.definition == v1.definition
         assert restored.test_cases.count() == v1.test_cases.count()
@@ -222,10 +224,10 @@ class TestRetireAndRestore:
 
     def test_a_retired_rule_comes_back_through_a_restored_version(self, guideline_admin, admin2):
         rule = Rule.objects.get(rule_id=ETR03)
-        services.rule_retire(rule=rule, user=guideline_admin, reason="x")
+        authoring.rule_retire(rule=rule, user=guideline_admin, reason="x")
         retired = RuleVersion.objects.get(rule=rule, number=1)
         publish(
-            services.rule_version_restore(version=retired, user=guideline_admin),
+            authoring.rule_version_restore(version=retired, user=guideline_admin),
             author=guideline_admin,
             approver=admin2,
         )
@@ -235,17 +237,17 @@ class TestRetireAndRestore:
 
     def test_active_and_draft_versions_are_not_restored(self, guideline_admin):
         with pytest.raises(ValidationError, match="only superseded or retired"):
-            services.rule_version_restore(version=active_version(), user=guideline_admin)
+            authoring.rule_version_restore(version=active_version(), user=guideline_admin)
 
 
 @pytest.mark.django_db
 def test_every_change_is_audited_with_its_user(guideline_admin, admin2):
     draft = onset_draft(guideline_admin)
-    case = services.rule_test_case_create(
+    case = authoring.rule_test_case_create(
         version=draft, user=guideline_admin, name="x", facts=acute_facts(), expected="consider"
     )
     case_id = case.pk
-    services.rule_test_case_delete(test_case=case, user=guideline_admin)
+    authoring.rule_test_case_delete(test_case=case, user=guideline_admin)
     publish(draft, author=guideline_admin, approver=admin2)
     trail = list(RuleVersion.history.filter(id=draft.pk).order_by("history_id"))
     assert [(h.status, h.history_user) for h in trail] == [
@@ -324,8 +326,8 @@ def test_a_publish_takes_effect_in_a_running_process_without_restart(centre_a):
 @pytest.mark.django_db
 def test_the_author_withdraws_a_request_without_a_reason(guideline_admin):
     draft = onset_draft(guideline_admin)
-    services.rule_version_submit(version=draft, user=guideline_admin)
-    services.rule_version_return_to_draft(version=draft, user=guideline_admin)
+    authoring.rule_version_submit(version=draft, user=guideline_admin)
+    authoring.rule_version_return_to_draft(version=draft, user=guideline_admin)
     draft.refresh_from_db()
     assert (draft.status, draft.submitted_at) == ("draft", None)
     assert draft.history.first().history_change_reason == "Withdrawn by the author"

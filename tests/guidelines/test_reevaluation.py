@@ -16,11 +16,11 @@ from django.urls import reverse
 
 from cases.facts import case_facts
 from cases.models import Case
-from guidelines import services
 from guidelines.engine import evaluate
 from guidelines.models import ReEvaluation, ReEvaluationTrigger, Rule, RuleSetState
 from guidelines.ruleset import current_ruleset
 from guidelines.selectors import REEVALUATION_ABANDONED_AFTER
+from guidelines.services import authoring, reevaluation
 from guidelines.tasks import reevaluation_task
 from tests.conftest import PERSONAS
 from tests.factories import UserFactory
@@ -72,7 +72,7 @@ def queued_job(**fields: Any) -> ReEvaluation:
 def test_a_publish_reevaluates_every_case_once_committed(
     cohort, guideline_admin, centre_a, django_capture_on_commit_callbacks
 ):
-    services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
+    reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
     assert {c.overall_status for c in Case.objects.all()} == {
         "etr_candidate",
         "anticoagulation_only",
@@ -96,7 +96,7 @@ def test_a_publish_reevaluates_every_case_once_committed(
 @pytest.mark.django_db
 def test_a_retirement_reevaluates_too(cohort, guideline_admin, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.rule_retire(
+        authoring.rule_retire(
             rule=Rule.objects.get(rule_id=ETR03), user=guideline_admin, reason="Local protocol"
         )
     assert ReEvaluation.objects.get().status == "done"
@@ -113,11 +113,11 @@ def test_nothing_is_reevaluated_before_the_publish_commits(cohort, guideline_adm
 @pytest.mark.django_db
 def test_the_reevaluation_leaves_no_history_row(cohort):
     rows = Case.history.count()
-    job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
+    job = reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
     assert job.done == 4
     assert Case.history.count() == rows
     RuleSetState.objects.update(version=F("version") + 1)
-    services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
+    reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
     assert Case.history.count() == rows
 
 
@@ -133,7 +133,7 @@ def test_cases_are_read_and_written_in_bounded_queries(
     # findings, rule-set state, savepoint, lock, one update per status (one here), release,
     # progress; the empty pass: state, count; finish
     with django_assert_max_num_queries(1 + 4 + 3 * 7 + 2 + 1):
-        services.reevaluation_run(job_id=job.pk, chunk_size=4)
+        reevaluation.reevaluation_run(job_id=job.pk, chunk_size=4)
     job.refresh_from_db()
     assert (job.status, job.done, job.total) == ("done", 12, 12)
 
@@ -141,14 +141,14 @@ def test_cases_are_read_and_written_in_bounded_queries(
 @pytest.mark.django_db
 def test_progress_is_written_per_chunk(cohort, monkeypatch):
     seen = []
-    store = services.case_evaluations_store
+    store = reevaluation.case_evaluations_store
 
     def spy(**kwargs: Any) -> int:
         seen.append(ReEvaluation.objects.values_list("done", "total").get())
         return store(**kwargs)
 
-    monkeypatch.setattr(services, "case_evaluations_store", spy)
-    services.reevaluation_run(job_id=queued_job(total=4).pk, chunk_size=3)
+    monkeypatch.setattr(reevaluation, "case_evaluations_store", spy)
+    reevaluation.reevaluation_run(job_id=queued_job(total=4).pk, chunk_size=3)
     assert seen == [(0, 4), (3, 4)]
     assert ReEvaluation.objects.values_list("done", "total").get() == (4, 4)
 
@@ -162,7 +162,7 @@ def test_a_second_publish_during_the_run_leaves_every_case_current(
     admin2 = second_admin(centre_a)
     first = onset_draft(admin2, days=21)
     publish(first, author=admin2, approver=guideline_admin)
-    store = services.case_evaluations_store
+    store = reevaluation.case_evaluations_store
     published: list[int] = []
 
     def publish_midway(**kwargs: Any) -> int:
@@ -173,8 +173,8 @@ def test_a_second_publish_during_the_run_leaves_every_case_current(
             published.append(publish(later, author=admin2, approver=guideline_admin).number)
         return written
 
-    monkeypatch.setattr(services, "case_evaluations_store", publish_midway)
-    services.reevaluation_run(job_id=queued_job(total=4).pk, chunk_size=2)
+    monkeypatch.setattr(reevaluation, "case_evaluations_store", publish_midway)
+    reevaluation.reevaluation_run(job_id=queued_job(total=4).pk, chunk_size=2)
     job = ReEvaluation.objects.get()
     assert published
     assert (job.status, job.ruleset) == ("done", number())
@@ -186,7 +186,7 @@ def test_a_second_publish_during_the_run_leaves_every_case_current(
 @pytest.mark.django_db
 def test_a_claimed_job_is_not_run_again(cohort):
     job = queued_job(total=4)
-    assert services.reevaluation_run(job_id=job.pk) is True
+    assert reevaluation.reevaluation_run(job_id=job.pk) is True
     Case.objects.update(
         overall_status=None, evaluated_ruleset=None, evaluated_engine=None, evaluated_at=None
     )
@@ -202,10 +202,10 @@ def test_a_failure_is_recorded_on_the_job(cohort, monkeypatch, client_for):
     def broken(**kwargs: Any) -> int:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "case_evaluations_store", broken)
+    monkeypatch.setattr(reevaluation, "case_evaluations_store", broken)
     job = queued_job(total=4)
     with pytest.raises(RuntimeError):
-        services.reevaluation_run(job_id=job.pk)
+        reevaluation.reevaluation_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.error) == ("failed", "database went away")
     assert job.finished_at is not None
@@ -221,10 +221,10 @@ def test_many_stale_cases_go_to_celery(
     queued: list[int] = []
     monkeypatch.setattr(reevaluation_task, "delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
+        job = reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
     assert (job.status, job.total, queued) == ("queued", 4, [job.pk])
     settings.GUIDELINES_REEVALUATION_INLINE_MAX = 4
-    job = services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
+    job = reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND)
     assert (job.status, job.done, queued) == ("done", 4, [job.pk - 1])
 
 
@@ -239,7 +239,7 @@ def test_above_the_threshold_a_worker_reevaluates_with_progress(
     admin = UserFactory(username="gustav", centre=centre_a, role="guideline_admin")
     for days in (5, 18, 18, 25, 30):
         acute_iliofemoral_case(centre=centre_a, author=admin, onset_days=days)
-    services.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
+    reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
     admin2 = second_admin(centre_a)
     publish(onset_draft(admin2, days=21), author=admin2, approver=admin)  # commits
     job = ReEvaluation.objects.latest("id")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from followup import notifications, tasks
 from followup.models import NoticeMail, Notification
-from guidelines import services
+from guidelines.services import authoring
 from tests.guidelines.rule_admin import (
     ETR03,
     acute_iliofemoral_case,
@@ -37,7 +37,7 @@ def test_submitting_tells_the_other_admins_in_app_and_by_mail(
     monkeypatch.setattr(task, "delay", lambda mail_id: task.apply(args=[mail_id]))
     draft = onset_draft(guideline_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
     notices = Notification.objects.filter(kind="approval")
     assert [n.recipient for n in notices] == [other_admin]
     notice = notices.get()
@@ -61,7 +61,7 @@ def test_a_broker_down_at_submission_delays_the_mail_but_loses_nothing(
         monkeypatch.setattr(task, "delay", broker_down)
     draft = onset_draft(guideline_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
     draft.refresh_from_db()
     assert draft.status == "pending"
     assert Notification.objects.filter(kind="approval", recipient=other_admin).exists()
@@ -78,7 +78,7 @@ def test_the_other_admins_home_page_lists_what_awaits_them(
 ):
     draft = onset_draft(guideline_admin)
     with django_capture_on_commit_callbacks(execute=False):
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
     client.force_login(other_admin)
     home = client.get("/", follow=True)
     assert home.redirect_chain[-1][0] == reverse("guidelines:rule-list")
@@ -94,7 +94,7 @@ def test_the_author_sees_no_approve_button(
 ):
     draft = onset_draft(guideline_admin)
     with django_capture_on_commit_callbacks(execute=False):
-        services.rule_version_submit(version=draft, user=guideline_admin)
+        authoring.rule_version_submit(version=draft, user=guideline_admin)
     url = reverse("guidelines:version", args=[ETR03, draft.number])
     client.force_login(guideline_admin)
     assert "Approve and publish" not in client.get(url).content.decode()

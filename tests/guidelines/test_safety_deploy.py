@@ -16,7 +16,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 
 from cases.models import Case
-from guidelines import checks, services
+from guidelines import checks
 from guidelines.engine import ENGINE_VERSION
 from guidelines.models import (
     ReEvaluation,
@@ -26,6 +26,7 @@ from guidelines.models import (
     RuleVersion,
 )
 from guidelines.selectors import stored_evaluations
+from guidelines.services import authoring, reevaluation
 from tests.guidelines.rule_admin import acute_iliofemoral_case, publish, second_admin
 
 PREG = "PRACTICE-PREGNANCY-DEFER"
@@ -141,7 +142,7 @@ def test_migrate_is_never_failed_by_the_reevaluation(stored_cases, monkeypatch, 
     def broken(**kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(services, "reevaluation_start", broken)
+    monkeypatch.setattr(reevaluation, "reevaluation_start", broken)
     emit_post_migrate_signal(0, False, "default")
     assert "could not be started" in caplog.text
     assert stored_evaluations().stale == 2
@@ -164,14 +165,14 @@ def test_the_pregnancy_rule_is_edited_like_any_other(client_for, guideline_admin
     page = client.get(reverse("guidelines:rule", args=[PREG])).content.decode()
     assert "Defer elective venous stenting during pregnancy" in page
     rule = Rule.objects.get(rule_id=PREG)
-    draft = services.rule_version_create_draft(rule=rule, author=guideline_admin)
-    draft = services.rule_version_update(
+    draft = authoring.rule_version_create_draft(rule=rule, author=guideline_admin)
+    draft = authoring.rule_version_update(
         version=draft,
         user=guideline_admin,
         definition={**draft.definition, "text": draft.definition["text"] + " (reviewed)"},
         change_note="Wording reviewed",
     )
-    runs = services.rule_version_run_tests(version=draft, user=guideline_admin)
+    runs = authoring.rule_version_run_tests(version=draft, user=guideline_admin)
     assert runs
     assert all(run.passed for run in runs)
     published = publish(draft, author=guideline_admin, approver=second_admin(centre_a))

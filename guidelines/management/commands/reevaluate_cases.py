@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from guidelines import services
 from guidelines.models import ReEvaluationTrigger
 from guidelines.selectors import stored_evaluations
+from guidelines.services import reevaluation
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             f"{before.stale:,} to re-evaluate."
         )
         started = time.perf_counter()
-        job = services.reevaluation_start(
+        job = reevaluation.reevaluation_start(
             trigger=ReEvaluationTrigger.COMMAND, inline=True, everything=options["everything"]
         )
         elapsed = time.perf_counter() - started
