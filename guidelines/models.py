@@ -1,8 +1,8 @@
 """Guideline rules as versioned data, and the clinicians' signed decisions.
 
-A :class:`Rule` has a stable id from the clinical brief (e.g. ``SVSAVF-2014-VLU-6.8``) and
-numbered :class:`RuleVersion` rows; the version's ``definition`` is the JSON rule DSL
-validated by ``guidelines/schema.py``. At most one version of a rule is active. Publishing
+A :class:`Rule` has a stable id (e.g. ``SVSAVF-2014-VLU-6.8`` for guideline 6.8 of SVS/AVF
+2014) and numbered :class:`RuleVersion` rows; the version's ``definition`` is the JSON rule
+DSL validated by ``guidelines/schema.py``. At most one version of a rule is active. Publishing
 needs passing test cases and a second guideline admin's approval; every publish, retire or
 restore bumps :class:`RuleSetState` so every process recompiles its cached rule set.
 """

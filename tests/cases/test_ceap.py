@@ -23,7 +23,7 @@ from cases.ceap import (
     threshold_classes,
 )
 
-BRIEF_CLASSES = [
+CEAP_2020_CLASSES = [
     "C0",
     "C1",
     "C2",
@@ -37,10 +37,10 @@ BRIEF_CLASSES = [
     "C6",
     "C6r",
 ]
-BRIEF_ETIOLOGY = ["Ep", "Es", "Esi", "Ese", "Ec", "En"]
-BRIEF_ANATOMY = ["As", "Ad", "Ap", "An"]
-BRIEF_PATHOPHYSIOLOGY = ["Pr", "Po", "Pn"]
-BRIEF_SEGMENTS = [
+CEAP_2020_ETIOLOGY = ["Ep", "Es", "Esi", "Ese", "Ec", "En"]
+CEAP_2020_ANATOMY = ["As", "Ad", "Ap", "An"]
+CEAP_2020_PATHOPHYSIOLOGY = ["Pr", "Po", "Pn"]
+CEAP_2020_SEGMENTS = [
     "Tel",
     "Ret",
     "GSVa",
@@ -73,7 +73,7 @@ C_HINT = "use C0\u2013C6 (C4a/b/c, C2r, C6r)."
 # --- C part -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", BRIEF_CLASSES)
+@pytest.mark.parametrize("code", CEAP_2020_CLASSES)
 @pytest.mark.parametrize(("subscript", "symptomatic"), [("", None), (",s", True), (",a", False)])
 def test_parse_clinical_reads_every_class_and_subscript(
     code: str, subscript: str, symptomatic: bool | None
@@ -84,7 +84,7 @@ def test_parse_clinical_reads_every_class_and_subscript(
     assert part.canonical() == code + subscript
 
 
-@pytest.mark.parametrize("code", BRIEF_CLASSES)
+@pytest.mark.parametrize("code", CEAP_2020_CLASSES)
 def test_parse_canonicalises_every_class_written_in_lower_case(code: str) -> None:
     ceap = parse(code.lower() + ",S")
     assert ceap.canonical() == code + ",s"
@@ -165,28 +165,28 @@ def test_threshold_classes_keeps_bare_c4_apart_from_c4b() -> None:
 # --- E, A, P and segments ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", BRIEF_ETIOLOGY)
+@pytest.mark.parametrize("code", CEAP_2020_ETIOLOGY)
 def test_parse_reads_every_etiology_code(code: str) -> None:
     ceap = parse(f"C3,s {code.lower()} Ad Po")
     assert ceap.etiology == (code,)
     assert ceap.canonical() == f"C3,s {code} Ad Po"
 
 
-@pytest.mark.parametrize("code", BRIEF_ANATOMY)
+@pytest.mark.parametrize("code", CEAP_2020_ANATOMY)
 def test_parse_reads_every_anatomy_code(code: str) -> None:
     ceap = parse(f"C3,s Esi {code.upper()} Po")
     assert ceap.anatomy == (code,)
     assert ceap.canonical() == f"C3,s Esi {code} Po"
 
 
-@pytest.mark.parametrize("code", BRIEF_PATHOPHYSIOLOGY)
+@pytest.mark.parametrize("code", CEAP_2020_PATHOPHYSIOLOGY)
 def test_parse_reads_every_pathophysiology_code(code: str) -> None:
     ceap = parse(f"C3,s Esi Ad {code}")
     assert ceap.pathophysiology == (code,)
     assert ceap.canonical() == f"C3,s Esi Ad {code}"
 
 
-@pytest.mark.parametrize("segment", BRIEF_SEGMENTS)
+@pytest.mark.parametrize("segment", CEAP_2020_SEGMENTS)
 def test_parse_reads_every_segment_abbreviation(segment: str) -> None:
     ceap = parse(f"C3,s Esi Ad Po ({segment.upper()})")
     assert ceap.segments == (segment,)
@@ -440,7 +440,7 @@ clinical_parts = st.builds(
     ClinicalPart,
     classes=st.one_of(
         st.just(frozenset({"C0"})),
-        st.frozensets(st.sampled_from(BRIEF_CLASSES[1:]), min_size=1),
+        st.frozensets(st.sampled_from(CEAP_2020_CLASSES[1:]), min_size=1),
     ),
     symptomatic=st.sampled_from([True, False, None]),
 )
@@ -453,10 +453,10 @@ def ceaps(draw: st.DrawFn) -> Ceap:
         return Ceap(clinical)
     return Ceap(
         clinical,
-        etiology=draw(_codes(BRIEF_ETIOLOGY)),
-        anatomy=draw(_codes(BRIEF_ANATOMY)),
-        pathophysiology=draw(_codes(BRIEF_PATHOPHYSIOLOGY)),
-        segments=tuple(draw(st.lists(st.sampled_from(BRIEF_SEGMENTS), unique=True))),
+        etiology=draw(_codes(CEAP_2020_ETIOLOGY)),
+        anatomy=draw(_codes(CEAP_2020_ANATOMY)),
+        pathophysiology=draw(_codes(CEAP_2020_PATHOPHYSIOLOGY)),
+        segments=tuple(draw(st.lists(st.sampled_from(CEAP_2020_SEGMENTS), unique=True))),
     )
 
 

@@ -114,7 +114,7 @@ def not_recorded(**recorded: Any) -> dict[str, Any]:
     return facts
 
 
-def test_case_facts_keys_are_exactly_the_brief_inputs():
+def test_case_facts_keys_are_exactly_the_engine_inputs():
     assert set(case_facts(make_case(), [])) == FACT_KEYS
 
 

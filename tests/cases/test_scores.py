@@ -62,7 +62,7 @@ def grades_summing_to(keys: list[str], total: int) -> dict[str, int]:
     return values
 
 
-def test_vcss_items_are_the_ten_of_the_brief():
+def test_vcss_items_are_the_ten_of_vasquez_2010():
     assert [item.key for item in scores.VCSS_ITEMS] == VCSS_KEYS
 
 
