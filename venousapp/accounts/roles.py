@@ -1,5 +1,7 @@
-"""Which permissions each role holds. Migrations call :func:`grant` so roles exist on every
-database without fixtures; an app that adds models adds a migration granting them."""
+"""Which permissions each role holds. :func:`sync_roles` grants them after every ``migrate``
+and ``flush`` (post_migrate), so roles exist on every database without fixtures; an app that
+adds models names their permissions here. Migrations do not call this module: one that did
+would do whatever the module says at the time it runs, not what it did when it was written."""
 
 from typing import Any
 
@@ -130,8 +132,8 @@ def grant(apps: Any, app_label: str, role_permissions: dict[str, list[str]]) -> 
             content_type__app_label=app_label, codename__in=codenames
         )
         missing = set(codenames) - set(perms.values_list("codename", flat=True))
-        # An older migration runs with the models of its time: the default permissions of a
-        # model added later are granted by the migration that adds it.
+        # Migrated back to an older migration, the state holds the models of its time: the
+        # default permissions of a model added later are granted once a migrate adds it.
         missing -= {c for c in missing if _default_of_model_not_in(c, app_config)}
         if missing:
             raise RuntimeError(f"Unknown {app_label} permissions: {sorted(missing)}")
