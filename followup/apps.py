@@ -7,9 +7,10 @@ from django.db.models.signals import post_migrate
 def ensure_reference_data(sender: Any = None, apps: Any = None, **kwargs: Any) -> None:
     """post_migrate: the default protocols and the sweep's beat entry exist on every database.
 
-    The data migrations create them; a ``flush`` (between transactional tests) empties the
-    tables and Django re-emits post_migrate, as ``venousapp.accounts.roles.sync_roles`` relies
-    on. Both helpers only create what is missing.
+    Migration 0003 creates the protocols; the sweep's entry is made here alone (migration 0004
+    leaves it to this handler). A ``flush`` (between transactional tests) empties the tables
+    and Django re-emits post_migrate, as ``venousapp.accounts.roles.sync_roles`` relies on.
+    Both helpers only create what is missing.
     """
     from django.apps import apps as global_apps
 

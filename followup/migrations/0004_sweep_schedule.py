@@ -1,19 +1,19 @@
-"""The reminder sweep as one django-celery-beat entry (every 5 minutes)."""
+"""The reminder sweep as one django-celery-beat entry.
+
+Superseded by ``followup.apps.ensure_reference_data`` (post_migrate), which creates the entry
+after every ``migrate`` (and ``flush``) when it is missing, as this migration did. The migration
+used to call ``followup.beat``; it keeps its place in the graph and does nothing on the way
+forward, so that ``migrate`` never depends on what that module becomes. Backwards it still
+removes the entry, by the name it had when this migration was written.
+"""
 
 from django.db import migrations
 
-
-def create_sweep(apps, schema_editor):
-    from followup.beat import sweep_schedule_ensure
-
-    sweep_schedule_ensure(apps=apps)
+SWEEP_NAME = "followup: reminder sweep"
 
 
 def remove_sweep(apps, schema_editor):
-    from followup.beat import SWEEP_NAME
-
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=SWEEP_NAME).delete()
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SWEEP_NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -22,4 +22,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_sweep, remove_sweep)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, remove_sweep)]

@@ -5,6 +5,7 @@ centre (centre time zone), claims that two concurrent sweeps never share, the be
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import smtplib
 import threading
 from io import StringIO
@@ -227,8 +228,9 @@ def test_the_sweep_is_one_beat_entry_every_thirty_seconds(db):
 def test_a_sweep_left_at_the_former_default_is_moved_and_a_chosen_interval_kept(db):
     from django.apps import apps
 
-    from followup.beat import sweep_schedule_speed_up
-
+    sweep_schedule_speed_up = importlib.import_module(
+        "followup.migrations.0010_sweep_every_30_seconds"
+    ).sweep_schedule_speed_up
     task = PeriodicTask.objects.get(task="followup.sweep")
     task.interval = IntervalSchedule.objects.create(every=5, period="minutes")
     task.save()
