@@ -44,15 +44,14 @@ _PROTOCOL_VISIT_FIELDS = (
 DEFAULT_PROTOCOL_REASON = "default protocol (docs/followup.md#default-protocols)"
 
 
-def protocols_ensure_defaults(*, apps: Any = None, reason: str = DEFAULT_PROTOCOL_REASON) -> int:
+def protocols_ensure_defaults(*, apps: Any = None) -> int:
     """Create version 1 of each default protocol (docs/followup.md#default-protocols) whose
     entity has no protocol at all.
 
-    Run by the data migration and after every ``flush`` (post_migrate): a guideline admin
-    never deletes a protocol (revisions retire the old version), so a missing entity means a
-    fresh or flushed database. ``reason`` is the change reason of the history rows written with
-    historical models (``apps``); the data migration passes the one it has always written.
-    Returns how many protocols were created.
+    Run after every ``flush`` (post_migrate; the data migration makes the first ones with its
+    own copy of the protocols): a guideline admin never deletes a protocol (revisions retire the
+    old version), so a missing entity means a flushed database. Returns how many protocols were
+    created.
     """
     protocol_model = apps.get_model("followup", "Protocol") if apps else Protocol
     visit_model = apps.get_model("followup", "ProtocolVisit") if apps else ProtocolVisit
@@ -75,13 +74,13 @@ def protocols_ensure_defaults(*, apps: Any = None, reason: str = DEFAULT_PROTOCO
             for position, row in enumerate(spec["visits"])
         ]
         if apps is not None:  # historical models send no signals: write the history rows
-            _history_created(apps, "Protocol", [protocol], reason)
-            _history_created(apps, "ProtocolVisit", rows, reason)
+            _history_created(apps, "Protocol", [protocol])
+            _history_created(apps, "ProtocolVisit", rows)
         created += 1
     return created
 
 
-def _history_created(apps: Any, model_name: str, objs: Sequence[Any], reason: str) -> None:
+def _history_created(apps: Any, model_name: str, objs: Sequence[Any]) -> None:
     historical = apps.get_model("followup", f"Historical{model_name}")
     fields = [
         f.attname for f in historical._meta.concrete_fields if not f.attname.startswith("history_")
@@ -92,7 +91,7 @@ def _history_created(apps: Any, model_name: str, objs: Sequence[Any], reason: st
                 **{name: getattr(obj, name) for name in fields},
                 history_date=timezone.now(),
                 history_type="+",
-                history_change_reason=reason,
+                history_change_reason=DEFAULT_PROTOCOL_REASON,
             )
             for obj in objs
         ]
