@@ -2,9 +2,9 @@
 centre, tests/conftest.py), made on first use through the services: the persona × URL matrix
 and the API contract test make only what the URL in hand needs.
 
-The cases are the hand-made demo cases (tests/planning/conftest.py); a procedure is completed
-100 days ago, so its follow-up schedule has a done visit (an occluded segment: an open
-escalation) and a visit due now.
+The cases are the named scenarios of tests/scenarios.py; a procedure is completed 100 days
+ago, so its follow-up schedule has a done visit (an occluded segment: an open escalation)
+and a visit due now.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from cases import services as case_services
 from cases.facts import case_facts
 from cases.models import Case, Patient
 from followup.models import Escalation, Notification, PatencyReport, Protocol, Schedule, Visit
@@ -39,7 +38,7 @@ from planning.models import (
     ProcedureRecord,
 )
 from tests.guidelines.rule_admin import ETR03, onset_draft
-from tests.planning.conftest import demo_spec
+from tests.scenarios import scenario_case_create
 from venousapp.accounts.models import User
 
 
@@ -53,22 +52,10 @@ class World:
         self.clinician, self.nurse, self.guideline_admin = clinician, nurse, guideline_admin
         self.today = timezone.localdate()
 
-    def demo_case(self, name: str) -> Case:
-        spec = demo_spec(name)
-        patient = case_services.patient_get_or_create(
-            centre=self.clinician.centre, data=dict(spec.patient), user=self.clinician
+    def scenario_case(self, name: str) -> Case:
+        return scenario_case_create(
+            name, centre=self.clinician.centre, author=self.clinician, today=self.today
         )
-        case_date = self.today - dt.timedelta(days=spec.days_ago)
-        data = {**spec.data, "case_date": case_date}
-        if spec.onset_days is not None:
-            data["symptom_onset_date"] = case_date - dt.timedelta(days=spec.onset_days)
-        case = case_services.case_create(
-            patient=patient,
-            author=self.clinician,
-            data=data,
-            findings=[dict(f) for f in spec.findings],
-        )
-        return Case.objects.get(pk=case.pk)
 
     # --- cases and decisions ---------------------------------------------------------------
 
@@ -95,7 +82,7 @@ class World:
     @cached_property
     def plan(self) -> ProcedurePlan:
         """A draft plan with its checklist."""
-        return planning_services.plan_create(case=self.demo_case("nivl"), author=self.clinician)
+        return planning_services.plan_create(case=self.scenario_case("nivl"), author=self.clinician)
 
     @cached_property
     def item(self) -> ChecklistItem:
@@ -103,7 +90,7 @@ class World:
 
     @cached_property
     def signed_plan(self) -> ProcedurePlan:
-        plan = planning_services.plan_create(case=self.demo_case("ivc"), author=self.clinician)
+        plan = planning_services.plan_create(case=self.scenario_case("ivc"), author=self.clinician)
         return planning_services.plan_sign(plan=plan, user=self.clinician)
 
     @cached_property
@@ -141,7 +128,7 @@ class World:
     def schedule(self) -> Schedule:
         stent = Device.objects.filter(kind="stent").order_by("pk").first()
         record = planning_services.procedure_record_create(
-            case=self.demo_case("chronic"),
+            case=self.scenario_case("chronic"),
             author=self.clinician,
             data={
                 "performed_on": self.today - dt.timedelta(days=100),
