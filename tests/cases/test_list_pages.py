@@ -18,9 +18,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case
-from demo import cases as demo_cases
 from guidelines.models import ReEvaluationTrigger
 from guidelines.services import reevaluation
+from tests.bulk import cases_bulk_create
 from tests.factories import CaseFactory, PatientFactory
 
 PER_PAGE = 25
@@ -197,13 +197,13 @@ def _statements(client: Any, url: str) -> int:
 
 def _grow(centre: Any, author: Any, count: int) -> None:
     """``count`` more cases (bulk, with history), with their overall status stored."""
-    demo_cases.synthetic_cases_create(centre=centre, author=author, count=count, batch_size=500)
+    cases_bulk_create(centre=centre, author=author, count=count, today=centre.today())
     reevaluation.reevaluation_start(trigger=ReEvaluationTrigger.COMMAND, inline=True)
 
 
 def _urls(first: Case) -> tuple[list[str], list[str]]:
     """The list pages and API lists to count, each listing ``first`` among others: search
-    by identifier (every synthetic one starts with 9), by case number, filters and sorts."""
+    by identifier (every bulk one starts with 9), by case number, filters and sorts."""
     pages = [
         "/cases/",
         "/cases/?q=9",

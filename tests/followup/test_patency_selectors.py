@@ -9,11 +9,11 @@ import math
 import pytest
 import time_machine
 
-from demo.followup import synthetic_visits_create
 from followup import selectors
 from followup.models import ReIntervention, Schedule
 from followup.patency import PRIMARY, PRIMARY_ASSISTED, SECONDARY
 from followup.services.results import reintervention_record, stented_segments
+from tests.bulk import schedules_bulk_create
 from tests.followup.cohort import build_cohort, record, schedule_of
 from tests.followup.conftest import NOW
 
@@ -26,11 +26,10 @@ def frozen():
         yield
 
 
-def synthetic_schedules(centre, author, at_least: int) -> list[int]:
-    """At least ``at_least`` synthetic schedules with done visits and segment results (the
-    benchmark generator), a re-intervention on every tenth."""
-    while Schedule.objects.filter(centre=centre).count() < at_least:
-        synthetic_visits_create(centre=centre, author=author, visits=8 * at_least, now=NOW)
+def bulk_schedules(centre, author, count: int) -> list[int]:
+    """``count`` schedules with done visits and segment results (tests/bulk.py), a
+    re-intervention on every tenth."""
+    schedules_bulk_create(centre=centre, author=author, count=count, now=NOW)
     ids = list(Schedule.objects.filter(centre=centre).order_by("pk").values_list("pk", flat=True))
     for schedule in Schedule.objects.filter(pk__in=ids[::10]).select_related("procedure"):
         stented = stented_segments(schedule.procedure)
@@ -52,7 +51,7 @@ def synthetic_schedules(centre, author, at_least: int) -> list[int]:
 def test_the_analysis_reads_a_constant_number_of_queries(
     count, centre_a, clinician, django_assert_max_num_queries
 ):
-    ids = synthetic_schedules(centre_a, clinician, count)
+    ids = bulk_schedules(centre_a, clinician, count)
     assert ReIntervention.objects.filter(centre=centre_a).count() == len(ids[::10])
     # ids, then schedules + results + segments + re-interventions of the one chunk
     with django_assert_max_num_queries(5):
@@ -68,7 +67,7 @@ def test_the_analysis_reads_a_constant_number_of_queries(
 def test_the_analysis_reads_chunks_and_reports_progress(
     centre_a, clinician, django_assert_max_num_queries
 ):
-    ids = synthetic_schedules(centre_a, clinician, 10)
+    ids = bulk_schedules(centre_a, clinician, 10)
     seen: list[tuple[int, int]] = []
     with django_assert_max_num_queries(1 + 4 * math.ceil(len(ids) / 4)):
         chunked = selectors.patency_analysis(
