@@ -87,19 +87,19 @@ def walk(page: Page, base_url: str) -> dict[str, list[str]]:
     return problems
 
 
-@pytest.mark.parametrize("username", ["clinician", "nurse", "guideline_admin"])
+@pytest.mark.parametrize("persona", ["clinician", "nurse", "guideline_admin"])
 def test_every_page_reflows_with_visible_focus_and_field_borders(
-    page: Page, demo_site: str, username: str
+    page: Page, site: str, clinic, request, persona: str
 ):
-    log_in(page, demo_site, username)
-    problems = walk(page, demo_site)
+    log_in(page, site, request.getfixturevalue(persona).username)
+    problems = walk(page, site)
     report = "\n".join(f"{path}\n  " + "\n  ".join(found) for path, found in problems.items())
     assert not problems, f"{len(problems)} page(s) fall short:\n{report}"
 
 
-def test_new_case_form_by_keyboard_alone(page: Page, demo_site: str):
-    log_in(page, demo_site)
-    page.goto(f"{demo_site}/cases/new/")
+def test_new_case_form_by_keyboard_alone(page: Page, site: str, clinician):
+    log_in(page, site)
+    page.goto(f"{site}/cases/new/")
     listen_for_announcements(page)
 
     missing, invisible = tab_through(page, "#case-form")
@@ -135,8 +135,8 @@ def test_new_case_form_by_keyboard_alone(page: Page, demo_site: str):
     assert_accessible(page, "new case, refused")
 
 
-def test_worklist_by_keyboard_alone(page: Page, demo_site: str):
-    log_in(page, demo_site, "nurse")
+def test_worklist_by_keyboard_alone(page: Page, site: str, clinic, nurse):
+    log_in(page, site, "nina")
     expect(page.get_by_role("heading", name="Follow-up worklist")).to_be_visible()
 
     # The skip link appears first and covers nothing.
@@ -170,9 +170,9 @@ def test_worklist_by_keyboard_alone(page: Page, demo_site: str):
     assert_accessible(page, "worklist, filtered")
 
 
-def test_rule_editor_by_keyboard_alone(page: Page, demo_site: str):
-    log_in(page, demo_site, "guideline_admin")
-    page.goto(f"{demo_site}/guidelines/rules/{ETR03}/drafts/new/")
+def test_rule_editor_by_keyboard_alone(page: Page, site: str, guideline_admin):
+    log_in(page, site, "gustav")
+    page.goto(f"{site}/guidelines/rules/{ETR03}/drafts/new/")
     page.get_by_role("button", name="Create draft").click()
     version = RuleVersion.objects.get(rule__rule_id=ETR03, status="draft")
     expect(page).to_have_url(re.compile(rf"/v{version.number}/edit/$"))

@@ -1,7 +1,7 @@
-"""Headless Chromium: the demo clinician enters a chronic post-thrombotic case.
+"""Headless Chromium: the clinician enters a chronic post-thrombotic case.
 
-Runs against pytest-django's live server with the demo data of ``seed_demo``; Chromium is
-Debian's (tests/conftest.py, ``browser_type_launch_args``).
+Runs against pytest-django's live server (tests/e2e/conftest.py); Chromium is Debian's
+(tests/conftest.py, ``browser_type_launch_args``).
 """
 
 import re
@@ -47,9 +47,9 @@ def fill_finding(page: Page, index: int, segment: str, finding: str, area: str, 
 
 
 def test_clinician_enters_a_chronic_case_with_two_findings(
-    page: Page, demo_site: str, tmp_path: Path
+    page: Page, site: str, clinician, tmp_path: Path
 ):
-    log_in(page, demo_site)
+    log_in(page, site)
     assert_accessible(page, "case list")
     open_new_case(page)
     assert_accessible(page, "new case form")
@@ -92,9 +92,9 @@ def test_clinician_enters_a_chronic_case_with_two_findings(
 
 
 def test_a_mistake_shows_the_error_summary_and_keeps_what_was_typed(
-    page: Page, demo_site: str, tmp_path: Path
+    page: Page, site: str, clinician, tmp_path: Path
 ):
-    log_in(page, demo_site)
+    log_in(page, site)
     open_new_case(page)
     fill_patient(page)
     fill_lesion(page)

@@ -1,8 +1,8 @@
-"""Headless Chromium: the demo clinician opens the demo ETR case, reads the cards and a "why",
-overrides a card with a reason, signs, and reopens the signed decision as it was.
+"""Headless Chromium: the clinician opens the ETR case (the "acute" scenario), reads the cards
+and a "why", overrides a card with a reason, signs, and reopens the signed decision as it was.
 
-Runs against pytest-django's live server with the demo data of ``seed_demo``; Chromium is
-Debian's (tests/conftest.py, ``browser_type_launch_args``).
+Runs against pytest-django's live server (tests/e2e/conftest.py); Chromium is Debian's
+(tests/conftest.py, ``browser_type_launch_args``).
 """
 
 import re
@@ -20,17 +20,19 @@ from tests.e2e.a11y import (
     unlinked_errors,
 )
 from tests.e2e.session import log_in
+from tests.scenarios import SCENARIOS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ETR_PATIENT = "40118234"  # demo: acute left iliofemoral DVT, ETR candidate (demo/cases.py)
+ETR_PATIENT = SCENARIOS["acute"].identifier  # acute left iliofemoral DVT, ETR candidate
 
 
 def test_clinician_overrides_a_card_signs_and_reopens_the_decision(
-    page: Page, demo_site: str, tmp_path: Path
+    page: Page, site: str, scenario_case, tmp_path: Path
 ):
+    scenario_case("acute")
     page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, demo_site)
+    log_in(page, site)
     row = page.get_by_role("row").filter(has_text=ETR_PATIENT)
     expect(row.locator(".overall-chip")).to_have_text("Early thrombus removal candidate")
     assert_accessible(page, "case list")

@@ -1,4 +1,4 @@
-"""Headless Chromium: the demo clinician imports a hospital record as FHIR, completes the
+"""Headless Chromium: the clinician imports a hospital record as FHIR, completes the
 draft case it filled in and downloads the case as FHIR."""
 
 from __future__ import annotations
@@ -9,23 +9,22 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cases.models import Case
-from demo import cases as demo_cases
 from tests.e2e.a11y import unlinked_errors
 from tests.e2e.session import log_in
 from tests.interop.conftest import hospital_bundle
+from venousapp.accounts.models import Centre
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _bundle() -> str:
+def _bundle(centre: Centre) -> str:
     bundle = hospital_bundle("IMPORT-77")
-    system = f"urn:venousapp:centre:{demo_cases.CENTRE_A.code}:patient-id"
-    bundle["entry"][0]["resource"]["identifier"][1]["system"] = system
+    bundle["entry"][0]["resource"]["identifier"][1]["system"] = centre.patient_system
     return json.dumps(bundle)
 
 
-def test_import_complete_the_draft_and_export(page: Page, demo_site: str):
-    log_in(page, demo_site, "clinician")
+def test_import_complete_the_draft_and_export(page: Page, site: str, clinician):
+    log_in(page, site)
     page.get_by_role("link", name="Import from FHIR").click()
     expect(page.get_by_role("heading", name="Import from FHIR")).to_be_visible()
 
@@ -34,7 +33,7 @@ def test_import_complete_the_draft_and_export(page: Page, demo_site: str):
     expect(page.locator("#error-summary")).to_contain_text("This is not JSON.")
     assert unlinked_errors(page) == []
 
-    page.get_by_label("…or paste the Bundle").fill(_bundle())
+    page.get_by_label("…or paste the Bundle").fill(_bundle(clinician.centre))
     page.get_by_role("button", name="Import").click()
     result = page.locator("#import-result")
     expect(result).to_contain_text("AllergyIntolerance/a1")  # listed as not mapped

@@ -1,6 +1,6 @@
-"""Headless Chromium: the demo clinician plans an IVC reconstruction for the demo case with
-bilateral iliac disease, reads the diagram and the stent sizes, ticks through the checklist
-(mouse and keyboard), signs, downloads the PDF and records the procedure."""
+"""Headless Chromium: the clinician plans an IVC reconstruction for the case with bilateral
+iliac disease (the "ivc" scenario), reads the diagram and the stent sizes, ticks through the
+checklist (mouse and keyboard), signs, downloads the PDF and records the procedure."""
 
 from __future__ import annotations
 
@@ -13,15 +13,21 @@ from playwright.sync_api import Page, expect
 from planning.models import ProcedurePlan, ProcedureRecord
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.session import log_in
+from tests.scenarios import SCENARIOS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-IVC_PATIENT = "40112630"  # "IVC occlusion with bilateral iliac disease" (demo/cases.py)
+IVC_PATIENT = SCENARIOS["ivc"].identifier
 
 
-def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
-    log_in(page, demo_site)
-    page.goto(f"{demo_site}/cases/?q={IVC_PATIENT}")
+@pytest.fixture
+def ivc_case(scenario_case):
+    return scenario_case("ivc")
+
+
+def test_clinician_plans_an_ivc_reconstruction(site, ivc_case, page: Page, tmp_path):
+    log_in(page, site)
+    page.goto(f"{site}/cases/?q={IVC_PATIENT}")
     page.locator("table a[href^='/cases/']").first.click()
     section = page.locator("#procedure-plan")
     expect(section.get_by_role("heading", name="Procedure plan")).to_be_visible()
@@ -60,7 +66,7 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
         "aria-checked", "true"
     )
     expect(page.locator("li.check-item").first.locator("button.tick")).to_be_focused()
-    expect(page.locator("li.check-item").first.locator(".who")).to_have_text("clinician")
+    expect(page.locator("li.check-item").first.locator(".who")).to_have_text("alice")
     # ... and the rest with the mouse, phase by phase.
     while page.locator("button.tick[aria-checked='false']").count():
         box = page.locator("button.tick[aria-checked='false']").first
@@ -68,9 +74,7 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
         box.click()
         expect(page.locator(f"#{item_id} button.tick")).to_have_attribute("aria-checked", "true")
     total = plan.items.count()
-    assert (
-        plan.items.filter(ticked_at__isnull=False, ticked_by__username="clinician").count() == total
-    )
+    assert plan.items.filter(ticked_at__isnull=False, ticked_by__username="alice").count() == total
     for phase in ("preparation", "sign_in", "time_out", "sign_out"):
         expect(page.locator(f"#phase-count-{phase}")).to_have_class("phase-count complete")
 
@@ -125,9 +129,11 @@ def test_clinician_plans_an_ivc_reconstruction(demo_site, page: Page, tmp_path):
     assert hasattr(record, "followup_schedule")
 
 
-def test_a_record_saved_without_touching_the_rows_keeps_every_planned_stent(demo_site, page: Page):
-    log_in(page, demo_site)
-    page.goto(f"{demo_site}/cases/?q={IVC_PATIENT}")
+def test_a_record_saved_without_touching_the_rows_keeps_every_planned_stent(
+    site, ivc_case, page: Page
+):
+    log_in(page, site)
+    page.goto(f"{site}/cases/?q={IVC_PATIENT}")
     page.locator("table a[href^='/cases/']").first.click()
     page.locator("#procedure-plan").get_by_role("button", name="Plan the procedure").click()
     page.get_by_role("button", name="Create the plan").click()

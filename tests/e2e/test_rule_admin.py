@@ -1,9 +1,9 @@
 """Headless Chromium: a guideline admin changes SVSAVF-2012-ETR-03's onset window (14 → 21
 days) in the structured editor, a failing test case blocks publication, the fix lets it
-through, a second admin approves, and the demo case with an 18-day history changes.
+through, a second admin approves, and a case with an 18-day history changes.
 
-Runs against pytest-django's live server with the demo data of ``seed_demo``; Chromium is
-Debian's (tests/conftest.py, ``browser_type_launch_args``).
+Runs against pytest-django's live server (tests/e2e/conftest.py); Chromium is Debian's
+(tests/conftest.py, ``browser_type_launch_args``).
 """
 
 import json
@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from demo import cases as demo_cases
 from guidelines.models import RuleVersion
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.session import log_in
@@ -23,22 +22,15 @@ from tests.guidelines.rule_admin import (
     acute_facts,
     acute_iliofemoral_case,
 )
-from venousapp.accounts.models import Centre, User
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ADMIN2_PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory's
-
 
 @pytest.fixture
-def demo_case(demo_site):
-    """A demo case at centre A: acute iliofemoral DVT, symptoms for 18 days."""
-    centre = Centre.objects.get(code=demo_cases.CENTRE_A.code)
+def late_case(centre_a, clinician):
+    """A case at centre A, entered by Alice: acute iliofemoral DVT, symptoms for 18 days."""
     return acute_iliofemoral_case(
-        centre=centre,
-        author=User.objects.get(username="clinician"),
-        onset_days=18,
-        identifier="40999018",
+        centre=centre_a, author=clinician, onset_days=18, identifier="40999018"
     )
 
 
@@ -52,21 +44,21 @@ def etr03_card(page: Page):
 
 
 def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
-    page: Page, demo_site: str, demo_case, tmp_path: Path
+    page: Page, site: str, guideline_admin, late_case, tmp_path: Path
 ):
     UserFactory(
-        username="guidelines_admin2", centre=demo_case.patient.centre, role="guideline_admin"
+        username="guidelines_admin2", centre=late_case.patient.centre, role="guideline_admin"
     )
-    case_url = f"{demo_site}/cases/{demo_case.pk}/"
+    case_url = f"{site}/cases/{late_case.pk}/"
 
     # Before: outside the 14-day window, ETR-03 advises against; anticoagulation only.
-    log_in(page, demo_site, "guideline_admin")
+    log_in(page, site, "gustav")
     page.goto(case_url)
     expect(etr03_card(page).locator(".badge").first).to_have_text("Against")
     expect(page.locator("#overall-status")).to_contain_text("Anticoagulation only")
 
     # Open the rule and start a draft.
-    page.goto(f"{demo_site}/guidelines/rules/")
+    page.goto(f"{site}/guidelines/rules/")
     assert_accessible(page, "rule list")
     page.get_by_role("link", name=ETR03, exact=True).click()
     expect(page.locator("#active-definition")).to_contain_text("Days since symptom onset ≤ 14")
@@ -146,8 +138,8 @@ def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
     log_out(page)
 
     # A second guideline admin approves; the case now gets the new recommendation.
-    log_in(page, demo_site, "guidelines_admin2", ADMIN2_PASSWORD)
-    page.goto(f"{demo_site}/guidelines/rules/{ETR03}/v2/")
+    log_in(page, site, "guidelines_admin2")
+    page.goto(f"{site}/guidelines/rules/{ETR03}/v2/")
     assert_accessible(page, "version awaiting approval")
     page.get_by_role("button", name="Approve and publish").click()
     assert_accessible(page, "approval")
@@ -164,17 +156,17 @@ def test_admin_changes_a_rule_and_a_second_admin_publishes_it(
     version = RuleVersion.objects.get(rule__rule_id=ETR03, number=2)
     assert (version.status, version.author.username, version.approver.username) == (
         "active",
-        "guideline_admin",
+        "gustav",
         "guidelines_admin2",
     )
 
 
-def test_without_javascript_the_json_textarea_still_works(browser, demo_site, tmp_path):
+def test_without_javascript_the_json_textarea_still_works(browser, site, guideline_admin, tmp_path):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        log_in(page, demo_site, "guideline_admin")
-        page.goto(f"{demo_site}/guidelines/rules/{ETR03}/drafts/new/")
+        log_in(page, site, "gustav")
+        page.goto(f"{site}/guidelines/rules/{ETR03}/drafts/new/")
         page.get_by_role("button", name="Create draft").click()
         textarea = page.get_by_label("Logic (JSON)")
         expect(textarea).to_be_visible()

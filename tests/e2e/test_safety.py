@@ -18,18 +18,19 @@ from cases.models import Case
 from planning.models import ProcedurePlan
 from tests.e2e.a11y import assert_accessible, unlinked_errors
 from tests.e2e.session import log_in
+from tests.scenarios import SCENARIOS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PREGNANT = "40999777"
-POOR_INFLOW = "40108851"  # "Post-thrombotic obstruction reaching the CFV, poor inflow"
+POOR_INFLOW = SCENARIOS["poor_inflow"].identifier
 REASON = "Venous board: inflow to be restored by endophlebectomy in the same session."
 
 
 def test_pregnant_patient_with_a_symptomatic_compression_is_deferred(
-    page: Page, demo_site: str, tmp_path
+    page: Page, site: str, clinician, tmp_path
 ):
-    log_in(page, demo_site)
+    log_in(page, site)
     page.get_by_role("button", name="New case").click()
     patient = page.locator("#section-patient")
     patient.get_by_label("Hospital identifier").fill(PREGNANT)
@@ -79,10 +80,11 @@ def test_pregnant_patient_with_a_symptomatic_compression_is_deferred(
 
 
 def test_a_plan_over_disagreeing_guidelines_asks_for_the_reason_and_prints_it(
-    page: Page, demo_site: str, tmp_path
+    page: Page, site: str, scenario_case, tmp_path
 ):
-    log_in(page, demo_site)
-    page.goto(f"{demo_site}/cases/?q={POOR_INFLOW}")
+    scenario_case("poor_inflow")
+    log_in(page, site)
+    page.goto(f"{site}/cases/?q={POOR_INFLOW}")
     page.locator("table a[href^='/cases/']").first.click()
     expect(page.locator("#overall-status")).to_contain_text("guidelines disagree")
     page.locator("#procedure-plan").get_by_role("button", name="Plan the procedure").click()
