@@ -1,7 +1,11 @@
 """Every screen speaks to clinicians: a walk of every page a persona can reach from the home
 page (links followed as a person would, the PDFs read back as text) fails on the notation of
 the former clinical reference (the section sign, "brief", the [V]/[S]/[M] tags) and on raw
-snake_case codes in the visible text."""
+snake_case codes in the visible text.
+
+The walk reads the demo of ``make run`` (seed_demo and seed_patency_demo) on purpose: it is
+the site a newcomer reads first, and its written notes, both centres and three years of
+follow-up put text on every page that a handful of test cases would leave empty."""
 
 from __future__ import annotations
 
