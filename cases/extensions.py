@@ -6,6 +6,12 @@
   is saved) and the one that tells a list whether a stored status is still current.
 - The case page shows sections that belong to other apps (the recommendations panel and the
   signed decisions): each registers a function that adds its part to the page's context.
+
+Stylesheets are not registered here. The recommendations panel's styles are part of the shared
+``app.css``; the planning section and the follow-up panel are the planning and followup apps'
+template tags, which the case page's template names itself, so it names their stylesheets in
+its ``head`` block next to them. A registry of stylesheets would be a second list of the same
+two sections, kept in step with the template by hand.
 """
 
 from __future__ import annotations
