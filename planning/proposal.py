@@ -438,7 +438,8 @@ def draft_plan(
         )
     )
     act = (
-        f"; ACT checks (target {defaults.act_target_s} s [M])"
+        f"; ACT checks (target {defaults.act_target_s} s;"
+        " a practice value, not set by the guidelines)"
         if defaults.act_target_s
         else "; ACT checks"
     )

@@ -223,6 +223,17 @@ def test_defaults_are_configurable():
     assert "Unfractionated heparin 100 IU/kg IV after access; ACT checks" in texts(plan)
 
 
+def test_the_act_target_says_in_words_that_it_is_a_practice_value():
+    plan = draft(
+        nivl(),
+        [measure("CIV", "left", "compression", 14, 40)],
+        defaults=PlanDefaults(heparin_iu_per_kg=80, act_target_s=250),
+    )
+    (text,) = texts(plan, "anticoagulation")
+    assert "ACT checks (target 250 s; a practice value, not set by the guidelines)" in text
+    assert "[" not in text
+
+
 @pytest.mark.parametrize(
     "overall",
     ["conservative", "anticoagulation_only", "insufficient_data", "contraindicated_defer"],
