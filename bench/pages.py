@@ -102,7 +102,8 @@ from followup.selectors import patency_cohort_size  # noqa: E402
 from followup.services.clock import centre_today, local_at  # noqa: E402
 from followup.services.reports import patency_report_queue, patency_report_run  # noqa: E402
 from followup.services.results import visit_result_record  # noqa: E402
-from guidelines import decisions  # noqa: E402
+from guidelines.decisions import services as decision_services  # noqa: E402
+from guidelines.decisions.snapshot import card_rule_ids  # noqa: E402
 from guidelines.engine import evaluate  # noqa: E402
 from guidelines.ruleset import current_ruleset  # noqa: E402
 from planning import services as planning_services  # noqa: E402
@@ -226,12 +227,12 @@ def _showcase(centre: Centre, clinician: User, nurse: User) -> Case:
             findings=[dict(f) for f in template.findings],
         )
         result = evaluate(case_facts(case), current_ruleset())
-        decisions.decision_sign(
+        decision_services.decision_sign(
             case=case,
             signed_by=clinician,
             feedback={
                 rule_id: {"action": "accepted", "reason": "", "comment": ""}
-                for rule_id in decisions.card_rule_ids(result)
+                for rule_id in card_rule_ids(result)
             },
             comment="Agreed at the venous board.",
         )

@@ -10,5 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/edit/", views.case_edit, name="edit"),
     path("<int:pk>/history/", views.case_history_view, name="history"),
-    path("<int:pk>/decisions/", include("guidelines.decision_urls")),
+    path("<int:pk>/decisions/", include("guidelines.decisions.urls")),
 ]

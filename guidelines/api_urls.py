@@ -1,6 +1,7 @@
 from django.urls import path
 
-from guidelines import api, api_admin, api_decisions
+from guidelines import api, api_admin
+from guidelines.decisions import api as decisions_api
 
 urlpatterns = [
     path("evaluate", api.EvaluateView.as_view(), name="api-evaluate"),
@@ -45,12 +46,12 @@ urlpatterns = [
     ),
     path(
         "cases/<int:pk>/decisions",
-        api_decisions.CaseDecisionsView.as_view(),
+        decisions_api.CaseDecisionsView.as_view(),
         name="api-case-decisions",
     ),
     path(
         "cases/<int:pk>/decisions/<int:decision_pk>",
-        api_decisions.CaseDecisionDetailView.as_view(),
+        decisions_api.CaseDecisionDetailView.as_view(),
         name="api-case-decision",
     ),
 ]

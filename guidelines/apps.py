@@ -22,8 +22,8 @@ class GuidelinesConfig(AppConfig):
         # hand jobs to by name.
         from cases import extensions
         from guidelines import checks, ruleset, tasks  # noqa: F401 (registered on import)
+        from guidelines.decisions.views import recommendations_context
         from guidelines.selectors import overall_evaluate, overall_status
-        from guidelines.views import recommendations_context
 
         # The case's stored overall status and the case page's recommendations panel.
         extensions.overall_register(evaluator=overall_evaluate, reader=overall_status)

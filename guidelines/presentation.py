@@ -170,7 +170,8 @@ class Catalogue(Protocol):
 
 class FrozenCatalogue:
     """The definitions and sources stored with a signed decision (see
-    ``guidelines/decisions.py``), so it renders as it was whatever the rules are today."""
+    ``guidelines/decisions/snapshot.py``), so it renders as it was whatever the rules are
+    today."""
 
     def __init__(self, rule_versions: Mapping[str, Any]) -> None:
         self._definitions: dict[str, dict[str, Any]] = {}

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from guidelines.decisions import hook_card_feedback_record
+from guidelines.decisions.services import hook_card_feedback_record
 from guidelines.models import FeedbackAction, OverrideReason
 from interop.cds_hooks import (
     HOOK,

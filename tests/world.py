@@ -21,7 +21,8 @@ from cases.models import Case, Patient
 from followup.models import Escalation, Notification, PatencyReport, Protocol, Schedule, Visit
 from followup.services.reports import patency_report_queue
 from followup.services.results import visit_result_record
-from guidelines import decisions
+from guidelines.decisions import services as decision_services
+from guidelines.decisions.snapshot import card_rule_ids
 from guidelines.engine import evaluate
 from guidelines.models import Decision, ImpactPreview, RuleTestCase, RuleVersion
 from guidelines.ruleset import current_ruleset
@@ -73,9 +74,11 @@ class World:
         result = evaluate(case_facts(self.case), current_ruleset())
         feedback = {
             rule_id: {"action": "accepted", "reason": "", "comment": ""}
-            for rule_id in decisions.card_rule_ids(result)
+            for rule_id in card_rule_ids(result)
         }
-        return decisions.decision_sign(case=self.case, signed_by=self.clinician, feedback=feedback)
+        return decision_services.decision_sign(
+            case=self.case, signed_by=self.clinician, feedback=feedback
+        )
 
     # --- planning ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from guidelines.decisions import value_label
+from guidelines.decisions.selectors import value_label
 from guidelines.definitions import locally_modified
 
 register = template.Library()

@@ -23,9 +23,10 @@ from django.utils.html import escape
 
 from cases.facts import case_facts
 from cases.models import Case
-from guidelines import decisions
+from guidelines.decisions import services as decision_services
+from guidelines.decisions import snapshot as decision_snapshot
+from guidelines.decisions.forms import row_prefix
 from guidelines.engine import compile_ruleset, evaluate, load_rule_files
-from guidelines.forms_decisions import row_prefix
 from guidelines.models import CardFeedback, Decision, RuleVersion
 from guidelines.ruleset import current_rule_versions, current_ruleset
 from tests.conftest import PERSONAS
@@ -101,7 +102,8 @@ def stent_case(patient: Any, author: Any, inflow: str = "good") -> Case:
 def cards_of(case: Case) -> dict[str, str]:
     result = evaluate(case_facts(case), current_ruleset())
     return {
-        rule_id: result["rules"][rule_id]["value"] for rule_id in decisions.card_rule_ids(result)
+        rule_id: result["rules"][rule_id]["value"]
+        for rule_id in decision_snapshot.card_rule_ids(result)
     }
 
 
@@ -118,8 +120,9 @@ def post_data(
     case: Case, rows: dict[str, dict[str, str]], comment: str = "", fingerprint: str | None = None
 ) -> dict[str, str]:
     if fingerprint is None:
-        fingerprint = decisions.evaluation_fingerprint(
-            facts=decisions._frozen(case_facts(case)), ruleset_version=current_ruleset().version
+        fingerprint = decision_snapshot.evaluation_fingerprint(
+            facts=decision_snapshot._frozen(case_facts(case)),
+            ruleset_version=current_ruleset().version,
         )
     data = {"evaluation": fingerprint, "comment": comment}
     for rule_id, row in rows.items():
@@ -130,7 +133,9 @@ def post_data(
 
 def sign(case: Case, user: Any, **kwargs: Any) -> Decision:
     feedback = kwargs.pop("feedback", None) or accept_all(case)
-    return decisions.decision_sign(case=case, signed_by=user, feedback=feedback, now=NOW, **kwargs)
+    return decision_services.decision_sign(
+        case=case, signed_by=user, feedback=feedback, now=NOW, **kwargs
+    )
 
 
 @pytest.fixture
@@ -175,8 +180,8 @@ def test_decision_sign_freezes_facts_result_versions_and_feedback(case_etr, clin
     assert decision.signed_by == clinician
     assert decision.signed_at == NOW
     assert decision.comment == "Board 3 Nov"
-    assert decision.facts == decisions._frozen(facts)
-    assert decision.result == decisions._frozen(evaluate(facts, ruleset))
+    assert decision.facts == decision_snapshot._frozen(facts)
+    assert decision.result == decision_snapshot._frozen(evaluate(facts, ruleset))
     assert decision.result["overall"] == "etr_candidate"
     assert decision.ruleset_version == ruleset.version
     # Every scored rule has a version; the card rules also keep what their card showed.
@@ -248,7 +253,7 @@ def test_decision_sign_needs_a_row_for_every_card_and_no_other(case_etr, clinici
 def test_decision_sign_refuses_a_stale_fingerprint(case_etr, clinician):
     with pytest.raises(ValidationError) as exc:
         sign(case_etr, clinician, fingerprint="not-what-was-shown")
-    assert exc.value.error_dict["evaluation"][0].code == decisions.STALE
+    assert exc.value.error_dict["evaluation"][0].code == decision_services.STALE
     assert not Decision.objects.exists()
 
 
@@ -262,7 +267,7 @@ def test_decision_sign_refuses_users_who_may_not_sign(request, case_etr, persona
 def test_rule_versions_fall_back_to_the_rule_set_version():
     ruleset = compile_ruleset(load_rule_files(), version="files:test")
     result = evaluate({"lesion_entity": "nivl", "segments_involved": ["CIV"]}, ruleset)
-    snapshot = decisions.rule_versions_snapshot(
+    snapshot = decision_snapshot.rule_versions_snapshot(
         ruleset=ruleset, result=result, numbers={"ACCP-2016-CDT": 4}
     )
     assert snapshot["ACCP-2016-CDT"] == {"version": 4}
@@ -532,8 +537,8 @@ def test_as_of_view_keeps_the_rule_text_after_the_rules_change(
         if d["id"] == "ACCP-2016-CDT":
             d["text"] = "A rewritten text published later."
     changed = compile_ruleset(definitions, version="test:2")
-    monkeypatch.setattr("guidelines.views.current_ruleset", lambda: changed)
-    monkeypatch.setattr("guidelines.decisions.current_ruleset", lambda: changed)
+    monkeypatch.setattr("guidelines.decisions.views.current_ruleset", lambda: changed)
+    monkeypatch.setattr("guidelines.decisions.selectors.current_ruleset", lambda: changed)
 
     html = client_for("clinician").get(detail_url(decision)).content.decode()
 

@@ -12,7 +12,7 @@ import pytest
 from django import forms
 from django.urls import reverse
 
-from guidelines.forms_decisions import CardFeedbackForm, row_prefix
+from guidelines.decisions.forms import CardFeedbackForm, row_prefix
 from guidelines.presentation import Card
 from tests.factories import CaseFactory
 from tests.guidelines.test_decisions import (

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from guidelines import views
+from guidelines.decisions import views
 
 app_name = "decisions"
 urlpatterns = [

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from cases import selectors as case_selectors
 from cases.facts import case_facts
 from cases.models import Case
-from guidelines import decisions
+from guidelines.decisions import selectors, services
 from guidelines.models import Decision, FeedbackAction, OverrideReason
 from venousapp.api import JSONTypesMixin, api_errors
 from venousapp.auth import AuthenticatedRequest
@@ -127,10 +127,10 @@ def _detail(
     request: AuthenticatedRequest, case: Case, pk: int, code: int = status.HTTP_200_OK
 ) -> Response:
     try:
-        decision = decisions.decision_get(case=case, pk=pk)
+        decision = selectors.decision_get(case=case, pk=pk)
     except Decision.DoesNotExist:
         raise Http404 from None
-    today = decisions.decision_comparison(decision=decision, facts=case_facts(case))
+    today = selectors.decision_comparison(decision=decision, facts=case_facts(case))
     return Response(
         DecisionDetailOutputSerializer(decision, context={"today": today}).data, status=code
     )
@@ -165,7 +165,7 @@ class CaseDecisionsView(APIView):
     )
     def get(self, request: AuthenticatedRequest, pk: int) -> Response:
         case = _case(request, pk)
-        rows = decisions.decision_list(case=case)
+        rows = selectors.decision_list(case=case)
         return Response(DecisionListOutputSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -190,7 +190,7 @@ class CaseDecisionsView(APIView):
         data.is_valid(raise_exception=True)
         feedback = {row["rule_id"]: row for row in data.validated_data["feedback"]}
         try:
-            decision = decisions.decision_sign(
+            decision = services.decision_sign(
                 case=case,
                 signed_by=request.user,
                 feedback=feedback,

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.access import case_for_request, require_perm
 from cases.facts import case_facts
 from cases.models import Case
-from guidelines import decisions
+from guidelines.decisions import selectors, services, snapshot
+from guidelines.decisions.forms import DecisionForms, rows_from_data
 from guidelines.engine import evaluate
-from guidelines.forms_decisions import DecisionForms, rows_from_data
 from guidelines.models import Decision, FeedbackAction
 from guidelines.presentation import Panel, format_value, input_label, panel
 from guidelines.ruleset import current_ruleset
@@ -55,13 +55,13 @@ def _current(case: Case, facts: dict[str, Any] | None = None) -> tuple[Panel, st
     facts = case_facts(case) if facts is None else facts
     ruleset = current_ruleset()
     shown = panel(evaluate(facts, ruleset), ruleset)
-    return shown, decisions.evaluation_fingerprint(facts=facts, ruleset_version=ruleset.version)
+    return shown, snapshot.evaluation_fingerprint(facts=facts, ruleset_version=ruleset.version)
 
 
 def _decisions(case: Case) -> list[Decision]:
-    rows = list(decisions.decision_list(case=case))
+    rows = list(selectors.decision_list(case=case))
     for row in rows:
-        row.overall_label = decisions.overall_label(row.overall)  # type: ignore[attr-defined]
+        row.overall_label = selectors.overall_label(row.overall)  # type: ignore[attr-defined]
     return rows
 
 
@@ -90,7 +90,7 @@ def recommendations_context(
     rows = _decisions(case) if request.user.has_perm(VIEW_PERM) or can_sign else []
     if request.user.has_perm(VIEW_PERM):
         context["decisions"] = rows
-    signed = decisions.decision_current(case=case, fingerprint=fingerprint) if rows else None
+    signed = selectors.decision_current(case=case, fingerprint=fingerprint) if rows else None
     if signed is not None:
         feedback = {item.rule_id: item for item in signed.feedback.all()}
         for card in shown.cards:
@@ -157,7 +157,7 @@ def decision_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     forms = DecisionForms(shown, fingerprint=fingerprint, after=after, data=request.POST)
     if forms.is_valid():
         try:
-            decisions.decision_sign(
+            services.decision_sign(
                 case=case,
                 signed_by=request.user,
                 feedback=forms.feedback(),
@@ -222,11 +222,11 @@ def decision_detail(request: AuthenticatedHttpRequest, pk: int, decision_pk: int
     """A signed decision exactly as it was, and how today's evaluation of the case differs."""
     case = _case(request, pk, VIEW_PERM)
     try:
-        decision = decisions.decision_get(case=case, pk=decision_pk)
+        decision = selectors.decision_get(case=case, pk=decision_pk)
     except Decision.DoesNotExist:
         raise Http404 from None
-    comparison = decisions.decision_comparison(decision=decision, facts=case_facts(case))
-    frozen = decisions.decision_panel(decision=decision)
+    comparison = selectors.decision_comparison(decision=decision, facts=case_facts(case))
+    frozen = selectors.decision_panel(decision=decision)
     facts = [
         (input_label(name), format_value(name, value)) for name, value in decision.facts.items()
     ]
@@ -240,7 +240,7 @@ def decision_detail(request: AuthenticatedHttpRequest, pk: int, decision_pk: int
             "comparison": comparison,
             "frozen": True,
             "facts": facts,
-            "overall_label": decisions.overall_label(decision.result.get("overall", "")),
+            "overall_label": selectors.overall_label(decision.result.get("overall", "")),
             "overridden": [
                 card
                 for card in frozen.cards
