@@ -6,7 +6,7 @@ from django.http import Http404
 
 from cases import selectors
 from cases.models import Case
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 
 
 def require_perm(request: AuthenticatedHttpRequest, perm: str) -> None:

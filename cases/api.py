@@ -21,8 +21,8 @@ from cases.models import (
 from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
 from venousapp import dates
+from venousapp.accounts.requests import AuthenticatedRequest
 from venousapp.api import JSONTypesMixin, api_errors
-from venousapp.auth import AuthenticatedRequest
 from venousapp.permissions import model_perms
 
 

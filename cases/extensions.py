@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from cases.models import Case
-    from venousapp.auth import AuthenticatedHttpRequest
+    from venousapp.accounts.requests import AuthenticatedHttpRequest
 
 Facts = dict[str, Any]
 

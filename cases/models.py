@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
-from simple_history.models import HistoricalRecords
 
 from cases import ceap, scores, thrombolysis, vocabulary
 from venousapp.accounts.models import Centre
+from venousapp.history import HistoricalRecords
 
 
 class Sex(models.TextChoices):

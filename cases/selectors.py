@@ -5,11 +5,11 @@ from collections.abc import Sequence
 from django.db.models import Prefetch, Q, QuerySet
 
 from cases.models import STATUS_SORT_KEY, Case, Patient, SegmentFinding
-from venousapp.accounts.models import User
+from venousapp.accounts.models import Person
 from venousapp.params import object_id
 
 
-def patient_list(*, user: User) -> QuerySet[Patient]:
+def patient_list(*, user: Person) -> QuerySet[Patient]:
     return Patient.objects.filter(centre_id=user.centre_id)
 
 
@@ -34,7 +34,7 @@ def patient_match(query: str, prefix: str = "patient__") -> Q:
 
 def case_list(
     *,
-    user: User,
+    user: Person,
     query: str = "",
     entity: str = "",
     status: str = "",
@@ -72,7 +72,7 @@ def case_list(
     return cases
 
 
-def case_get(*, user: User, pk: int) -> Case:
+def case_get(*, user: Person, pk: int) -> Case:
     """The case if it belongs to the user's centre; ``Case.DoesNotExist`` otherwise."""
     return (
         Case.objects.select_related("patient", "author", "patient__centre")

@@ -22,7 +22,7 @@ from cases.forms import (
 )
 from cases.history import case_history
 from cases.models import PATIENT_FIELDS, Case, Patient
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.listing import keyset_page, ordering
 from venousapp.pages import form_errors_apply
 from venousapp.params import object_id

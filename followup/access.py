@@ -8,7 +8,7 @@ from django.http import Http404
 
 from followup import selectors
 from followup.models import Escalation, PatencyReport, Protocol, Schedule, Visit
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 
 
 def require_perm(request: AuthenticatedHttpRequest, *perms: str) -> None:

@@ -39,9 +39,8 @@ from followup.services.results import RESULT_FIELDS, visit_result_record
 from followup.services.visits import contact_attempt_log
 from planning.models import FollowUpEntity
 from venousapp import dates
-from venousapp.accounts.models import User
+from venousapp.accounts.requests import AuthenticatedRequest
 from venousapp.api import JSONTypesMixin, api_errors, query_flag
-from venousapp.auth import AuthenticatedRequest
 
 
 def _visit(request: AuthenticatedRequest, pk: int) -> Visit:
@@ -330,7 +329,7 @@ class WorklistView(GenericAPIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         query = WorklistQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        user: User = request.user
+        user = request.user
         today = centre_today(user.centre)
         ids = selectors.worklist_ids(centre_id=user.centre_id, today=today, **query.validated_data)
         page = selectors.worklist_rows(list(self.paginate_queryset(ids) or []), today)

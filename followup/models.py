@@ -25,12 +25,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from cases import scores
 from cases.models import Case, SegmentSide
 from planning.models import FollowUpEntity, ProcedureRecord, StentSegment
 from venousapp.accounts.models import Centre
+from venousapp.history import HistoricalRecords
 from venousapp.models import BackgroundJob, JobStatus
 
 

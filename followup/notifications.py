@@ -70,7 +70,7 @@ from followup.services.clock import centre_today, centre_zone, local_at
 from followup.services.reports import patency_reports_resume
 from followup.services.schedules import schedules_extend_due
 from guidelines.services import resume as guidelines_resume
-from venousapp.accounts.models import Centre, Role, User
+from venousapp.accounts.models import Centre, Person, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +268,9 @@ def _failure_recorded(model: type[models.Model], pks: Iterable[int]) -> Iterator
 def _nurses(centre_ids: Iterable[int]) -> dict[int, list[User]]:
     out: dict[int, list[User]] = defaultdict(list)
     for user in (
-        User.objects.filter(centre_id__in=set(centre_ids), is_active=True, groups__name=Role.NURSE)
+        Person.objects.filter(
+            centre_id__in=set(centre_ids), is_active=True, groups__name=Role.NURSE
+        )
         .distinct()
         .order_by("pk")
     ):

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 
 from followup.models import Visit
 from followup.services.clock import centre_today
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 
 
 def invitation_letter(*, visit: Visit, request: AuthenticatedHttpRequest | None = None) -> bytes:

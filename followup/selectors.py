@@ -52,7 +52,7 @@ from followup.models import (
     VisitStatus,
 )
 from planning.models import FollowUpEntity
-from venousapp.accounts.models import User
+from venousapp.accounts.models import Person, User
 from venousapp.models import JobStatus
 from venousapp.params import object_id
 
@@ -238,7 +238,7 @@ def worklist_counts(
     return counts
 
 
-def visit_get(*, user: User, pk: int) -> Visit:
+def visit_get(*, user: Person, pk: int) -> Visit:
     """The visit if it belongs to the user's centre; ``Visit.DoesNotExist`` otherwise."""
     return Visit.objects.select_related(
         "schedule",
@@ -256,7 +256,7 @@ def visit_contacts(visit: Visit) -> QuerySet[ContactAttempt]:
     return visit.contacts.select_related("by").order_by("-attempted_at", "-id")
 
 
-def schedule_get(*, user: User, pk: int) -> Schedule:
+def schedule_get(*, user: Person, pk: int) -> Schedule:
     return Schedule.objects.select_related(
         "case",
         "case__patient",
@@ -275,13 +275,13 @@ def schedule_visits(schedule: Schedule, today: dt.date) -> QuerySet[Visit]:
     )
 
 
-def schedules_for_case(*, user: User, case_id: int) -> QuerySet[Schedule]:
+def schedules_for_case(*, user: Person, case_id: int) -> QuerySet[Schedule]:
     return Schedule.objects.filter(case_id=case_id, centre_id=user.centre_id).select_related(
         "protocol", "procedure"
     )
 
 
-def schedules_with_next_visit(*, user: User, case_id: int) -> list[tuple[Schedule, Visit | None]]:
+def schedules_with_next_visit(*, user: Person, case_id: int) -> list[tuple[Schedule, Visit | None]]:
     """The case's schedules, newest first, each with its next planned visit (earliest
     target): two queries whatever the number of visits."""
     schedules = list(
@@ -302,7 +302,7 @@ def reinterventions(schedule: Schedule) -> QuerySet[ReIntervention]:
 
 
 def escalation_list(
-    *, user: User, open_only: bool = False, mine: bool = False
+    *, user: Person, open_only: bool = False, mine: bool = False
 ) -> QuerySet[Escalation]:
     escalations = Escalation.objects.filter(centre_id=user.centre_id).select_related(
         "visit", "case", "case__patient", "clinician", "acknowledged_by", "decided_by"
@@ -314,7 +314,7 @@ def escalation_list(
     return escalations.order_by("acknowledged_at", "-created_at", "-id")
 
 
-def escalation_get(*, user: User, pk: int) -> Escalation:
+def escalation_get(*, user: Person, pk: int) -> Escalation:
     return Escalation.objects.select_related(
         "visit",
         "visit__schedule",
@@ -329,11 +329,11 @@ def escalation_get(*, user: User, pk: int) -> Escalation:
     ).get(pk=pk, centre_id=user.centre_id)
 
 
-def notification_list(*, user: User) -> QuerySet[Notification]:
+def notification_list(*, user: Person) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
 
 
-def bell_counts(user: User) -> dict[str, int]:
+def bell_counts(user: Person) -> dict[str, int]:
     """Unread notifications and the user's open escalations, in one query (every page)."""
     unread = (
         Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True)
@@ -501,7 +501,7 @@ def patency_analysis(
     return patency.analyse(histories, entities=entities)
 
 
-def patency_report_get(*, user: User, pk: int) -> PatencyReport:
+def patency_report_get(*, user: Person, pk: int) -> PatencyReport:
     """A report of the user's centre; ``PatencyReport.DoesNotExist`` otherwise."""
     return PatencyReport.objects.get(pk=pk, centre_id=user.centre_id)
 
@@ -588,7 +588,7 @@ def score_trend(schedule: Schedule) -> list[charts.ScorePoint]:
 
 
 def score_trends_for_case(
-    *, user: User, case: Any, schedule_ids: list[int]
+    *, user: Person, case: Any, schedule_ids: list[int]
 ) -> dict[int, list[charts.ScorePoint]]:
     """``score_trend`` of each of the case's schedules listed, in one query."""
     by_schedule: dict[int, list[VisitResult]] = {pk: [] for pk in schedule_ids}

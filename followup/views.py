@@ -50,7 +50,7 @@ from followup.models import (
 from followup.services import clock, escalations, protocols, reports, results, visits
 from followup.templatetags.followup import bell_invalidate
 from planning.models import FollowUpEntity
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.listing import ordering
 from venousapp.pages import form_errors_apply, is_htmx
 from venousapp.params import object_id

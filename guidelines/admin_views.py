@@ -41,7 +41,7 @@ from guidelines.models import (
     VersionStatus,
 )
 from guidelines.services import authoring, impact_previews, reevaluation, transfer
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.pages import form_errors_apply, is_htmx
 from venousapp.params import object_id
 

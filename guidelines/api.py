@@ -22,7 +22,7 @@ from cases.models import Case
 from guidelines import vocabulary as V
 from guidelines.engine import WARNING_REASONS, evaluate, evaluate_with_warnings
 from guidelines.ruleset import current_ruleset
-from venousapp.auth import AuthenticatedRequest
+from venousapp.accounts.requests import AuthenticatedRequest
 from venousapp.permissions import model_perms
 
 _EXAMPLE = {

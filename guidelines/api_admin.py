@@ -21,7 +21,7 @@ from guidelines.models import Rule, RuleTestCase, RuleVersion, VersionStatus
 from guidelines.services import authoring, transfer
 from guidelines.vocabulary import TOPICS
 from venousapp.api import JSONTypesMixin, api_errors, query_choice
-from venousapp.auth import AuthenticatedRequest
+from venousapp.accounts.requests import AuthenticatedRequest
 
 # --------------------------------------------------------------------------------------------
 # Serializers

@@ -10,8 +10,8 @@ restore bumps :class:`RuleSetState` so every process recompiles its cached rule 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from venousapp.history import HistoricalRecords
 from venousapp.models import BackgroundJob, JobStatus
 
 

@@ -23,7 +23,7 @@ from cases.models import Case
 from interop.fhir_export import case_bundle
 from interop.fhir_import import IMPORT_MAX_BYTES, ImportRefused, fhir_import
 from interop.plandefinitions import plandefinitions_bundle
-from venousapp.auth import AuthenticatedRequest
+from venousapp.accounts.requests import AuthenticatedRequest
 from venousapp.parsers import json_depth_check
 from venousapp.permissions import model_perms
 

@@ -24,7 +24,7 @@ from fhir.resources.R4B.bundle import Bundle
 from cases.services import patient_get_or_create
 from interop.mapping import Reading, read_resources
 from interop.models import CaseDraft
-from venousapp.accounts.models import User
+from venousapp.accounts.models import Person
 
 # The largest Bundle an import reads (a patient's record with its observations fits easily).
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
@@ -122,7 +122,7 @@ def _checked(bundle: Bundle, *, identifier_system: str, today: dt.date) -> Readi
 
 
 @transaction.atomic
-def fhir_import(*, user: User, data: Any, now: dt.datetime | None = None) -> ImportResult:
+def fhir_import(*, user: Person, data: Any, now: dt.datetime | None = None) -> ImportResult:
     """Import the Bundle ``data`` for ``user``'s centre (see the module's docstring)."""
     centre = user.centre
     bundle = parse_bundle(data)

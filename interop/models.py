@@ -5,10 +5,10 @@ the draft cases FHIR imports fill in."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Patient
 from venousapp.accounts.models import Centre
+from venousapp.history import HistoricalRecords
 
 
 class CdsClient(models.Model):

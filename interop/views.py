@@ -22,7 +22,7 @@ from cases.models import PATIENT_FIELDS, Case, Patient, SegmentFinding
 from interop.fhir_import import ImportRefused, fhir_import
 from interop.forms import CdsClientForm, ImportForm
 from interop.models import CaseDraft, CdsClient
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.pages import form_errors_apply
 
 IMPORT_PERMS = ("cases.add_patient", "cases.add_case", "interop.add_casedraft")

@@ -42,7 +42,7 @@ from planning.models import (
     StentSegment,
 )
 from venousapp import dates
-from venousapp.accounts.models import User
+from venousapp.accounts.requests import AuthenticatedRequest
 from venousapp.api import (
     ID_PARAMETER,
     JSONTypesMixin,
@@ -51,7 +51,6 @@ from venousapp.api import (
     query_flag,
     query_id,
 )
-from venousapp.auth import AuthenticatedRequest
 
 
 def inline_choice(choices: list[tuple[str, Any]], **kwargs: Any) -> serializers.ChoiceField:
@@ -686,7 +685,7 @@ class ProcedureRecordViewSet(
         return ProcedureRecordSerializer
 
     def get_queryset(self) -> QuerySet[ProcedureRecord]:
-        user = cast(User, self.request.user)
+        user = self.request.user
         records = (
             selectors.record_list(user=user)
             .prefetch_related("implants__device")

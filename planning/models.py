@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from cases.models import Case, SegmentSide
+from venousapp.history import HistoricalRecords
 
 
 class DeviceKind(models.TextChoices):

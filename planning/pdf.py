@@ -9,7 +9,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 
 
 def plan_pdf(context: dict[str, Any], *, request: AuthenticatedHttpRequest | None = None) -> bytes:

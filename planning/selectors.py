@@ -28,7 +28,7 @@ from planning.models import (
     ProcedureRecord,
 )
 from planning.proposal import Equipment, EquipmentSize, PlanDefaults, open_contraindications
-from venousapp.accounts.models import User
+from venousapp.accounts.models import Person
 
 
 def advice_against(result: dict[str, Any], ruleset: RuleSet) -> list[dict[str, str]]:
@@ -168,14 +168,14 @@ def measurements(findings: Iterable[SegmentFinding]) -> list[sizing.Measurement]
 # --- plans ----------------------------------------------------------------------------------
 
 
-def plan_list(*, user: User, case: Case | None = None) -> QuerySet[ProcedurePlan]:
+def plan_list(*, user: Person, case: Case | None = None) -> QuerySet[ProcedurePlan]:
     plans = ProcedurePlan.objects.filter(case__patient__centre_id=user.centre_id).select_related(
         "case", "case__patient", "author", "signed_by"
     )
     return plans.filter(case=case) if case is not None else plans
 
 
-def plan_get(*, user: User, pk: int) -> ProcedurePlan:
+def plan_get(*, user: Person, pk: int) -> ProcedurePlan:
     """The plan with everything its page shows, if it belongs to the user's centre;
     ``ProcedurePlan.DoesNotExist`` otherwise."""
     return (
@@ -203,7 +203,7 @@ def plan_get(*, user: User, pk: int) -> ProcedurePlan:
     )
 
 
-def checklist_item_get(*, user: User, pk: int) -> ChecklistItem:
+def checklist_item_get(*, user: Person, pk: int) -> ChecklistItem:
     return ChecklistItem.objects.select_related("plan", "ticked_by").get(
         pk=pk, plan__case__patient__centre_id=user.centre_id
     )
@@ -344,7 +344,7 @@ def plan_diagram(
     return mark_safe(svg)  # noqa: S308 - built by planning.diagram, which escapes every text
 
 
-def record_get(*, user: User, pk: int) -> ProcedureRecord:
+def record_get(*, user: Person, pk: int) -> ProcedureRecord:
     return (
         ProcedureRecord.objects.select_related(
             "case", "case__patient", "plan", "author", "completed_by"
@@ -354,7 +354,7 @@ def record_get(*, user: User, pk: int) -> ProcedureRecord:
     )
 
 
-def record_list(*, user: User) -> QuerySet[ProcedureRecord]:
+def record_list(*, user: Person) -> QuerySet[ProcedureRecord]:
     return ProcedureRecord.objects.filter(case__patient__centre_id=user.centre_id).select_related(
         "case", "case__patient", "plan"
     )

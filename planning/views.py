@@ -34,7 +34,7 @@ from planning.models import (
     ProcedureRecord,
 )
 from planning.proposal import PLANNING_STATUSES, open_contraindications
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.pages import form_errors_apply, is_htmx
 
 

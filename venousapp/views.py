@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from venousapp import api
 from venousapp.accounts.models import Role
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 
 
 class SchemaView(api.JSONErrorsMixin, SpectacularAPIView):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from followup import patency, selectors
 from followup.models import PatencyReport
 from venousapp import jobs
-from venousapp.accounts.models import User
+from venousapp.accounts.models import Person
 from venousapp.models import JobStatus
 
 # A report queued or running for longer than the task's time limit was lost (its message or
@@ -48,7 +48,7 @@ def patency_state_of(report: PatencyReport) -> PatencyState:
 
 
 def patency_analytics(
-    *, user: User, entity: str = "", refresh: bool = False, now: dt.datetime | None = None
+    *, user: Person, entity: str = "", refresh: bool = False, now: dt.datetime | None = None
 ) -> PatencyState:
     """The Kaplan–Meier patency curves of the user's centre for ``entity`` (or every entity).
 
@@ -76,7 +76,7 @@ def patency_analytics(
 
 
 def patency_report_queue(
-    *, user: User, entity: str = "", now: dt.datetime | None = None
+    *, user: Person, entity: str = "", now: dt.datetime | None = None
 ) -> PatencyReport:
     """A new report of the user's centre, computed by a Celery task enqueued after commit; or
     the report of the same centre and entity already queued or running, which a second

@@ -23,7 +23,7 @@ from cases.models import Case
 from guidelines.decisions import selectors, services
 from guidelines.models import Decision, FeedbackAction, OverrideReason
 from venousapp.api import JSONTypesMixin, api_errors
-from venousapp.auth import AuthenticatedRequest
+from venousapp.accounts.requests import AuthenticatedRequest
 from venousapp.permissions import model_perms
 
 # A decision names rules, not fields (venousapp.api.api_errors).

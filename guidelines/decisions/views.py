@@ -26,7 +26,7 @@ from guidelines.engine import evaluate
 from guidelines.models import Decision, FeedbackAction
 from guidelines.presentation import Panel, format_value, input_label, panel
 from guidelines.ruleset import current_ruleset
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.pages import is_htmx
 
 SIGN_PERM = "guidelines.add_decision"

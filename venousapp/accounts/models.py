@@ -1,13 +1,15 @@
 import datetime as dt
 import zoneinfo
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
-from simple_history.models import HistoricalRecords
+
+from venousapp.history import HistoricalRecords
 
 
 class Centre(models.Model):
@@ -66,10 +68,19 @@ class Role(models.TextChoices):
     GUIDELINE_ADMIN = "guideline_admin", _("Guideline admin")
 
 
+# The account history rows name for changes no person made (venousapp.history).
+SYSTEM_USERNAME = "system"  # as audit pages named automatic changes before it existed
+
+
 # ApiToken.user.auth_token_set comes from django-rest-knox, which ships no types.
 class User(AbstractUser):  # type: ignore[django-manager-missing]
+    # Every person belongs to a centre (a constraint); only the system account has none.
     centre = models.ForeignKey(
-        Centre, on_delete=models.PROTECT, related_name="users", verbose_name=_("centre")
+        Centre,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="users",
+        verbose_name=_("centre"),
     )
     # Set when an administrator sets the password (venousapp.accounts.admin), cleared when
     # the user chooses her own (venousapp.accounts.forms); the middleware and the API's
@@ -88,6 +99,35 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(centre__isnull=False)
+                | models.Q(username=SYSTEM_USERNAME, is_active=False),
+                name="user_has_a_centre_unless_system",
+            )
+        ]
+
+    @classmethod
+    def system(cls) -> "User":
+        """The system account, made on first use: inactive, without a password or a centre,
+        so it can neither log in nor see patients; it only names automatic changes."""
+        try:
+            return cls._default_manager.get(username=SYSTEM_USERNAME, centre__isnull=True)
+        except cls.DoesNotExist:
+            pass
+        account = cls(
+            username=SYSTEM_USERNAME,
+            first_name="venousapp",
+            last_name=str(_("(automatic change)")),
+            is_active=False,
+        )
+        account.set_unusable_password()
+        try:
+            with transaction.atomic():
+                account.save()
+        except IntegrityError:  # made at the same moment by another process
+            return cls._default_manager.get(username=SYSTEM_USERNAME, centre__isnull=True)
+        return account
 
     @property
     def role_names(self) -> list[str]:
@@ -96,6 +136,19 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
 
     def has_role(self, role: Role) -> bool:
         return any(g.name == role.value for g in self.groups.all())
+
+
+if TYPE_CHECKING:
+
+    class Person(User):
+        """A person's account as the type checker sees it: unlike the system account, always
+        of a centre (the constraint ``user_has_a_centre_unless_system``)."""
+
+        centre: Centre
+        centre_id: int
+
+else:
+    Person = User
 
 
 class PasswordResetRequest(models.Model):

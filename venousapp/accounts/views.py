@@ -12,7 +12,7 @@ from venousapp.accounts import services
 from venousapp.accounts.client_ip import client_ip
 from venousapp.accounts.forms import AccountForm, ApiTokenForm
 from venousapp.accounts.models import ApiToken, User
-from venousapp.auth import AuthenticatedHttpRequest
+from venousapp.accounts.requests import AuthenticatedHttpRequest
 
 
 def account(request: AuthenticatedHttpRequest) -> HttpResponse:
