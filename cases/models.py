@@ -123,6 +123,13 @@ OVERALL_LABELS = {
     "anticoagulation_only": _("Anticoagulation only"),
     "conservative": _("Conservative management"),
 }
+
+
+def overall_label(code: str) -> str:
+    """The label of an overall status code (the code itself for one no longer known)."""
+    return str(OVERALL_LABELS.get(code, code))
+
+
 # (code, label) in the engine's precedence order: the choices of the stored overall status.
 OVERALL_CHOICES = [(code, OVERALL_LABELS[code]) for code in vocabulary.OVERALL_STATUSES]
 

@@ -19,7 +19,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import thrombolysis
-from cases.models import OVERALL_LABELS
+from cases.models import overall_label
 from guidelines.definitions import locally_modified
 from guidelines.vocabulary import FACT_FIELDS
 
@@ -624,7 +624,7 @@ def panel(result: Mapping[str, Any], catalogue: Catalogue) -> Panel:
         ]
     return Panel(
         overall=overall,
-        overall_label=str(OVERALL_LABELS.get(overall, overall)),
+        overall_label=overall_label(overall),
         overall_help=str(OVERALL_HELP.get(overall, "")),
         overall_reasons=reasons,
         cards=[card for group in groups for card in group.cards],

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases.models import OVERALL_LABELS, Case
+from cases.models import Case, overall_label
 from guidelines.engine import ENGINE_VERSION, RuleSet, evaluate
 from guidelines.models import ReEvaluation
 from guidelines.presentation import Panel, panel
@@ -52,10 +52,6 @@ class OverallStatus:
     code: str
     label: str
     live: bool  # evaluated now: the stored status was computed with another rule set
-
-
-def overall_label(code: str) -> str:
-    return str(OVERALL_LABELS.get(code, code))
 
 
 def overall_status(

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from cases.access import case_for_request, require_perm
 from cases.facts import case_facts
-from cases.models import OVERALL_LABELS
+from cases.models import overall_label
 from guidelines.selectors import recommendations_evaluate
 from planning import forms, history, pdf, selectors, services
 from planning.models import (
@@ -126,7 +126,7 @@ def plan_context(plan: ProcedurePlan, *, id_prefix: str = "plan-diagram") -> dic
         "warnings": selectors.plan_warnings(plan, facts),
         "contraindications": open_contraindications(facts),
         "overall_now": result["overall"],
-        "overall_now_label": OVERALL_LABELS.get(result["overall"], result["overall"]),
+        "overall_now_label": overall_label(result["overall"]),
         "still_plannable": result["overall"] in PLANNING_STATUSES,
         "records": list(plan.records.all()),
         "diagram": selectors.plan_diagram(
@@ -168,7 +168,7 @@ def plan_create(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse
             "form": form,
             "against": against,
             "needs_reason": bool(against) or result["overall"] == "stent_conflict",
-            "overall_label": OVERALL_LABELS.get(result["overall"], result["overall"]),
+            "overall_label": overall_label(result["overall"]),
             "plannable": result["overall"] in PLANNING_STATUSES,
             "plans": list(selectors.plan_list(user=request.user, case=case)),
         },

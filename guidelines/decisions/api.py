@@ -22,8 +22,8 @@ from cases.facts import case_facts
 from cases.models import Case
 from guidelines.decisions import selectors, services
 from guidelines.models import Decision, FeedbackAction, OverrideReason
-from venousapp.api import JSONTypesMixin, api_errors
 from venousapp.accounts.requests import AuthenticatedRequest
+from venousapp.api import JSONTypesMixin, api_errors
 from venousapp.permissions import model_perms
 
 # A decision names rules, not fields (venousapp.api.api_errors).
@@ -107,7 +107,9 @@ class DecisionDetailOutputSerializer(serializers.Serializer):
         help_text="The version of every scored rule when signed."
     )
     facts = serializers.JSONField(help_text="The facts document as signed.")
-    result = serializers.JSONField(help_text="The evaluation (§2.6 contract) as signed.")
+    result = serializers.JSONField(
+        help_text="The evaluation as signed (docs/evaluation.md#evaluation-contract)."
+    )
     feedback = FeedbackSerializer(many=True, source="feedback.all")
     today = serializers.SerializerMethodField()
 

@@ -12,7 +12,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
-from cases.models import OVERALL_LABELS, Case
+from cases.models import Case, overall_label
 from guidelines.decisions.snapshot import _frozen, evaluation_fingerprint
 from guidelines.engine import RuleSet, evaluate
 from guidelines.models import CardFeedback, Decision, FeedbackAction
@@ -66,10 +66,6 @@ def decision_current(*, case: Case, fingerprint: str) -> Decision | None:
         return None
     signed_on = evaluation_fingerprint(facts=latest.facts, ruleset_version=latest.ruleset_version)
     return latest if signed_on == fingerprint else None
-
-
-def overall_label(code: str) -> str:
-    return str(OVERALL_LABELS.get(code, code))
 
 
 def value_label(value: str | None) -> str:

@@ -2,7 +2,8 @@
 was shown is recognised again:
 
 - ``facts``: the case's facts document at signing (``cases.facts.case_facts``);
-- ``result``: the full §2.6 evaluation, byte for byte what the clinician saw;
+- ``result``: the full evaluation (``docs/evaluation.md#evaluation-contract``), byte for
+  byte what the clinician saw;
 - ``ruleset_version``: ``RuleSet.version``;
 - ``rule_versions``: per scored rule ``{"version": ...}``; for the rules that had a card it
   also holds the displayed part of the definition and its source (``presentation.DISPLAY_KEYS``),

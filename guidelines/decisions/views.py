@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.access import case_for_request, require_perm
 from cases.facts import case_facts
-from cases.models import Case
+from cases.models import Case, overall_label
 from guidelines.decisions import selectors, services, snapshot
 from guidelines.decisions.forms import DecisionForms, rows_from_data
 from guidelines.engine import evaluate
@@ -61,7 +61,7 @@ def _current(case: Case, facts: dict[str, Any] | None = None) -> tuple[Panel, st
 def _decisions(case: Case) -> list[Decision]:
     rows = list(selectors.decision_list(case=case))
     for row in rows:
-        row.overall_label = selectors.overall_label(row.overall)  # type: ignore[attr-defined]
+        row.overall_label = overall_label(row.overall)  # type: ignore[attr-defined]
     return rows
 
 
@@ -240,7 +240,7 @@ def decision_detail(request: AuthenticatedHttpRequest, pk: int, decision_pk: int
             "comparison": comparison,
             "frozen": True,
             "facts": facts,
-            "overall_label": selectors.overall_label(decision.result.get("overall", "")),
+            "overall_label": overall_label(decision.result.get("overall", "")),
             "overridden": [
                 card
                 for card in frozen.cards
