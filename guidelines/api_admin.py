@@ -20,8 +20,8 @@ from guidelines.definitions import EXPECTED_VALUES
 from guidelines.models import Rule, RuleTestCase, RuleVersion, VersionStatus
 from guidelines.services import authoring, transfer
 from guidelines.vocabulary import TOPICS
-from venousapp.api import JSONTypesMixin, api_errors, query_choice
 from venousapp.accounts.requests import AuthenticatedRequest
+from venousapp.api import JSONTypesMixin, api_errors, query_choice
 
 # --------------------------------------------------------------------------------------------
 # Serializers
