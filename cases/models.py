@@ -254,6 +254,25 @@ PATIENT_FIELDS = (
 )
 
 
+class ScoreTotals:
+    """The rVCSS and Villalta items and totals of a model with one ``vcss_<item>`` and one
+    ``villalta_<item>`` field per score item (a case, a follow-up visit's result)."""
+
+    def vcss_values(self) -> dict[str, int | None]:
+        return {item.key: getattr(self, f"vcss_{item.key}") for item in scores.VCSS_ITEMS}
+
+    def villalta_values(self) -> dict[str, int | None]:
+        return {item.key: getattr(self, f"villalta_{item.key}") for item in scores.VILLALTA_ITEMS}
+
+    @property
+    def vcss_total(self) -> int | None:
+        return scores.vcss_total(self.vcss_values())
+
+    @property
+    def villalta_total(self) -> int | None:
+        return scores.villalta_total(self.villalta_values())
+
+
 def _grade_field(label: str, grades: tuple[str, ...]) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         label,
@@ -277,7 +296,7 @@ EVALUATION_FIELDS = ["overall_status", "evaluated_ruleset", "evaluated_engine", 
 STATUS_SORT_KEY = Coalesce("overall_status", models.Value(""))
 
 
-class Case(models.Model):
+class Case(ScoreTotals, models.Model):
     """One limb's (or the caval axis') presentation, with every input the rules read."""
 
     patient = models.ForeignKey(
@@ -509,20 +528,6 @@ class Case(models.Model):
         if self.symptom_onset_date is None:
             return None
         return (self.case_date - self.symptom_onset_date).days
-
-    def vcss_values(self) -> dict[str, int | None]:
-        return {item.key: getattr(self, f"vcss_{item.key}") for item in scores.VCSS_ITEMS}
-
-    def villalta_values(self) -> dict[str, int | None]:
-        return {item.key: getattr(self, f"villalta_{item.key}") for item in scores.VILLALTA_ITEMS}
-
-    @property
-    def vcss_total(self) -> int | None:
-        return scores.vcss_total(self.vcss_values())
-
-    @property
-    def villalta_total(self) -> int | None:
-        return scores.villalta_total(self.villalta_values())
 
     @property
     def villalta_category(self) -> str | None:

@@ -27,7 +27,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cases import scores
-from cases.models import Case, SegmentSide
+from cases.models import Case, ScoreTotals, SegmentSide
 from planning.models import FollowUpEntity, ProcedureRecord, StentSegment
 from venousapp.accounts.models import Centre
 from venousapp.history import HistoricalRecords
@@ -400,7 +400,7 @@ _VCSS = {item.key: item for item in scores.VCSS_ITEMS}
 _VIL = {item.key: item for item in scores.VILLALTA_ITEMS}
 
 
-class VisitResult(models.Model):
+class VisitResult(ScoreTotals, models.Model):
     """What a visit found: duplex (per stented segment in ``segments``) and clinical."""
 
     visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="result")
@@ -478,20 +478,6 @@ class VisitResult(models.Model):
 
     def __str__(self) -> str:
         return f"Result of visit {self.visit_id}"
-
-    def vcss_values(self) -> dict[str, int | None]:
-        return {item.key: getattr(self, f"vcss_{item.key}") for item in scores.VCSS_ITEMS}
-
-    def villalta_values(self) -> dict[str, int | None]:
-        return {item.key: getattr(self, f"villalta_{item.key}") for item in scores.VILLALTA_ITEMS}
-
-    @property
-    def vcss_total(self) -> int | None:
-        return scores.vcss_total(self.vcss_values())
-
-    @property
-    def villalta_total(self) -> int | None:
-        return scores.villalta_total(self.villalta_values())
 
     @property
     def abnormal(self) -> bool:
