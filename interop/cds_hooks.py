@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import pydantic
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -337,26 +337,14 @@ def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
     return Answer(cards=cards, issued=issued, facts=reading.facts, result=result)
 
 
+@transaction.atomic
 def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: Answer) -> None:
     """Record the call (its token's jti, taken once) with the cards it answered: one
-    transaction, so one commit per call.
-
-    When that transaction is the request's own, its commit does not wait for the disk
-    (PostgreSQL's ``synchronous_commit`` off, for this transaction only; the write stays
-    atomic and is on disk within a fraction of a second). Waiting was the largest part of the
-    hook's answer time. What a crash in that fraction of a second could lose is harmless: the
-    record of one call, so feedback on its cards would be refused and its token, still within
-    its few minutes of validity, accepted once more. No clinical record is written here, and
-    inside a caller's transaction (which may write one) the setting is left alone."""
-    own = not connection.in_atomic_block
-    with transaction.atomic():
-        if own and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        caller = claim(verified, hook=hook, hook_instance=hook_instance, savepoint=False)
-        for card in answer.issued:
-            card.call = caller.call
-        IssuedCard.objects.bulk_create(answer.issued)
+    transaction, so one commit per call."""
+    caller = claim(verified, hook=hook, hook_instance=hook_instance, savepoint=False)
+    for card in answer.issued:
+        card.call = caller.call
+    IssuedCard.objects.bulk_create(answer.issued)
 
 
 PRUNE_BATCH = 1000
