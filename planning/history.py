@@ -4,8 +4,6 @@ when, newest first (django-simple-history records)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -22,63 +20,16 @@ from planning.models import (
     ProcedurePlan,
     ProcedureRecord,
 )
+from venousapp.history import HistoryEntry, history_entries, newest_first
 
-_ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
-_HIDDEN = {"updated_at", "created_at"}
-
-
-@dataclass
-class HistoryEntry:
-    when: datetime
-    who: str
-    action: str
-    subject: str
-    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
-
-
-def _shown(model_field: Any, value: Any) -> Any:
-    if model_field.choices:
-        return dict(model_field.flatchoices).get(value, value)
-    return value
+# Timestamps change with every save; the entries show what a person changed.
+_HIDDEN = frozenset({"updated_at", "created_at"})
 
 
 def _entries(
     records: Iterable[Any], model: type[models.Model], subject: Callable[[Any], Any]
 ) -> list[HistoryEntry]:
-    out = []
-    previous: dict[int, Any] = {}
-    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        changes = []
-        before = previous.get(record.id)
-        if before is not None:
-            for change in record.diff_against(before).changes:
-                if change.field in _HIDDEN:
-                    continue
-                model_field = model._meta.get_field(change.field)
-                changes.append(
-                    (
-                        str(getattr(model_field, "verbose_name", change.field)),
-                        _shown(model_field, change.old),
-                        _shown(model_field, change.new),
-                    )
-                )
-        previous[record.id] = record
-        if record.history_type == "~" and not changes:
-            continue
-        out.append(
-            HistoryEntry(
-                when=record.history_date,
-                who=record.history_user.get_username() if record.history_user else str(_("system")),
-                action=str(_ACTIONS[record.history_type]),
-                subject=str(subject(record)),
-                changes=changes,
-            )
-        )
-    return out
-
-
-def _newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
-    return sorted(entries, key=lambda e: e.when, reverse=True)
+    return history_entries(records, model, subject, hidden=_HIDDEN)
 
 
 def plan_history(plan: ProcedurePlan) -> list[HistoryEntry]:
@@ -106,7 +57,7 @@ def plan_history(plan: ProcedurePlan) -> list[HistoryEntry]:
         ProcedureRecord,
         lambda r: _("Procedure record"),
     )
-    return _newest_first(entries)
+    return newest_first(entries)
 
 
 def device_history(device: Device) -> list[HistoryEntry]:
@@ -116,7 +67,7 @@ def device_history(device: Device) -> list[HistoryEntry]:
         DeviceSize,
         lambda r: _("Size %(id)s") % {"id": r.id},
     )
-    return _newest_first(entries)
+    return newest_first(entries)
 
 
 def template_history(template: ChecklistTemplate) -> list[HistoryEntry]:
@@ -130,4 +81,4 @@ def template_history(template: ChecklistTemplate) -> list[HistoryEntry]:
         ChecklistTemplateItem,
         lambda r: _("Item “%(text)s”") % {"text": r.text},
     )
-    return _newest_first(entries)
+    return newest_first(entries)
