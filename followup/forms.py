@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from cases.forms import EmptyChoiceLabelsMixin, NotRecordedBooleanSelect
 from followup import charts, patency, surveillance
 from followup.models import (
+    PROTOCOL_FIELDS,
+    PROTOCOL_VISIT_FIELDS,
     ContactAttempt,
     Decision,
     Patency,
@@ -301,32 +303,14 @@ class ReInterventionForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, form
 class ProtocolForm(forms.ModelForm):
     class Meta:
         model = Protocol
-        fields = [
-            "name",
-            "description",
-            "yearly_from_months",
-            "yearly_until_years",
-            "yearly_kind",
-            "yearly_with_clinical",
-            "yearly_window_days",
-            "due_soon_days",
-            "evidence",
-        ]
+        fields = list(PROTOCOL_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 class ProtocolVisitForm(EmptyChoiceLabelsMixin, forms.ModelForm):
     class Meta:
         model = ProtocolVisit
-        fields = [
-            "label",
-            "offset_value",
-            "offset_unit",
-            "kind",
-            "with_clinical",
-            "window_before_days",
-            "window_after_days",
-        ]
+        fields = list(PROTOCOL_VISIT_FIELDS)
 
 
 class BaseProtocolVisitFormSet(BaseFormSet):

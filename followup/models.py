@@ -168,6 +168,30 @@ class ProtocolVisit(models.Model):
 # Schedules and visits
 
 
+# What a guideline admin edits on a protocol version and on each of its visits (the forms, the
+# revision service, the defaults), the rest being set by the service.
+PROTOCOL_FIELDS = (
+    "name",
+    "description",
+    "yearly_from_months",
+    "yearly_until_years",
+    "yearly_kind",
+    "yearly_with_clinical",
+    "yearly_window_days",
+    "due_soon_days",
+    "evidence",
+)
+PROTOCOL_VISIT_FIELDS = (
+    "label",
+    "offset_value",
+    "offset_unit",
+    "kind",
+    "with_clinical",
+    "window_before_days",
+    "window_after_days",
+)
+
+
 class Schedule(models.Model):
     """The surveillance schedule of one completed procedure (one per procedure record).
 

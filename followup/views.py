@@ -40,6 +40,7 @@ from followup.forms import (
     WorklistFilterForm,
 )
 from followup.models import (
+    PROTOCOL_VISIT_FIELDS,
     Decision,
     PatencyReport,
     Visit,
@@ -694,18 +695,7 @@ def protocol_revise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         prefix="visits",
         initial=[
-            {
-                name: getattr(v, name)
-                for name in (
-                    "label",
-                    "offset_value",
-                    "offset_unit",
-                    "kind",
-                    "with_clinical",
-                    "window_before_days",
-                    "window_after_days",
-                )
-            }
+            {name: getattr(v, name) for name in PROTOCOL_VISIT_FIELDS}
             for v in protocol.visits.all()
         ],
     )

@@ -14,31 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import defaults, surveillance
-from followup.models import Protocol, ProtocolVisit
+from followup.models import PROTOCOL_FIELDS, PROTOCOL_VISIT_FIELDS, Protocol, ProtocolVisit
 from venousapp.accounts.models import User
 from venousapp.history import save_with_history
-
-_PROTOCOL_FIELDS = (
-    "name",
-    "description",
-    "yearly_from_months",
-    "yearly_until_years",
-    "yearly_kind",
-    "yearly_with_clinical",
-    "yearly_window_days",
-    "due_soon_days",
-    "evidence",
-)
-_PROTOCOL_VISIT_FIELDS = (
-    "label",
-    "offset_value",
-    "offset_unit",
-    "kind",
-    "with_clinical",
-    "window_before_days",
-    "window_after_days",
-)
-
 
 # The change reason of the history rows of a default protocol's version 1.
 DEFAULT_PROTOCOL_REASON = "default protocol (docs/followup.md#default-protocols)"
@@ -162,14 +140,14 @@ def protocol_revise(
     current.retired_at = now
     save_with_history(current, user=user, update_fields=["retired_at"])
     new = Protocol(entity=current.entity, version=last + 1, created_by=user)
-    for name in _PROTOCOL_FIELDS:
+    for name in PROTOCOL_FIELDS:
         setattr(new, name, data.get(name, getattr(current, name)))
     save_with_history(new, user=user)
     for position, row in enumerate(visits):
         visit = ProtocolVisit(
             protocol=new,
             position=position,
-            **{k: row[k] for k in _PROTOCOL_VISIT_FIELDS if k in row},
+            **{k: row[k] for k in PROTOCOL_VISIT_FIELDS if k in row},
         )
         save_with_history(visit, user=user)
     return new
