@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from followup import selectors, surveillance
 from followup.models import (
+    RESULT_SEGMENT_FIELDS,
     ContactAttempt,
     ContactMethod,
     ContactOutcome,
@@ -174,15 +175,7 @@ class VisitOutput(ModelSerializer):
 class SegmentIO(ModelSerializer):
     class Meta:
         model = ResultSegment
-        fields = [
-            "segment",
-            "side",
-            "patency",
-            "in_stent_thrombus",
-            "isr_percent",
-            "peak_velocity_ratio",
-            "compression",
-        ]
+        fields = list(RESULT_SEGMENT_FIELDS)
 
 
 def _score_fields() -> dict[str, serializers.Field]:

@@ -16,6 +16,7 @@ from followup import charts, patency, surveillance
 from followup.models import (
     PROTOCOL_FIELDS,
     PROTOCOL_VISIT_FIELDS,
+    RESULT_SEGMENT_FIELDS,
     ContactAttempt,
     Decision,
     Patency,
@@ -216,15 +217,7 @@ class VisitResultForm(dates.DateLimitsFormMixin, EmptyChoiceLabelsMixin, forms.M
 class ResultSegmentForm(EmptyChoiceLabelsMixin, forms.ModelForm):
     class Meta:
         model = ResultSegment
-        fields = [
-            "segment",
-            "side",
-            "patency",
-            "in_stent_thrombus",
-            "isr_percent",
-            "peak_velocity_ratio",
-            "compression",
-        ]
+        fields = list(RESULT_SEGMENT_FIELDS)
         widgets = {
             "segment": forms.HiddenInput(),
             "side": forms.HiddenInput(),

@@ -551,6 +551,18 @@ class ResultSegment(models.Model):
 # Escalations and re-interventions
 
 
+# What a person records for each stented segment at a visit (the form, the API, the service).
+RESULT_SEGMENT_FIELDS = (
+    "segment",
+    "side",
+    "patency",
+    "in_stent_thrombus",
+    "isr_percent",
+    "peak_velocity_ratio",
+    "compression",
+)
+
+
 class Decision(models.TextChoices):
     OBSERVE = "observe", _("Observe (closer surveillance)")
     REIMAGE = "reimage", _("Re-image")

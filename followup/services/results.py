@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from followup import surveillance
 from followup.models import (
+    RESULT_SEGMENT_FIELDS,
     ReIntervention,
     ResultSegment,
     Schedule,
@@ -35,15 +36,6 @@ RESULT_FIELDS = tuple(
     for f in VisitResult._meta.get_fields()
     if getattr(f, "concrete", False)
     and f.name not in {"id", "visit", "recorded_by", "recorded_at", "abnormal_reasons"}
-)
-SEGMENT_FIELDS = (
-    "segment",
-    "side",
-    "patency",
-    "in_stent_thrombus",
-    "isr_percent",
-    "peak_velocity_ratio",
-    "compression",
 )
 
 
@@ -137,7 +129,7 @@ def visit_result_record(
     existing = {(s.segment, s.side): s for s in result.segments.all()}
     for row in segments:
         seg = existing.pop((row["segment"], row["side"]), None) or ResultSegment(result=result)
-        for name in SEGMENT_FIELDS:
+        for name in RESULT_SEGMENT_FIELDS:
             setattr(seg, name, row.get(name))
         save_with_history(seg, user=user)
     for stale in existing.values():
