@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import pydantic
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -340,7 +340,16 @@ def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
 @transaction.atomic
 def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: Answer) -> None:
     """Record the call (its token's jti, taken once) with the cards it answered: one
-    transaction, so one commit per call."""
+    transaction, so one commit per call.
+
+    On PostgreSQL that commit does not wait for the write-ahead log to reach the disk (for
+    this transaction only): a call changes no patient data, and what a database crash could
+    lose is the last fraction of a second of call records (a token seen then could be
+    replayed once within its few minutes; feedback on those cards would be refused). Waiting
+    for the disk was a fifth of the record's cost in process, more under load."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     caller = claim(verified, hook=hook, hook_instance=hook_instance, savepoint=False)
     for card in answer.issued:
         card.call = caller.call

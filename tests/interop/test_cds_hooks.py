@@ -15,6 +15,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.bundle import Bundle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -288,6 +290,22 @@ def test_a_prefetch_that_cannot_be_mapped_is_a_412(client, ehr):
     assert call(client, body).status_code == 412
     body["prefetch"]["patient"] = {"resourceType": "Observation"}
     assert call(client, body).status_code == 412
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_call_record_alone_does_not_wait_for_the_disk(client, ehr):
+    """Recording a call and its cards commits without waiting for the WAL flush (a call is
+    a read; its record guards a token's jti for minutes); every other write still waits."""
+    with CaptureQueriesContext(connection) as queries:
+        assert call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries]
+    relaxed = next(i for i, sql in enumerate(statements) if "synchronous_commit" in sql)
+    assert "SET LOCAL" in statements[relaxed]
+    assert any("interop_hookcall" in sql for sql in statements[relaxed:])
+    assert IssuedCard.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
 
 
 # --- fetching from the caller's FHIR server -----------------------------------------------------
