@@ -407,6 +407,8 @@ ROUTES = (
     Route("api-evaluate", "/api/v1/evaluate", "clinician", basic=True, method="POST"),
     Route("api-evaluate-session", "/api/v1/evaluate", "clinician", method="POST"),
     Route("api-cases", "/api/v1/cases/", "clinician"),
+    # An empty page in the product's frame (bench/urls.py): what every page pays first.
+    Route("frame", "/bench/frame/", "clinician"),
 )
 ROUTE_NAMES = [route.name for route in ROUTES]
 FLOOR = Route("floor", "", "clinician")  # bench/urls.py; its persona is the measured route's

@@ -15,6 +15,7 @@ def test_the_floor_resolves_under_the_bench_urlconf_only():
 
 def test_the_product_serves_no_floor(client_for):
     assert client_for("clinician").get(FLOOR).status_code == 404
+    assert client_for("clinician").get("/bench/frame/").status_code == 404
 
 
 def test_the_bench_urlconf_keeps_the_product_routes():
@@ -30,3 +31,9 @@ def test_the_floor_answers_its_size_behind_the_log_in(settings, client_for):
     anonymous = client_for("anonymous").get(FLOOR)
     assert anonymous.status_code == 302
     assert anonymous["Location"].startswith(reverse("login"))
+
+
+def test_the_frame_is_an_empty_page_of_the_product(settings, client_for):
+    settings.ROOT_URLCONF = "bench.urls"
+    page = client_for("clinician").get("/bench/frame/").content.decode()
+    assert 'href="/cases/"' in page and "<main" in page
