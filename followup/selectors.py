@@ -20,19 +20,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
     Count,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from cases.selectors import patient_match
@@ -52,9 +49,10 @@ from followup.models import (
     VisitStatus,
 )
 from planning.models import FollowUpEntity
-from venousapp.accounts.models import Person, User
+from venousapp.accounts.models import Person
 from venousapp.models import JobStatus
 from venousapp.params import object_id
+from venousapp.sql import quoted
 
 WORKLIST_STATUSES = surveillance.OPEN_STATUSES
 
@@ -334,26 +332,22 @@ def notification_list(*, user: Person) -> QuerySet[Notification]:
 
 
 def bell_counts(user: Person) -> dict[str, int]:
-    """Unread notifications and the user's open escalations, in one query (every page)."""
-    unread = (
-        Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True)
-        .order_by()
-        .values("recipient_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    open_escalations = (
-        Escalation.objects.filter(clinician_id=OuterRef("pk"), acknowledged_at__isnull=True)
-        .order_by()
-        .values("clinician_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    row: Any = User.objects.filter(pk=user.pk).annotate(
-        unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
-        open_escalations=Coalesce(Subquery(open_escalations, output_field=IntegerField()), 0),
-    ).values("unread", "open_escalations").first() or {"unread": 0, "open_escalations": 0}
-    return {"unread": row["unread"], "open_escalations": row["open_escalations"]}
+    """Unread notifications and the user's open escalations, in one query (every page), written
+    out in SQL: building it with the ORM cost ten times what the database takes to answer."""
+    with connection.cursor() as cursor:
+        cursor.execute(BELL_COUNTS, [user.pk, user.pk])
+        unread, open_escalations = cursor.fetchone()
+    return {"unread": unread, "open_escalations": open_escalations}
+
+
+BELL_COUNTS = (
+    f"SELECT (SELECT COUNT(*) FROM {quoted(Notification)}"  # noqa: S608 (names from the models, values as parameters)
+    f" WHERE {quoted(Notification, 'recipient')} = %s"
+    f" AND {quoted(Notification, 'read_at')} IS NULL),"
+    f" (SELECT COUNT(*) FROM {quoted(Escalation)}"
+    f" WHERE {quoted(Escalation, 'clinician')} = %s"
+    f" AND {quoted(Escalation, 'acknowledged_at')} IS NULL)"
+)
 
 
 def protocol_list(*, include_retired: bool = False) -> QuerySet[Protocol]:

@@ -5,11 +5,14 @@ change of role still takes effect on the very next request."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import PERSONAS
+from tests.factories import UserFactory
+from venousapp.accounts.models import User
 
 # The session, the user with her centre, her permissions (her own and her roles', at once) and
 # the bell's counts. The page itself (a 404 here) reads nothing more.
@@ -60,3 +63,21 @@ def test_a_superuser_has_every_permission(nurse):
     nurse.is_superuser = True
     assert nurse.has_perm("guidelines.change_rule")
     assert len(nurse.get_all_permissions()) == Permission.objects.count()
+
+
+def test_the_permissions_read_are_those_of_djangos_own_backend(
+    clinician, nurse, guideline_admin, other_centre_clinician, centre_a
+):
+    """The frame reads permissions in one written-out query; it must read exactly what
+    Django's ModelBackend reads: her own, her roles', both, none."""
+    nurse.user_permissions.add(Permission.objects.get(codename="add_case"))
+    nurse.user_permissions.add(Permission.objects.get(codename="view_visit"))  # also a role's
+    roleless = UserFactory(centre=centre_a)
+    own_only = UserFactory(centre=centre_a)
+    own_only.user_permissions.add(Permission.objects.get(codename="view_rule"))
+    for user in (clinician, nurse, guideline_admin, other_centre_clinician, roleless, own_only):
+        ours = User.objects.get(pk=user.pk).get_all_permissions()
+        djangos = ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+        assert ours == djangos, user.username
+    assert User.objects.get(pk=roleless.pk).get_all_permissions() == set()
+    assert User.objects.get(pk=own_only.pk).get_all_permissions() == {"guidelines.view_rule"}
