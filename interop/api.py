@@ -59,8 +59,10 @@ class CaseFhirView(APIView):
         return Response(_fhir_json(case_bundle(case)))
 
 
-class PayloadTooLarge(APIException):
-    status_code = 413
+class BundleTooLarge(APIException):
+    """A bundle over the import's limit: a 400 like every other refused bundle."""
+
+    status_code = 400
     default_code = "too_large"
 
 
@@ -79,7 +81,7 @@ class FhirJSONParser(BaseParser):
     ) -> Any:
         body = stream.read(IMPORT_MAX_BYTES + 1) if stream is not None else b""
         if len(body) > IMPORT_MAX_BYTES:
-            raise PayloadTooLarge(
+            raise BundleTooLarge(
                 f"The bundle is larger than the {IMPORT_MAX_BYTES} bytes an import accepts."
             )
         json_depth_check(body)
@@ -162,11 +164,11 @@ class FhirImportView(APIView):
             200: OpenApiResponse(ImportOutput, description="The open draft was updated."),
             400: OpenApiResponse(
                 description="Not a Bundle, a resource the FHIR models refuse, no patient "
-                "identifier in the centre's system, or a code that does not exist; nothing "
-                "was saved. Each key names the part of the bundle."
+                "identifier in the centre's system, a code that does not exist, or a bundle "
+                "larger than 10 MiB (`detail`); nothing was saved. Each key names the part "
+                "of the bundle."
             ),
             403: OpenApiResponse(description="Your role may not create cases."),
-            413: OpenApiResponse(description="The bundle is larger than 10 MiB."),
         },
         examples=[OpenApiExample("A patient", value=_BUNDLE_EXAMPLE, request_only=True)],
         operation_id="fhir_import",

@@ -122,7 +122,8 @@ def test_a_refused_bundle_is_a_400_with_reasons_and_saves_nothing(
 def test_a_bundle_over_ten_megabytes_is_refused_and_saves_nothing(client_for, hospital_system):
     padding = {"resource": {"resourceType": "Basic", "code": {"text": "x" * (10 * 1024 * 1024)}}}
     response = post(client_for("clinician"), hospital_bundle(extra=[padding]))
-    assert response.status_code == 413
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
     assert "10485760 bytes" in response.json()["detail"]
     assert counts() == (0, 0, 0)
 
