@@ -25,6 +25,7 @@ from guidelines.models import CardFeedback
 from guidelines.vocabulary import CEAP_SEGMENTS, CONTRAINDICATION_FACTORS, FACT_FIELDS
 from interop.models import CdsClient, IssuedCard
 from interop.resources import facts_resources
+from tests.guidelines.builders import acute_if
 
 SERVICE = "/cds-services/venousapp-patient-view"
 AUDIENCE = f"http://testserver{SERVICE}"
@@ -170,6 +171,44 @@ def test_the_card_link_opens_the_patients_case(client_for, ehr, case_a):
     response = client_for("nurse").get(path)
     assert response.status_code == 302
     assert response["Location"] == f"/cases/{case_a.pk}/"
+
+
+def test_a_guideline_advising_against_what_others_support_is_a_warning_card(client, ehr):
+    """Acute iliofemoral DVT without a contraindication: the guidelines disagree on early
+    thrombus removal. The card advising against it is a warning, the others are info; each
+    names its guideline with the address of its source, and its detail lists every
+    criterion as met, not met or unknown."""
+    response = call(client, hook_body(acute_if(), _today(ehr.centre)))
+    assert response.status_code == 200, response.content
+    cards = response.json()["cards"]
+    by_indicator = {}
+    for card in cards:
+        by_indicator.setdefault(card["indicator"], []).append(card)
+    assert set(by_indicator) == {"info", "warning"}
+    (warning,) = by_indicator["warning"]
+    assert "ACCP" in warning["source"]["label"]
+    assert warning["source"]["url"].startswith("https://")
+    labels = {"met", "not met", "unknown"}
+    for card in cards:
+        lines = [line for line in card["detail"].splitlines() if line.startswith("- **")]
+        assert lines, card["summary"]
+        for line in lines:
+            assert line[4 : line.index("**", 4)] in labels, line
+
+
+def test_the_card_link_starts_a_case_for_a_patient_without_one(client_for, ehr, patient_a):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    body["prefetch"]["patient"]["identifier"] = [
+        {"system": ehr.centre.patient_system, "value": patient_a.identifier}
+    ]
+    link = call(client_for("anonymous"), body).json()["cards"][0]["links"][0]["url"]
+    path = link[link.index("/interop/") :]
+    response = client_for("clinician").get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/new/?patient={patient_a.pk}"
+    assert client_for("clinician").get(response["Location"]).status_code == 200
+    # Someone who may not create cases is not sent to an empty form.
+    assert client_for("nurse").get(path).status_code == 404
 
 
 # --- same rule values as POST /api/v1/evaluate -----------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -89,6 +90,11 @@ def test_clinical_content_is_coded_and_the_evaluation_names_rules_and_citations(
         "pain",
         "cramps",
     }
+    assert treated_case.villalta_category
+    (category,) = [
+        c for c in by_code["villalta"]["component"] if c["code"]["coding"][0]["code"] == "category"
+    ]
+    assert category["valueString"] == treated_case.villalta_category
     segments = [o for o in observations if o["code"]["coding"][-1]["code"] == "segment_finding"]
     assert sorted(o["bodySite"]["text"] for o in segments) == ["CIV", "EIV"]
     eiv = next(o for o in segments if o["bodySite"]["text"] == "EIV")
@@ -125,6 +131,31 @@ def test_the_export_reads_back_into_the_same_case_values(client_for, treated_cas
         ("EIV", "stenosis"),
     ]
     assert reading.findings[1]["area_reduction_pct"] == 62
+
+
+def test_an_exported_case_imports_back_into_a_draft_of_the_same_patient(client_for, treated_case):
+    from cases.models import Patient
+    from interop.models import CaseDraft
+
+    client = client_for("clinician")
+    patients = Patient.objects.count()
+    response = client.post(
+        "/api/v1/fhir/import",
+        json.dumps(_export(client, treated_case)),
+        content_type="application/fhir+json",
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert response.json()["patient"] == treated_case.patient_id
+    assert Patient.objects.count() == patients
+    draft = CaseDraft.objects.get(pk=response.json()["draft"])
+    assert draft.data["lesion_entity"] == treated_case.lesion_entity
+    assert draft.data["ceap"] == treated_case.ceap
+    assert draft.data["vcss_pain"] == treated_case.vcss_pain
+    assert draft.data["villalta_cramps"] == treated_case.villalta_cramps
+    assert [(f["segment"], f["finding"]) for f in draft.findings] == [
+        ("CIV", "occlusion"),
+        ("EIV", "stenosis"),
+    ]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

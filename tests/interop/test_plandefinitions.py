@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -46,6 +47,28 @@ def test_every_published_rule_is_a_valid_plandefinition(client_for):
             assert STRENGTH in urls
         if version.definition["strength"].get("level"):
             assert QUALITY in urls
+
+
+def test_each_plandefinition_carries_its_versions_effective_period(client_for):
+    version = RuleVersion.objects.filter(status=VersionStatus.ACTIVE).order_by("pk").first()
+    RuleVersion.objects.filter(pk=version.pk).update(
+        effective_from=dt.date(2024, 1, 1), effective_to=dt.date(2027, 12, 31)
+    )
+    bundle = Bundle.model_validate(client_for("nurse").get(URL).json())
+    plans = {
+        plan.identifier[0].value: plan
+        for plan in (
+            PlanDefinition.model_validate(e.resource.model_dump(mode="json")) for e in bundle.entry
+        )
+    }
+    period = plans[version.rule.rule_id].effectivePeriod
+    assert (period.start, period.end) == (dt.date(2024, 1, 1), dt.date(2027, 12, 31))
+    for published in RuleVersion.objects.filter(status=VersionStatus.ACTIVE).select_related("rule"):
+        period = plans[published.rule.rule_id].effectivePeriod
+        if published.effective_from or published.effective_to:
+            assert (period.start, period.end) == (published.effective_from, published.effective_to)
+        else:
+            assert period is None
 
 
 def test_the_export_shows_no_maintainer_references(client_for):
