@@ -283,8 +283,8 @@ def schedules_with_next_visit(*, user: Person, case_id: int) -> list[tuple[Sched
     """The case's schedules, newest first, each with its next planned visit (earliest
     target): two queries whatever the number of visits."""
     schedules = list(
-        schedules_for_case(user=user, case_id=case_id)
-        .select_related("centre")
+        Schedule.objects.filter(case_id=case_id, centre_id=user.centre_id)
+        .select_related("protocol", "centre")
         .order_by("-start_on", "-id")
     )
     upcoming: dict[int, Visit] = {}
@@ -310,6 +310,19 @@ def escalation_list(
     if mine:
         escalations = escalations.filter(clinician=user)
     return escalations.order_by("acknowledged_at", "-created_at", "-id")
+
+
+def open_escalations_for_case(*, user: Person, case_id: int) -> list[Escalation]:
+    """The case's escalations awaiting acknowledgement, for the case page's note: their id
+    and summary only (the escalation list's six joins were most of the case page's
+    follow-up panel)."""
+    return list(
+        Escalation.objects.filter(
+            centre_id=user.centre_id, case_id=case_id, acknowledged_at__isnull=True
+        )
+        .only("id", "summary")
+        .order_by("-created_at", "-id")
+    )
 
 
 def escalation_get(*, user: Person, pk: int) -> Escalation:

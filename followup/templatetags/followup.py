@@ -64,7 +64,7 @@ def followup_case_panel(context: template.Context, case: Any) -> dict[str, Any]:
     schedules = selectors.schedules_with_next_visit(user=user, case_id=case.pk)
     if not schedules:
         return {"show": False}
-    escalations = list(selectors.escalation_list(user=user, open_only=True).filter(case_id=case.pk))
+    escalations = selectors.open_escalations_for_case(user=user, case_id=case.pk)
     trends = selectors.score_trends_for_case(
         user=user, case=case, schedule_ids=[s.pk for s, _next in schedules]
     )
