@@ -20,6 +20,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from interop.models import CdsClient, HookCall
+from venousapp.accounts.models import Centre
+from venousapp.sql import quoted
 
 # The signing algorithms the specification names (ES384 and RS384 SHALL be supported).
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
@@ -101,6 +103,29 @@ class Verified:
     claims: dict[str, Any]
 
 
+_CENTRE_FIELDS = [field.attname for field in Centre._meta.concrete_fields]
+# The active client of an issuer with its centre, written out in SQL: the ORM took twice as
+# long to build the query as the database to answer it, on every call.
+CLIENT_OF_ISSUER = (
+    "SELECT c.*, "  # noqa: S608 (names from the models, values as parameters)
+    + ", ".join(
+        f"t.{quoted(Centre, name)} AS {connection.ops.quote_name('centre__' + name)}"
+        for name in _CENTRE_FIELDS
+    )
+    + f" FROM {quoted(CdsClient)} c JOIN {quoted(Centre)} t"
+    f" ON t.{quoted(Centre, 'id')} = c.{quoted(CdsClient, 'centre')}"
+    f" WHERE c.{quoted(CdsClient, 'issuer')} = %s AND c.{quoted(CdsClient, 'active')}"
+)
+
+
+def _client(issuer: str) -> CdsClient | None:
+    client = next(iter(CdsClient.objects.raw(CLIENT_OF_ISSUER, [issuer])), None)
+    if client is not None:
+        values = {name: getattr(client, f"centre__{name}") for name in _CENTRE_FIELDS}
+        client.centre = Centre(**values)
+    return client
+
+
 def verify(request: HttpRequest) -> Verified:
     """The registered client that signed this request and the token's claims;
     NotAuthenticated otherwise. Nothing is read from the body before this."""
@@ -109,11 +134,7 @@ def verify(request: HttpRequest) -> Verified:
         issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
     except jwt.PyJWTError:
         raise NotAuthenticated("The token is not a JWT.") from None
-    client = (
-        CdsClient.objects.filter(issuer=issuer, active=True).select_related("centre").first()
-        if isinstance(issuer, str)
-        else None
-    )
+    client = _client(issuer) if isinstance(issuer, str) else None
     if client is None:
         raise NotAuthenticated("Unknown issuer.")
     try:
