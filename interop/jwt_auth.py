@@ -152,11 +152,13 @@ def verify(request: HttpRequest) -> Verified:
     return Verified(client=client, claims=claims)
 
 
-def claim(verified: Verified, *, hook: str, hook_instance: str, savepoint: bool = True) -> Caller:
-    """Record the call; its token's ``jti`` is taken once (a replay is NotAuthenticated).
-    ``savepoint=False`` inside a transaction that a replay rolls back as a whole anyway."""
+REPLAYED = "This token was used before (jti)."
+
+
+def call_record(verified: Verified, *, hook: str, hook_instance: str) -> HookCall:
+    """The (unsaved) record of a call with this verified token."""
     claims = verified.claims
-    call = HookCall(
+    return HookCall(
         client=verified.client,
         jti=str(claims["jti"])[:200],
         hook=hook[:64],
@@ -164,6 +166,12 @@ def claim(verified: Verified, *, hook: str, hook_instance: str, savepoint: bool 
         called_at=timezone.now(),
         expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC),
     )
+
+
+def claim(verified: Verified, *, hook: str, hook_instance: str, savepoint: bool = True) -> Caller:
+    """Record the call; its token's ``jti`` is taken once (a replay is NotAuthenticated).
+    ``savepoint=False`` inside a transaction that a replay rolls back as a whole anyway."""
+    call = call_record(verified, hook=hook, hook_instance=hook_instance)
     try:
         if connection.in_atomic_block and savepoint:  # the caller's transaction stays usable
             with transaction.atomic():
@@ -171,5 +179,5 @@ def claim(verified: Verified, *, hook: str, hook_instance: str, savepoint: bool 
         else:
             call.save()
     except IntegrityError:
-        raise NotAuthenticated("This token was used before (jti).") from None
+        raise NotAuthenticated(REPLAYED) from None
     return Caller(client=verified.client, call=call)

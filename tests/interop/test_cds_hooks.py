@@ -15,7 +15,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.bundle import Bundle
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 
 from guidelines.models import CardFeedback
 from guidelines.vocabulary import CEAP_SEGMENTS, CONTRAINDICATION_FACTORS, FACT_FIELDS
-from interop.models import CdsClient, IssuedCard
+from interop.cds_hooks import HOOK, Answer, answer_store, records_save
+from interop.jwt_auth import NotAuthenticated, Verified, call_record
+from interop.models import CdsClient, HookCall, IssuedCard
 from interop.resources import facts_resources
 from tests.guidelines.builders import acute_if
 
@@ -337,14 +339,41 @@ def test_the_call_record_alone_does_not_wait_for_the_disk(client, ehr):
     a read; its record guards a token's jti for minutes); every other write still waits."""
     with CaptureQueriesContext(connection) as queries:
         assert call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).status_code == 200
-    statements = [q["sql"] for q in queries.captured_queries]
-    relaxed = next(i for i, sql in enumerate(statements) if "synchronous_commit" in sql)
-    assert "SET LOCAL" in statements[relaxed]
-    assert any("interop_hookcall" in sql for sql in statements[relaxed:])
-    assert IssuedCard.objects.exists()
+    (record,) = [q["sql"] for q in queries.captured_queries if "interop_hookcall" in q["sql"]]
+    assert "set_config('synchronous_commit', 'off', true)" in record
+    assert "interop_issuedcard" in record
+    assert HookCall.objects.count() == 1
+    assert IssuedCard.objects.filter(call__in=HookCall.objects.all()).count() >= 2
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+def _verified(ehr, jti: str) -> Verified:
+    now = int(time.time())
+    return Verified(client=ehr, claims={"jti": jti, "exp": now + 300})
+
+
+def test_a_call_without_cards_is_recorded_and_its_token_taken(ehr):
+    answer = Answer(cards=[], issued=[], facts={}, result={})
+    answer_store(verified=_verified(ehr, "no-cards"), hook=HOOK, hook_instance="i", answer=answer)
+    assert HookCall.objects.get().jti == "no-cards"
+    with pytest.raises(NotAuthenticated):
+        answer_store(
+            verified=_verified(ehr, "no-cards"), hook=HOOK, hook_instance="j", answer=answer
+        )
+
+
+def test_the_orm_record_of_other_databases_stores_the_same(ehr):
+    """The path of the databases other than PostgreSQL (``make run``'s SQLite)."""
+    verified = _verified(ehr, "orm")
+    cards = [IssuedCard(uuid=uuid.uuid4(), rule_id="R-1", value="recommend", indicator="info")]
+    records_save(call_record(verified, hook=HOOK, hook_instance="i"), cards)
+    (card,) = IssuedCard.objects.select_related("call")
+    assert (card.call.jti, card.call.client, card.rule_id) == ("orm", ehr, "R-1")
+    with pytest.raises(NotAuthenticated), transaction.atomic():
+        records_save(call_record(verified, hook=HOOK, hook_instance="j"), [])
+    assert HookCall.objects.count() == 1
 
 
 # --- fetching from the caller's FHIR server -----------------------------------------------------
