@@ -348,7 +348,7 @@ def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: A
     data, and what a database crash could lose is the last fraction of a second of call
     records (a token seen then could be replayed once within its few minutes; feedback on
     those cards would be refused). The ORM's save and bulk insert with a separate setting
-    took twice as long, a fifth of a call."""
+    took twice as long."""
     call = call_record(verified, hook=hook, hook_instance=hook_instance)
     if connection.vendor != "postgresql":
         records_save(call, answer.issued)
