@@ -39,7 +39,7 @@ from guidelines.models import OverrideReason
 from guidelines.presentation import DEFER_REASONS, Card, panel
 from guidelines.ruleset import current_ruleset
 from interop import codes
-from interop.jwt_auth import REPLAYED, NotAuthenticated, Verified, call_record
+from interop.jwt_auth import REPLAYED, NotAuthenticated, Verified, call_record, claim
 from interop.mapping import read_resources
 from interop.models import CdsClient, HookCall, IssuedCard
 from venousapp.sql import quoted
@@ -349,10 +349,10 @@ def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: A
     records (a token seen then could be replayed once within its few minutes; feedback on
     those cards would be refused). The ORM's save and bulk insert with a separate setting
     took twice as long."""
-    call = call_record(verified, hook=hook, hook_instance=hook_instance)
     if connection.vendor != "postgresql":
-        records_save(call, answer.issued)
+        records_save(verified, hook=hook, hook_instance=hook_instance, cards=answer.issued)
         return
+    call = call_record(verified, hook=hook, hook_instance=hook_instance)
     try:
         with connection.cursor() as cursor:
             cursor.execute(*_records_statement(call, answer.issued))
@@ -360,14 +360,14 @@ def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: A
         raise NotAuthenticated(REPLAYED) from None
 
 
-def records_save(call: HookCall, cards: list[IssuedCard]) -> None:
-    """The call and its cards through the ORM (the databases other than PostgreSQL)."""
-    try:
-        call.save()
-    except IntegrityError:
-        raise NotAuthenticated(REPLAYED) from None
+def records_save(
+    verified: Verified, *, hook: str, hook_instance: str, cards: list[IssuedCard]
+) -> None:
+    """The call and its cards through the ORM (the databases other than PostgreSQL), inside
+    the caller's transaction."""
+    caller = claim(verified, hook=hook, hook_instance=hook_instance, savepoint=False)
     for card in cards:
-        card.call = call
+        card.call = caller.call
     IssuedCard.objects.bulk_create(cards)
 
 

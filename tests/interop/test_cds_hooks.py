@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from guidelines.models import CardFeedback
 from guidelines.vocabulary import CEAP_SEGMENTS, CONTRAINDICATION_FACTORS, FACT_FIELDS
 from interop.cds_hooks import HOOK, Answer, answer_store, records_save
-from interop.jwt_auth import NotAuthenticated, Verified, call_record
+from interop.jwt_auth import NotAuthenticated, Verified
 from interop.models import CdsClient, HookCall, IssuedCard
 from interop.resources import facts_resources
 from tests.guidelines.builders import acute_if
@@ -368,11 +368,11 @@ def test_the_orm_record_of_other_databases_stores_the_same(ehr):
     """The path of the databases other than PostgreSQL (``make run``'s SQLite)."""
     verified = _verified(ehr, "orm")
     cards = [IssuedCard(uuid=uuid.uuid4(), rule_id="R-1", value="recommend", indicator="info")]
-    records_save(call_record(verified, hook=HOOK, hook_instance="i"), cards)
+    records_save(verified, hook=HOOK, hook_instance="i", cards=cards)
     (card,) = IssuedCard.objects.select_related("call")
     assert (card.call.jti, card.call.client, card.rule_id) == ("orm", ehr, "R-1")
     with pytest.raises(NotAuthenticated), transaction.atomic():
-        records_save(call_record(verified, hook=HOOK, hook_instance="j"), [])
+        records_save(verified, hook=HOOK, hook_instance="j", cards=[])
     assert HookCall.objects.count() == 1
 
 
