@@ -15,7 +15,15 @@ class CdsClientAdmin(SimpleHistoryAdmin):
 class HookCallAdmin(admin.ModelAdmin):
     list_display = ["hook", "client", "called_at"]
     list_filter = ["client"]
-    readonly_fields = ["client", "jti", "hook", "hook_instance", "called_at", "expires_at"]
+    readonly_fields = [
+        "client",
+        "jti",
+        "hook",
+        "hook_instance",
+        "called_at",
+        "expires_at",
+        "cards",
+    ]
 
 
 @admin.register(CaseDraft)

@@ -17,7 +17,7 @@ def prune_schedule_ensure(sender: Any = None, **kwargs: Any) -> None:
         task=PRUNE_TASK,
         every=1,
         period="days",
-        description="Removes the CDS Hooks calls (and their issued cards) whose token has "
+        description="Removes the CDS Hooks calls (with the cards they answered) whose token has "
         "expired and that are older than CDS_HOOKS_CALLS_KEEP_DAYS.",
     )
 

@@ -23,7 +23,6 @@ from urllib.parse import urlencode
 
 import pydantic
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -39,10 +38,9 @@ from guidelines.models import OverrideReason
 from guidelines.presentation import DEFER_REASONS, Card, panel
 from guidelines.ruleset import current_ruleset
 from interop import codes
-from interop.jwt_auth import REPLAYED, NotAuthenticated, Verified, call_record, claim
+from interop.jwt_auth import IssuedCards
 from interop.mapping import read_resources
-from interop.models import CdsClient, HookCall, IssuedCard
-from venousapp.sql import quoted
+from interop.models import CdsClient, HookCall
 
 SERVICE_ID = "venousapp-patient-view"
 HOOK = "patient-view"
@@ -284,7 +282,7 @@ def _override_reasons(language: str | None) -> list[dict[str, str]]:
 @dataclass(frozen=True)
 class Answer:
     cards: list[dict[str, Any]]
-    issued: list[IssuedCard]  # unsaved: stored with the call (``answer_store``)
+    issued: IssuedCards  # recorded with the call (``jwt_auth.claim``)
     facts: dict[str, Any]
     result: dict[str, Any]
 
@@ -312,13 +310,14 @@ def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
         link += "?" + urlencode({"patient": identifier})
     reasons = _override_reasons(get_language())
     open_label = _("Open the case in venousapp")
-    cards, issued = [], []
+    cards: list[dict[str, Any]] = []
+    issued: IssuedCards = {}
     for card in shown.cards:
-        card_uuid = uuid.uuid4()
+        card_uuid = str(uuid.uuid4())
         indicator = _indicator(card, conflicts)
         cards.append(
             {
-                "uuid": str(card_uuid),
+                "uuid": card_uuid,
                 "summary": _summary(card, reading.facts, result),
                 "indicator": indicator,
                 "detail": _detail(card),
@@ -327,93 +326,19 @@ def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
                 "overrideReasons": reasons,
             }
         )
-        issued.append(
-            IssuedCard(
-                uuid=card_uuid,
-                rule_id=card.rule_id,
-                value=result["rules"][card.rule_id]["value"],
-                indicator=indicator,
-            )
-        )
+        issued[card_uuid] = {
+            "rule_id": card.rule_id,
+            "value": result["rules"][card.rule_id]["value"],
+            "indicator": indicator,
+        }
     return Answer(cards=cards, issued=issued, facts=reading.facts, result=result)
-
-
-@transaction.atomic
-def answer_store(*, verified: Verified, hook: str, hook_instance: str, answer: Answer) -> None:
-    """Record the call (its token's jti, taken once) with the cards it answered: one
-    transaction, so one commit per call.
-
-    On PostgreSQL the call and its cards are one statement, and its commit does not wait for
-    the write-ahead log to reach the disk (this transaction only): a call changes no patient
-    data, and what a database crash could lose is the last fraction of a second of call
-    records (a token seen then could be replayed once within its few minutes; feedback on
-    those cards would be refused). The ORM's save and bulk insert with a separate setting
-    took twice as long."""
-    if connection.vendor != "postgresql":
-        records_save(verified, hook=hook, hook_instance=hook_instance, cards=answer.issued)
-        return
-    call = call_record(verified, hook=hook, hook_instance=hook_instance)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(*_records_statement(call, answer.issued))
-    except IntegrityError:
-        raise NotAuthenticated(REPLAYED) from None
-
-
-def records_save(
-    verified: Verified, *, hook: str, hook_instance: str, cards: list[IssuedCard]
-) -> None:
-    """The call and its cards through the ORM (the databases other than PostgreSQL), inside
-    the caller's transaction."""
-    caller = claim(verified, hook=hook, hook_instance=hook_instance, savepoint=False)
-    for card in cards:
-        card.call = caller.call
-    IssuedCard.objects.bulk_create(cards)
-
-
-_CALL_FIELDS = ("client", "jti", "hook", "hook_instance", "called_at", "expires_at")
-_CARD_FIELDS = ("uuid", "rule_id", "value", "indicator")
-
-
-def _values(instance: Any, names: tuple[str, ...]) -> list[Any]:
-    fields = [instance._meta.get_field(name) for name in names]
-    return [
-        field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
-    ]
-
-
-def _columns(model: Any, names: tuple[str, ...]) -> str:
-    return ", ".join(quoted(model, name) for name in names)
-
-
-def _records_statement(call: HookCall, cards: list[IssuedCard]) -> tuple[str, list[Any]]:
-    """PostgreSQL: one INSERT of the call, relaxing this transaction's commit, and of its
-    cards with the call's new id (names from the models, values as parameters)."""
-    placeholders = ", ".join(["%s"] * len(_CALL_FIELDS))
-    sql = (
-        "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)), "  # noqa: S608
-        f"call AS (INSERT INTO {quoted(HookCall)} ({_columns(HookCall, _CALL_FIELDS)})"
-        f" SELECT {placeholders} FROM relaxed RETURNING {quoted(HookCall, 'id')} AS id)"
-    )
-    params = _values(call, _CALL_FIELDS)
-    if not cards:
-        return sql + " SELECT 1 FROM call", params  # noqa: S608
-    rows = ", ".join([f"({', '.join(['%s'] * len(_CARD_FIELDS))})"] * len(cards))
-    sql += (
-        f" INSERT INTO {quoted(IssuedCard)} ({_columns(IssuedCard, (*_CARD_FIELDS, 'call'))})"  # noqa: S608
-        " SELECT v.uuid::uuid, v.rule_id, v.value, v.indicator, call.id"
-        f" FROM call, (VALUES {rows}) AS v (uuid, rule_id, value, indicator)"
-    )
-    for card in cards:
-        params.extend(_values(card, _CARD_FIELDS))
-    return sql, params
 
 
 PRUNE_BATCH = 1000
 
 
 def calls_prune(*, now: dt.datetime | None = None) -> int:
-    """Remove the calls (with their issued cards) older than ``CDS_HOOKS_CALLS_KEEP_DAYS``
+    """Remove the calls (with the cards they answered) older than ``CDS_HOOKS_CALLS_KEEP_DAYS``
     whose token has expired (until then its jti must be refused a second time), in batches so
     no transaction holds many rows. Returns how many calls were removed."""
     now = now or timezone.now()

@@ -24,12 +24,11 @@ from interop.cds_hooks import (
     SERVICE_ID,
     BadRequest,
     PrefetchUnusable,
-    answer_store,
     discovery,
     service_call,
 )
 from interop.jwt_auth import NotAuthenticated, claim, verify
-from interop.models import IssuedCard
+from interop.models import HookCall
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
@@ -81,7 +80,7 @@ def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
             # A refused call spends its token too.
             claim(verified, hook=hook, hook_instance=hook_instance)
             raise
-        answer_store(verified=verified, hook=hook, hook_instance=hook_instance, answer=answer)
+        claim(verified, hook=hook, hook_instance=hook_instance, cards=answer.issued)
     except NotAuthenticated as exc:
         return _error(401, str(exc))
     except BadRequest as exc:
@@ -132,15 +131,20 @@ def cds_feedback(request: HttpRequest, service_id: str) -> JsonResponse:
         if not isinstance(items, list) or not items:
             raise BadRequest("feedback must be a list of card outcomes.")
         outcomes = [_feedback_item(item) for item in items]
-        cards = IssuedCard.objects.in_bulk([o["card"] for o in outcomes])
+        named = [str(outcome["card"]) for outcome in outcomes]
+        answered: dict[str, dict[str, str]] = {}
+        for cards in HookCall.objects.filter(
+            client=caller.client, cards__has_any_keys=named
+        ).values_list("cards", flat=True):
+            answered.update(cards)
         for outcome in outcomes:
-            issued = cards.get(outcome["card"])
-            if issued is None or issued.call.client_id != caller.client.pk:
+            issued = answered.get(str(outcome["card"]))
+            if issued is None:
                 raise BadRequest(f"Card {outcome['card']} was not answered to this client.")
             hook_card_feedback_record(
                 card=outcome["card"],
-                rule_id=issued.rule_id,
-                value=issued.value,
+                rule_id=issued["rule_id"],
+                value=issued["value"],
                 action=outcome["action"],
                 reason=outcome["reason"],
                 comment=outcome["comment"],

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from guidelines.models import CardFeedback
 from guidelines.vocabulary import CEAP_SEGMENTS, CONTRAINDICATION_FACTORS, FACT_FIELDS
-from interop.cds_hooks import HOOK, Answer, answer_store, records_save
-from interop.jwt_auth import NotAuthenticated, Verified
-from interop.models import CdsClient, HookCall, IssuedCard
+from interop.cds_hooks import HOOK
+from interop.jwt_auth import NotAuthenticated, Verified, claim
+from interop.models import CdsClient, HookCall
 from interop.resources import facts_resources
 from tests.guidelines.builders import acute_if
 
@@ -283,8 +283,10 @@ def test_the_hook_gives_the_rule_values_of_evaluate(client_for, ehr, facts):
     body = hook_body(facts, today)
     response = call(client_for("anonymous"), body)
     assert response.status_code == 200, response.content
-    issued = IssuedCard.objects.filter(call__hook_instance=body["hookInstance"])
-    assert {card.rule_id: card.value for card in issued} == _applicable(expected["rules"])
+    (issued,) = HookCall.objects.filter(hook_instance=body["hookInstance"])
+    assert {card["rule_id"]: card["value"] for card in issued.cards.values()} == _applicable(
+        expected["rules"]
+    )
 
 
 # --- authentication ----------------------------------------------------------------------------
@@ -306,7 +308,7 @@ def test_a_bad_token_is_a_401(client, ehr, bearer):
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert "detail" in response.json()
-    assert not IssuedCard.objects.exists()
+    assert not HookCall.objects.exists()
 
 
 def test_no_token_and_a_replayed_token_are_401(client, ehr):
@@ -334,16 +336,25 @@ def test_a_prefetch_that_cannot_be_mapped_is_a_412(client, ehr):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_call_record_alone_does_not_wait_for_the_disk(client, ehr):
-    """Recording a call and its cards commits without waiting for the WAL flush (a call is
-    a read; its record guards a token's jti for minutes); every other write still waits."""
+def test_the_call_record_is_one_statement_that_alone_does_not_wait_for_the_disk(client, ehr):
+    """Recording a call with its cards is one row, committed without waiting for the WAL
+    flush (a call is a read; its record guards a token's jti for minutes); every other write
+    still waits."""
     with CaptureQueriesContext(connection) as queries:
-        assert call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).status_code == 200
+        response = call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre)))
+    assert response.status_code == 200
     (record,) = [q["sql"] for q in queries.captured_queries if "interop_hookcall" in q["sql"]]
     assert "set_config('synchronous_commit', 'off', true)" in record
-    assert "interop_issuedcard" in record
-    assert HookCall.objects.count() == 1
-    assert IssuedCard.objects.filter(call__in=HookCall.objects.all()).count() >= 2
+    stored = HookCall.objects.get()
+    answered = response.json()["cards"]
+    assert len(answered) >= 2
+    assert set(stored.cards) == {card["uuid"] for card in answered}
+    critical = next(card for card in answered if card["indicator"] == "critical")
+    assert stored.cards[critical["uuid"]] == {
+        "rule_id": "SIR-2014-QI-CONTRA",
+        "value": "against",
+        "indicator": "critical",
+    }
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
@@ -354,26 +365,28 @@ def _verified(ehr, jti: str) -> Verified:
     return Verified(client=ehr, claims={"jti": jti, "exp": now + 300})
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_call_without_cards_is_recorded_and_its_token_taken(ehr):
-    answer = Answer(cards=[], issued=[], facts={}, result={})
-    answer_store(verified=_verified(ehr, "no-cards"), hook=HOOK, hook_instance="i", answer=answer)
-    assert HookCall.objects.get().jti == "no-cards"
+    caller = claim(_verified(ehr, "no-cards"), hook=HOOK, hook_instance="i")
+    assert HookCall.objects.get(pk=caller.call.pk).jti == "no-cards"
     with pytest.raises(NotAuthenticated):
-        answer_store(
-            verified=_verified(ehr, "no-cards"), hook=HOOK, hook_instance="j", answer=answer
-        )
-
-
-def test_the_orm_record_of_other_databases_stores_the_same(ehr):
-    """The path of the databases other than PostgreSQL (``make run``'s SQLite)."""
-    verified = _verified(ehr, "orm")
-    cards = [IssuedCard(uuid=uuid.uuid4(), rule_id="R-1", value="recommend", indicator="info")]
-    records_save(verified, hook=HOOK, hook_instance="i", cards=cards)
-    (card,) = IssuedCard.objects.select_related("call")
-    assert (card.call.jti, card.call.client, card.rule_id) == ("orm", ehr, "R-1")
-    with pytest.raises(NotAuthenticated), transaction.atomic():
-        records_save(verified, hook=HOOK, hook_instance="j", cards=[])
+        claim(_verified(ehr, "no-cards"), hook=HOOK, hook_instance="j")
     assert HookCall.objects.count() == 1
+
+
+def test_inside_a_transaction_the_record_is_an_ordinary_save_that_leaves_it_usable(ehr):
+    """Another caller's transaction (and ``make run``'s SQLite) keeps its own commit: the
+    record is a plain save in a savepoint, and a replay leaves the transaction usable."""
+    cards = {str(uuid.uuid4()): {"rule_id": "R-1", "value": "recommend", "indicator": "info"}}
+    with transaction.atomic():
+        caller = claim(_verified(ehr, "orm"), hook=HOOK, hook_instance="i", cards=cards)
+        with pytest.raises(NotAuthenticated):
+            claim(_verified(ehr, "orm"), hook=HOOK, hook_instance="j")
+        assert HookCall.objects.get().cards == cards
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert HookCall.objects.get().pk == caller.call.pk
 
 
 # --- fetching from the caller's FHIR server -----------------------------------------------------
@@ -499,6 +512,28 @@ def test_feedback_for_an_unknown_card_or_without_a_token_is_refused(client, ehr)
     response = client.post(feedback_path, json.dumps(body), content_type="application/json")
     assert response.status_code == 401
     assert not CardFeedback.objects.exists()
+
+
+def test_feedback_on_a_card_answered_to_another_client_is_refused(client, ehr, centre_a):
+    card = call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).json()["cards"][0]
+    other_private, other_public = _key()
+    CdsClient.objects.create(
+        name="Other record",
+        issuer="https://other.example.org",
+        public_key_pem=other_public,
+        centre=centre_a,
+    )
+    feedback_path = f"{SERVICE}/feedback"
+    other = token(
+        key=other_private, iss="https://other.example.org", aud=f"http://testserver{feedback_path}"
+    )
+    body = {"feedback": [{"card": card["uuid"], "outcome": "accepted"}]}
+    response = call(client, body, other, path=feedback_path)
+    assert response.status_code == 400
+    assert card["uuid"] in response.json()["detail"]
+    assert not CardFeedback.objects.exists()
+    assert call(client, body, path=feedback_path).status_code == 200
+    assert CardFeedback.objects.get().rule_id
 
 
 def test_a_client_registered_by_its_jwks_address_is_checked_against_it(client, centre_a):
