@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
@@ -172,9 +173,37 @@ USED_ELEMENTS = {
 }
 
 
+# The coded elements of a resource come from bounded vocabularies (the product's code
+# systems, LOINC, SNOMED CT): each distinct one is validated once per process, then the
+# validated element is shared (the mapping only reads it). Keyed by its whole content, so
+# any difference is validated afresh; a coding that fails validation is never kept.
+CONCEPT_ELEMENTS = frozenset({"code", "bodySite", "method", "valueCodeableConcept"})
+CONCEPTS_KEEP = 4096
+_concepts: dict[str, CodeableConcept] = {}
+
+
+def _concept(value: Any) -> Any:
+    if isinstance(value, list):  # a Condition's body sites
+        return [_concept(item) for item in value]
+    if not isinstance(value, dict):
+        return value  # the resource's own validation names what is wrong
+    key = repr(value)  # JSON values: the same text is the same content
+    concept = _concepts.get(key)
+    if concept is None:
+        concept = CodeableConcept.model_validate(value)
+        if len(_concepts) >= CONCEPTS_KEEP:
+            _concepts.clear()
+        _concepts[key] = concept
+    return concept
+
+
 def _used(resource: dict[str, Any]) -> dict[str, Any]:
     wanted = USED_ELEMENTS[str(resource.get("resourceType"))]
-    return {name: value for name, value in resource.items() if name in wanted}
+    return {
+        name: _concept(value) if name in CONCEPT_ELEMENTS else value
+        for name, value in resource.items()
+        if name in wanted
+    }
 
 
 def _entries(bundle: Any) -> list[Any]:

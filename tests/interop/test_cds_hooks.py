@@ -335,6 +335,21 @@ def test_a_prefetch_that_cannot_be_mapped_is_a_412(client, ehr):
     assert call(client, body).status_code == 412
 
 
+def test_a_coded_element_is_validated_whatever_calls_came_before(client, ehr):
+    """Coded elements seen before are not validated again; one that differs at all is, and
+    an invalid one is refused every time."""
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    assert call(client, body).status_code == 200
+    concept = body["prefetch"]["observations"]["entry"][0]["resource"]["code"]
+    concept["coding"][0]["userSelected"] = "perhaps"
+    for _attempt in range(2):
+        response = call(client, {**body, "hookInstance": str(uuid.uuid4())})
+        assert response.status_code == 412
+        assert "userSelected" in response.json()["detail"]
+    del concept["coding"][0]["userSelected"]
+    assert call(client, {**body, "hookInstance": str(uuid.uuid4())}).status_code == 200
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_call_record_is_one_statement_that_alone_does_not_wait_for_the_disk(client, ehr):
     """Recording a call with its cards is one row, committed without waiting for the WAL
