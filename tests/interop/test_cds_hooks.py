@@ -320,6 +320,21 @@ def test_no_token_and_a_replayed_token_are_401(client, ehr):
     assert call(client, body, once).status_code == 401
 
 
+def test_the_caller_and_its_centre_are_read_as_the_orm_reads_them(ehr):
+    """The written-out query of the caller's client: every column of both rows, in place."""
+    from interop.jwt_auth import _client
+
+    def values(instance) -> dict:
+        return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.fields}
+
+    read = _client(ISSUER)
+    expected = CdsClient.objects.select_related("centre").get(pk=ehr.pk)
+    assert values(read) == values(expected)
+    assert values(read.centre) == values(expected.centre)
+    assert read.centre.today() == expected.centre.today()
+    assert _client("https://unknown.example.org") is None
+
+
 def test_an_inactive_client_is_refused(client, ehr):
     ehr.active = False
     ehr.save()
