@@ -63,6 +63,23 @@ VALUE_LABELS = {
     "insufficient_data": _("Insufficient data"),
 }
 STATUS_LABELS = {"met": _("met"), "unmet": _("not met"), "unknown": _("unknown")}
+WORDS = {None: _("not recorded"), True: _("yes"), False: _("no")}
+
+
+@functools.cache
+def _translated(language: str | None) -> dict[str, dict[Any, str]]:
+    """The short labels every card repeats, translated once per language: a card's criteria
+    and values translated each label anew, which took longer than building the card."""
+    return {
+        "status": {key: str(label) for key, label in STATUS_LABELS.items()},
+        "value": {key: str(label) for key, label in VALUE_LABELS.items()},
+        "word": {key: str(label) for key, label in WORDS.items()},
+    }
+
+
+def _label(kind: str, key: Any) -> str:
+    return str(_translated(get_language())[kind].get(key, key))
+
 
 # Where each facts field is entered on the case form (anchor ids of /cases/<pk>/edit/; a
 # field without an entry here is the case form's own ``id_case-<name>``).
@@ -397,11 +414,11 @@ def input_label(name: str) -> str:
 def format_value(name: str, value: Any) -> str:
     """A case value as the "why" shows it: plain words, "not recorded" for unknown."""
     if value is None or value == "" or value == []:
-        return str(_("not recorded"))
+        return _label("word", None)
     if value is True:
-        return str(_("yes"))
+        return _label("word", True)
     if value is False:
-        return str(_("no"))
+        return _label("word", False)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, str) and value.isidentifier() and value.islower():
@@ -477,7 +494,7 @@ def _criteria(result: Mapping[str, Any]) -> list[Criterion]:
                 id=entry.get("id", ""),
                 label=entry.get("label", ""),
                 status=entry.get("status", "unknown"),
-                status_label=str(STATUS_LABELS.get(entry.get("status"), entry.get("status"))),
+                status_label=_label("status", entry.get("status")),
                 inputs=[(input_label(k), format_value(k, v)) for k, v in inputs.items()],
                 population=entry.get("id") == "population",
             )
@@ -547,7 +564,7 @@ def _card(
         **vars(shown),
         rule_id=rule_id,
         value=base,
-        value_label=str(VALUE_LABELS.get(base, base)),
+        value_label=_label("value", base),
         criteria=_criteria(result),
         missing_field=missing or None,
         missing_label=field_label(missing) if missing else None,
