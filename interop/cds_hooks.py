@@ -308,10 +308,47 @@ def _override_reasons(language: str | None) -> list[dict[str, str]]:
     ]
 
 
+HALF = 64
+LOW_HALF = (1 << HALF) - 1
+
+
+def card_prefix() -> uuid.UUID:
+    """The first half of a call's card uuids: a random (version 4) uuid's, second half 0."""
+    return uuid.UUID(int=uuid.uuid4().int & ~LOW_HALF)
+
+
+def card_id(prefix: uuid.UUID) -> uuid.UUID:
+    """A card's uuid: its call's prefix, then the random second half of a version 4 uuid (so
+    the whole is a version 4 uuid too)."""
+    return uuid.UUID(int=prefix.int | (uuid.uuid4().int & LOW_HALF))
+
+
+def prefix_of(card: uuid.UUID) -> uuid.UUID:
+    return uuid.UUID(int=card.int & ~LOW_HALF)
+
+
+def cards_answered(client: CdsClient, cards: list[uuid.UUID]) -> IssuedCards:
+    """The cards among ``cards`` that the service answered to ``client``, by uuid: found by
+    their calls' prefix, and for cards answered before calls had one (migration 0003) by
+    their uuid in the calls without a prefix."""
+    answered: IssuedCards = {}
+    calls = HookCall.objects.filter(client=client)
+    prefixes = {prefix_of(card) for card in cards}
+    for found in calls.filter(card_prefix__in=prefixes).values_list("cards", flat=True):
+        answered.update(found)
+    earlier = [str(card) for card in cards if str(card) not in answered]
+    if earlier:
+        before = calls.filter(card_prefix__isnull=True).exclude(cards={})
+        for found in before.filter(cards__has_any_keys=earlier).values_list("cards", flat=True):
+            answered.update(found)
+    return {str(card): answered[str(card)] for card in cards if str(card) in answered}
+
+
 @dataclass(frozen=True)
 class Answer:
     cards: list[dict[str, Any]]
     issued: IssuedCards  # recorded with the call (``jwt_auth.claim``)
+    card_prefix: uuid.UUID  # the first half of every card's uuid
     facts: dict[str, Any]
     result: dict[str, Any]
 
@@ -341,8 +378,9 @@ def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
     open_label = _("Open the case in venousapp")
     cards: list[dict[str, Any]] = []
     issued: IssuedCards = {}
+    prefix = card_prefix()
     for card in shown.cards:
-        card_uuid = str(uuid.uuid4())
+        card_uuid = str(card_id(prefix))
         indicator = _indicator(card, conflicts)
         cards.append(
             {
@@ -360,7 +398,9 @@ def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
             "value": result["rules"][card.rule_id]["value"],
             "indicator": indicator,
         }
-    return Answer(cards=cards, issued=issued, facts=reading.facts, result=result)
+    return Answer(
+        cards=cards, issued=issued, card_prefix=prefix, facts=reading.facts, result=result
+    )
 
 
 PRUNE_BATCH = 1000

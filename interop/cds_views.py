@@ -24,11 +24,11 @@ from interop.cds_hooks import (
     SERVICE_ID,
     BadRequest,
     PrefetchUnusable,
+    cards_answered,
     discovery,
     service_call,
 )
 from interop.jwt_auth import NotAuthenticated, claim, verify
-from interop.models import HookCall
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
@@ -80,7 +80,13 @@ def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
             # A refused call spends its token too.
             claim(verified, hook=hook, hook_instance=hook_instance)
             raise
-        claim(verified, hook=hook, hook_instance=hook_instance, cards=answer.issued)
+        claim(
+            verified,
+            hook=hook,
+            hook_instance=hook_instance,
+            cards=answer.issued,
+            card_prefix=answer.card_prefix,
+        )
     except NotAuthenticated as exc:
         return _error(401, str(exc))
     except BadRequest as exc:
@@ -131,12 +137,7 @@ def cds_feedback(request: HttpRequest, service_id: str) -> JsonResponse:
         if not isinstance(items, list) or not items:
             raise BadRequest("feedback must be a list of card outcomes.")
         outcomes = [_feedback_item(item) for item in items]
-        named = [str(outcome["card"]) for outcome in outcomes]
-        answered: dict[str, dict[str, str]] = {}
-        for cards in HookCall.objects.filter(
-            client=caller.client, cards__has_any_keys=named
-        ).values_list("cards", flat=True):
-            answered.update(cards)
+        answered = cards_answered(caller.client, [outcome["card"] for outcome in outcomes])
         for outcome in outcomes:
             issued = answered.get(str(outcome["card"]))
             if issued is None:

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import json
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,9 +167,15 @@ IssuedCards = dict[str, dict[str, str]]  # {card uuid: {"rule_id", "value", "ind
 
 
 def call_record(
-    verified: Verified, *, hook: str, hook_instance: str, cards: IssuedCards | None = None
+    verified: Verified,
+    *,
+    hook: str,
+    hook_instance: str,
+    cards: IssuedCards | None = None,
+    card_prefix: uuid.UUID | None = None,
 ) -> HookCall:
-    """The (unsaved) record of a call with this verified token and the cards it answered."""
+    """The (unsaved) record of a call with this verified token and the cards it answered
+    (whose uuids begin with ``card_prefix``'s first half)."""
     claims = verified.claims
     return HookCall(
         client=verified.client,
@@ -178,10 +185,20 @@ def call_record(
         called_at=timezone.now(),
         expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC),
         cards=cards or {},
+        card_prefix=card_prefix,
     )
 
 
-_CALL_FIELDS = ("client", "jti", "hook", "hook_instance", "called_at", "expires_at", "cards")
+_CALL_FIELDS = (
+    "client",
+    "jti",
+    "hook",
+    "hook_instance",
+    "called_at",
+    "expires_at",
+    "cards",
+    "card_prefix",
+)
 
 
 @functools.cache
@@ -209,11 +226,17 @@ def _relaxed_values(call: HookCall) -> list[Any]:
         call.called_at,
         call.expires_at,
         json.dumps(call.cards),
+        call.card_prefix,
     ]
 
 
 def claim(
-    verified: Verified, *, hook: str, hook_instance: str, cards: IssuedCards | None = None
+    verified: Verified,
+    *,
+    hook: str,
+    hook_instance: str,
+    cards: IssuedCards | None = None,
+    card_prefix: uuid.UUID | None = None,
 ) -> Caller:
     """Record the call with the cards it answered; its token's ``jti`` is taken once (a
     replay is NotAuthenticated).
@@ -224,7 +247,9 @@ def claim(
     records (a token seen then could be replayed once within its few minutes; feedback on
     those cards would be refused). Inside a caller's transaction, and on other databases,
     it is an ordinary save in a savepoint, so the caller's transaction stays usable."""
-    call = call_record(verified, hook=hook, hook_instance=hook_instance, cards=cards)
+    call = call_record(
+        verified, hook=hook, hook_instance=hook_instance, cards=cards, card_prefix=card_prefix
+    )
     try:
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             with connection.cursor() as cursor:

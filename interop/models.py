@@ -58,8 +58,9 @@ class CdsClient(models.Model):
 class HookCall(models.Model):
     """One authenticated call of a CDS service. The token's ``jti`` is unique per client, so
     a replayed token is refused. ``cards`` holds the cards the call answered, by uuid (what
-    feedback names): ``{uuid: {"rule_id", "value", "indicator"}}``; on PostgreSQL a GIN index
-    (migration 0003) finds the call of a card."""
+    feedback names): ``{uuid: {"rule_id", "value", "indicator"}}``. The uuids of one call's
+    cards share their first half, ``card_prefix`` (indexed), so feedback finds the call of a
+    card by it; calls recorded before there was a prefix have none (migration 0003)."""
 
     client = models.ForeignKey(CdsClient, on_delete=models.PROTECT, related_name="calls")
     jti = models.CharField(max_length=200)
@@ -68,6 +69,7 @@ class HookCall(models.Model):
     called_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     cards = models.JSONField(_("cards answered"), default=dict, blank=True)
+    card_prefix = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-called_at"]
@@ -75,6 +77,14 @@ class HookCall(models.Model):
         verbose_name_plural = _("hook calls")
         constraints = [
             models.UniqueConstraint(fields=["client", "jti"], name="hookcall_jti_once_per_client")
+        ]
+        indexes = [
+            models.Index(fields=["card_prefix"], name="hookcall_card_prefix"),
+            models.Index(
+                fields=["client"],
+                condition=models.Q(card_prefix__isnull=True) & ~models.Q(cards={}),
+                name="hookcall_cards_before_prefix",
+            ),
         ]
 
     def __str__(self) -> str:

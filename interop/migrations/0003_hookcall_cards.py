@@ -1,14 +1,14 @@
 """The cards a CDS Hooks call answered move from a row each (``IssuedCard``) into the call's
 own ``cards`` ({uuid: {"rule_id", "value", "indicator"}}): recording a call is one row, not
-one per card. On PostgreSQL a GIN index on ``cards`` finds the call that answered a card
-(feedback names the card only); other databases (``make run``'s SQLite) have no such index.
-Self-contained: the historical models only.
+one per card. The uuids of a call's cards now share their first half, ``card_prefix``, which
+an index finds; the calls migrated here answered cards with unrelated uuids and have no prefix
+(a partial index finds those until they are pruned). Self-contained: the historical models
+only.
 """
 
 from django.db import migrations, models
 
 BATCH = 1000
-GIN = "interop_hookcall_cards_gin"
 
 
 def cards_into_calls(apps, schema_editor):
@@ -39,16 +39,6 @@ def cards_into_rows(apps, schema_editor):
         )
 
 
-def gin_create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"CREATE INDEX {GIN} ON interop_hookcall USING gin (cards)")
-
-
-def gin_drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {GIN}")
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("interop", "0002_roles"),
@@ -68,7 +58,23 @@ class Migration(migrations.Migration):
             name="cards",
             field=models.JSONField(blank=True, default=dict, verbose_name="cards answered"),
         ),
+        migrations.AddField(
+            model_name="hookcall",
+            name="card_prefix",
+            field=models.UUIDField(blank=True, editable=False, null=True),
+        ),
         migrations.RunPython(cards_into_calls, cards_into_rows),
-        migrations.RunPython(gin_create, gin_drop),
         migrations.DeleteModel(name="IssuedCard"),
+        migrations.AddIndex(
+            model_name="hookcall",
+            index=models.Index(fields=["card_prefix"], name="hookcall_card_prefix"),
+        ),
+        migrations.AddIndex(
+            model_name="hookcall",
+            index=models.Index(
+                condition=models.Q(("card_prefix__isnull", True), models.Q(("cards", {}), _negated=True)),
+                fields=["client"],
+                name="hookcall_cards_before_prefix",
+            ),
+        ),
     ]

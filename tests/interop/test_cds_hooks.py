@@ -379,6 +379,10 @@ def test_the_call_record_is_one_statement_that_alone_does_not_wait_for_the_disk(
     answered = response.json()["cards"]
     assert len(answered) >= 2
     assert set(stored.cards) == {card["uuid"] for card in answered}
+    uuids = [uuid.UUID(card["uuid"]) for card in answered]
+    assert {u.version for u in uuids} == {4}
+    assert len(set(uuids)) == len(uuids)
+    assert {str(u)[:18] for u in uuids} == {str(stored.card_prefix)[:18]}
     critical = next(card for card in answered if card["indicator"] == "critical")
     assert stored.cards[critical["uuid"]] == {
         "rule_id": "SIR-2014-QI-CONTRA",
@@ -533,6 +537,24 @@ def test_feedback_is_stored_as_card_feedback(client, ehr):
     assert overridden.decision is None
     assert overridden.history.count() == 1
     assert stored[accepted["uuid"]].action == "accepted"
+
+
+def test_one_feedback_names_cards_of_several_calls(client, ehr):
+    first, second = (
+        call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).json()["cards"][0]
+        for _call in range(2)
+    )
+    body = {
+        "feedback": [
+            {"card": first["uuid"], "outcome": "accepted"},
+            {"card": second["uuid"], "outcome": "accepted"},
+        ]
+    }
+    assert call(client, body, path=f"{SERVICE}/feedback").status_code == 200
+    assert {str(f.hook_card) for f in CardFeedback.objects.all()} == {
+        first["uuid"],
+        second["uuid"],
+    }
 
 
 def test_feedback_for_an_unknown_card_or_without_a_token_is_refused(client, ehr):
