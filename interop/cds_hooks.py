@@ -190,7 +190,7 @@ def _concept(value: Any) -> Any:
     key = repr(value)  # JSON values: the same text is the same content
     concept = _concepts.get(key)
     if concept is None:
-        concept = CodeableConcept.model_validate(value)
+        concept = CodeableConcept(**value)
         if len(_concepts) >= CONCEPTS_KEEP:
             _concepts.clear()
         _concepts[key] = concept
@@ -206,6 +206,10 @@ def _used(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Each model is validated through its constructor: the FHIR models define their own
+# ``__init__``, so ``model_validate`` ran their validators twice, the constructor once.
+
+
 def _entries(bundle: Any) -> list[Any]:
     """The resources of a search Bundle, each validated by its own model: the Bundle's
     envelope is validated without them, which skips the models' lookup of every entry's
@@ -213,7 +217,7 @@ def _entries(bundle: Any) -> list[Any]:
     if not isinstance(bundle, dict):
         raise TypeError("a prefetch search result must be a Bundle")
     entries = bundle.get("entry") or []
-    Bundle.model_validate({**bundle, "entry": None})
+    Bundle(**{**bundle, "entry": None})
     if not isinstance(entries, list):
         raise TypeError("Bundle.entry must be a list")
     out = []
@@ -223,7 +227,7 @@ def _entries(bundle: Any) -> list[Any]:
             raise TypeError("a Bundle entry without a resource")
         model = RESOURCE_MODELS.get(str(resource.get("resourceType")))
         if model is not None:
-            out.append(model.model_validate(_used(resource)))
+            out.append(model(**_used(resource)))
     return out
 
 
@@ -232,7 +236,7 @@ def _resources(data: Mapping[str, Any]) -> list[Any]:
         patient = data["patient"]
         if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
             raise TypeError("the patient prefetch must be a Patient")
-        resources: list[Any] = [Patient.model_validate(_used(patient))]
+        resources: list[Any] = [Patient(**_used(patient))]
         for key in ("conditions", "observations"):
             resources.extend(_entries(data[key]))
     except (pydantic.ValidationError, KeyError, TypeError, ValueError) as exc:
