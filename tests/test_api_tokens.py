@@ -372,3 +372,22 @@ def test_api_token_scheme_is_in_the_openapi_schema(clinician):
     }
     evaluate_post = schema["paths"]["/api/v1/evaluate"]["post"]
     assert {"tokenAuth": []} in evaluate_post["security"]
+
+
+def test_a_call_reads_only_the_token_it_presents(clinician):
+    """knox's own check read every other token of the user on every call (to delete the
+    expired ones): a call costs the same whatever the number of tokens, and an expired token
+    stays listed as expired until it is revoked or presented."""
+    client = logged_in(clinician)
+    with time_machine.travel(NOW, tick=False):
+        expiring = create_token(client, name="Old script", expires_in="30")
+        tokens = [create_token(client, name=f"Script {n}") for n in range(5)]
+    with time_machine.travel(NOW + dt.timedelta(days=31), tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            assert api_get(tokens[0]).status_code == 200
+        reads = [q["sql"] for q in queries.captured_queries if "accounts_apitoken" in q["sql"]]
+        assert not [sql for sql in reads if 'WHERE "accounts_apitoken"."user_id" =' in sql], reads
+        again = logged_in(clinician)
+        assert "Old script" in again.get(ACCOUNT).content.decode()
+        assert api_get(expiring).status_code == 401
+        assert "Old script" not in again.get(ACCOUNT).content.decode()

@@ -10,10 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import BasicScheme, SessionScheme
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox import auth as knox_auth
+from knox.signals import token_expired
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from venousapp.accounts import services
+from venousapp.accounts.models import ApiToken
 
 
 class PasswordChangeRequired(exceptions.PermissionDenied):
@@ -40,6 +42,17 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         if result is not None:
             services.api_token_used(token=result[1])
         return result
+
+    def _cleanup_token(self, auth_token: ApiToken) -> bool:
+        """Whether the presented token has expired (it is then deleted, as knox does). knox's
+        own also read all of the user's other tokens on every call to delete the expired
+        ones; those stay listed as expired on "My account" until revoked or presented."""
+        if not auth_token.is_expired():
+            return False
+        username = auth_token.user.get_username()
+        auth_token.delete()
+        token_expired.send(sender=type(self), username=username, source="auth_token")
+        return True
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
