@@ -221,8 +221,16 @@ class Criterion:
     label: str
     status: str
     status_label: str
-    inputs: list[tuple[str, str]]
+    values: Mapping[str, Any]  # the case values it read, by input name
     population: bool
+
+    @functools.cached_property
+    def inputs(self) -> list[tuple[str, str]]:
+        """The values it read as the "why" shows them, worked out when first shown (a CDS
+        Hooks card's detail does not show them)."""
+        return [
+            (input_label(name), format_value(name, value)) for name, value in self.values.items()
+        ]
 
 
 @dataclass
@@ -495,7 +503,7 @@ def _criteria(result: Mapping[str, Any]) -> list[Criterion]:
                 label=entry.get("label", ""),
                 status=entry.get("status", "unknown"),
                 status_label=_label("status", entry.get("status")),
-                inputs=[(input_label(k), format_value(k, v)) for k, v in inputs.items()],
+                values=inputs,
                 population=entry.get("id") == "population",
             )
         )
