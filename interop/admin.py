@@ -15,15 +15,8 @@ class CdsClientAdmin(SimpleHistoryAdmin):
 class HookCallAdmin(admin.ModelAdmin):
     list_display = ["hook", "client", "called_at"]
     list_filter = ["client"]
-    readonly_fields = [
-        "client",
-        "jti",
-        "hook",
-        "hook_instance",
-        "called_at",
-        "expires_at",
-        "cards",
-    ]
+    # a record of what happened: every field read-only
+    readonly_fields = [field.name for field in HookCall._meta.concrete_fields if field.name != "id"]
 
 
 @admin.register(CaseDraft)

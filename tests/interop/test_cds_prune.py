@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -67,3 +68,16 @@ def test_the_daily_task_prunes_and_is_scheduled(client, ehr, settings):
     entry = PeriodicTask.objects.get(task="interop.calls_prune")
     assert entry.enabled
     assert (entry.interval.every, entry.interval.period) == (1, "days")
+
+
+def test_the_admin_shows_a_call_and_its_cards_read_only(client, ehr, centre_a):
+    cards = _answered(client, ehr)
+    root = get_user_model().objects.create_superuser(
+        "root", "root@example.org", "x", centre=centre_a
+    )
+    client.force_login(root)
+    page = client.get(f"/admin/interop/hookcall/{HookCall.objects.get().pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert cards[0]["uuid"] in html
+    assert 'name="jti"' not in html
