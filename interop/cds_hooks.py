@@ -206,14 +206,12 @@ def _used(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# Each model is validated through its constructor: the FHIR models define their own
-# ``__init__``, so ``model_validate`` ran their validators twice, the constructor once.
-
-
 def _entries(bundle: Any) -> list[Any]:
     """The resources of a search Bundle, each validated by its own model: the Bundle's
     envelope is validated without them, which skips the models' lookup of every entry's
-    type and halves the work of a prefetch (the hook's largest cost)."""
+    type and halves the work of a prefetch (the hook's largest cost). Each model is validated
+    through its constructor: the FHIR models define their own ``__init__``, so
+    ``model_validate`` ran their validators twice, the constructor once."""
     if not isinstance(bundle, dict):
         raise TypeError("a prefetch search result must be a Bundle")
     entries = bundle.get("entry") or []

@@ -1,6 +1,7 @@
 """Names for the few queries written out in SQL instead of built by the ORM: those on every
-page's frame, where building the query cost many times what the database takes to answer it.
-Table and column names come from the models, so a renamed field cannot go unnoticed."""
+page's frame and on every CDS Hooks call, where building the query cost many times what the
+database takes to answer it. Table and column names come from the models, so a renamed field
+cannot go unnoticed."""
 
 from __future__ import annotations
 
