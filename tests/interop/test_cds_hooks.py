@@ -12,18 +12,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
+import pydantic
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guidelines.models import CardFeedback
 from guidelines.vocabulary import CEAP_SEGMENTS, CONTRAINDICATION_FACTORS, FACT_FIELDS
-from interop.cds_hooks import HOOK
+from interop.cds_hooks import HOOK, validated_model
 from interop.jwt_auth import NotAuthenticated, Verified, claim
 from interop.models import CdsClient, HookCall
 from interop.resources import facts_resources
@@ -71,6 +75,12 @@ def token(
     if drop:
         del claims[drop]
     return jwt.encode(claims, key, algorithm="ES384", headers={"kid": "ehr-1"})
+
+
+def _resigned(**claims: Any) -> str:
+    """A token of the registered key whose claims are changed after they were made."""
+    made = jwt.decode(token(), options={"verify_signature": False})
+    return jwt.PyJWS().encode(json.dumps({**made, **claims}).encode(), PRIVATE, algorithm="ES384")
 
 
 def call(client, body: dict, bearer: str | None = None, path: str = SERVICE):
@@ -301,6 +311,10 @@ def test_the_hook_gives_the_rule_values_of_evaluate(client_for, ehr, facts):
         pytest.param(lambda: token(aud="https://elsewhere.example.org/cds"), id="wrong-audience"),
         pytest.param(lambda: token(drop="jti"), id="no-jti"),
         pytest.param(lambda: "not-a-jwt", id="garbage"),
+        pytest.param(lambda: "e30.!!!.e30", id="payload-not-base64"),
+        pytest.param(lambda: "e30.bm90IGpzb24.e30", id="payload-not-json"),
+        pytest.param(lambda: "e30.WyJpc3MiXQ.e30", id="payload-not-an-object"),
+        pytest.param(lambda: _resigned(iss=["https://ehr.example.org"]), id="issuer-not-text"),
     ],
 )
 def test_a_bad_token_is_a_401(client, ehr, bearer):
@@ -348,6 +362,42 @@ def test_a_prefetch_that_cannot_be_mapped_is_a_412(client, ehr):
     assert call(client, body).status_code == 412
     body["prefetch"]["patient"] = {"resourceType": "Observation"}
     assert call(client, body).status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("where", "element"),
+    [("patient", "identifier"), ("conditions", "bodySite"), ("observations", "component")],
+)
+def test_a_null_in_a_list_of_elements_is_a_412_naming_the_element(client, ehr, where, element):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    prefetch = body["prefetch"]
+    resource = prefetch[where] if where == "patient" else prefetch[where]["entry"][0]["resource"]
+    resource[element] = [None]
+    response = call(client, body)
+    assert response.status_code == 412
+    assert f"None is not allowed as an element of {element}" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("model", [Patient, Condition, Observation])
+def test_the_services_models_refuse_a_null_in_every_list_the_library_refuses_it_in(model):
+    """The service's checked models find a null in a list of complex elements without
+    looking at every element the resource type defines; they refuse what the library's
+    models refuse and accept what they accept."""
+    checked = validated_model(model.get_resource_type())
+    assert checked is validated_model(model.get_resource_type())
+    assert issubclass(checked, model)
+    for name, field in model.model_fields.items():
+        data = {"status": "final", "code": {"text": "x"}} if model is Observation else {}
+        data[field.alias or name] = [None]
+        assert _errors(checked, data) == _errors(model, data), name
+
+
+def _errors(model: Any, data: dict) -> list[str]:
+    try:
+        model(**data)
+    except pydantic.ValidationError as exc:
+        return [error["msg"] for error in exc.errors()]
+    return []
 
 
 def test_a_coded_element_is_validated_whatever_calls_came_before(client, ehr):
