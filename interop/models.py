@@ -62,7 +62,10 @@ class HookCall(models.Model):
     cards share their first half, ``card_prefix`` (indexed), so feedback finds the call of a
     card by it; calls recorded before there was a prefix have none (migration 0003)."""
 
-    client = models.ForeignKey(CdsClient, on_delete=models.PROTECT, related_name="calls")
+    # No index of its own: the unique (client, jti) index below begins with the client.
+    client = models.ForeignKey(
+        CdsClient, on_delete=models.PROTECT, related_name="calls", db_index=False
+    )
     jti = models.CharField(max_length=200)
     hook = models.CharField(max_length=64)
     hook_instance = models.CharField(max_length=100)
