@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 PRUNE_TASK = "interop.calls_prune"
@@ -32,7 +32,19 @@ class InteropConfig(AppConfig):
 
     def ready(self) -> None:
         from interop import tasks  # noqa: F401 (registered with Celery on import)
+        from interop.jwt_auth import registrations_forget
+        from interop.models import CdsClient
+        from venousapp.accounts.models import Centre
 
         post_migrate.connect(
             prune_schedule_ensure, sender=self, dispatch_uid="interop.prune_schedule_ensure"
         )
+        # A client or centre changed in this process: its calls read them again (other
+        # processes find out when they record a call: jwt_auth.claim).
+        for signal in (post_save, post_delete):
+            for model in (CdsClient, Centre):
+                signal.connect(
+                    registrations_forget,
+                    sender=model,
+                    dispatch_uid=f"interop.registrations_forget.{model.__name__}",
+                )

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -28,7 +29,7 @@ from interop.cds_hooks import (
     discovery,
     service_call,
 )
-from interop.jwt_auth import NotAuthenticated, claim, verify
+from interop.jwt_auth import NotAuthenticated, Stale, Verified, claim, verify
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
@@ -41,8 +42,7 @@ def _error(status: int, detail: str) -> JsonResponse:
     return response
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
-    raw = request.read(MAX_BODY + 1)
+def _body(raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_BODY:
         raise BadRequest("The request body is larger than 10 MiB.")
     try:
@@ -52,6 +52,20 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     return body
+
+
+def _current(
+    request: HttpRequest, answer: Callable[[Verified, bytes], JsonResponse]
+) -> JsonResponse:
+    """``answer`` for the verified caller of ``request`` and its body (read after the token
+    is verified); if the caller's registration changed meanwhile (``Stale``: nothing was
+    recorded), once more with the registration as it is now."""
+    verified = verify(request)
+    raw = request.read(MAX_BODY + 1)
+    try:
+        return answer(verified, raw)
+    except Stale:
+        return answer(verify(request), raw)
 
 
 @login_not_required
@@ -67,32 +81,35 @@ def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
     if service_id != SERVICE_ID:
         return _error(404, "No such CDS service.")
     try:
-        verified = verify(request)
-        hook = hook_instance = ""
-        try:
-            body = _body(request)
-            hook = str(body.get("hook") or "")
-            hook_instance = str(body.get("hookInstance") or "")
-            if hook != HOOK or not hook_instance:
-                raise BadRequest(f"This service answers the {HOOK} hook with a hookInstance.")
-            answer = service_call(body=body, client=verified.client)
-        except (BadRequest, PrefetchUnusable):
-            # A refused call spends its token too.
-            claim(verified, hook=hook, hook_instance=hook_instance)
-            raise
-        claim(
-            verified,
-            hook=hook,
-            hook_instance=hook_instance,
-            cards=answer.issued,
-            card_prefix=answer.card_prefix,
-        )
+        return _current(request, _service_answer)
     except NotAuthenticated as exc:
         return _error(401, str(exc))
     except BadRequest as exc:
         return _error(400, str(exc))
     except PrefetchUnusable as exc:
         return _error(412, str(exc))
+
+
+def _service_answer(verified: Verified, raw: bytes) -> JsonResponse:
+    hook = hook_instance = ""
+    try:
+        body = _body(raw)
+        hook = str(body.get("hook") or "")
+        hook_instance = str(body.get("hookInstance") or "")
+        if hook != HOOK or not hook_instance:
+            raise BadRequest(f"This service answers the {HOOK} hook with a hookInstance.")
+        answer = service_call(body=body, client=verified.client)
+    except (BadRequest, PrefetchUnusable):
+        # A refused call spends its token too.
+        claim(verified, hook=hook, hook_instance=hook_instance)
+        raise
+    claim(
+        verified,
+        hook=hook,
+        hook_instance=hook_instance,
+        cards=answer.issued,
+        card_prefix=answer.card_prefix,
+    )
     return JsonResponse({"cards": answer.cards})
 
 
@@ -130,29 +147,32 @@ def cds_feedback(request: HttpRequest, service_id: str) -> JsonResponse:
     if service_id != SERVICE_ID:
         return _error(404, "No such CDS service.")
     try:
-        verified = verify(request)
-        body = _body(request)
-        caller = claim(verified, hook="feedback", hook_instance="")
-        items = body.get("feedback")
-        if not isinstance(items, list) or not items:
-            raise BadRequest("feedback must be a list of card outcomes.")
-        outcomes = [_feedback_item(item) for item in items]
-        answered = cards_answered(caller.client, [outcome["card"] for outcome in outcomes])
-        for outcome in outcomes:
-            issued = answered.get(str(outcome["card"]))
-            if issued is None:
-                raise BadRequest(f"Card {outcome['card']} was not answered to this client.")
-            hook_card_feedback_record(
-                card=outcome["card"],
-                rule_id=issued["rule_id"],
-                value=issued["value"],
-                action=outcome["action"],
-                reason=outcome["reason"],
-                comment=outcome["comment"],
-                outcome_at=outcome["outcome_at"],
-            )
+        return _current(request, _feedback_answer)
     except NotAuthenticated as exc:
         return _error(401, str(exc))
     except (BadRequest, ValidationError) as exc:
         return _error(400, str(exc))
+
+
+def _feedback_answer(verified: Verified, raw: bytes) -> JsonResponse:
+    body = _body(raw)
+    caller = claim(verified, hook="feedback", hook_instance="")
+    items = body.get("feedback")
+    if not isinstance(items, list) or not items:
+        raise BadRequest("feedback must be a list of card outcomes.")
+    outcomes = [_feedback_item(item) for item in items]
+    answered = cards_answered(caller.client, [outcome["card"] for outcome in outcomes])
+    for outcome in outcomes:
+        issued = answered.get(str(outcome["card"]))
+        if issued is None:
+            raise BadRequest(f"Card {outcome['card']} was not answered to this client.")
+        hook_card_feedback_record(
+            card=outcome["card"],
+            rule_id=issued["rule_id"],
+            value=issued["value"],
+            action=outcome["action"],
+            reason=outcome["reason"],
+            comment=outcome["comment"],
+            outcome_at=outcome["outcome_at"],
+        )
     return JsonResponse({})

@@ -42,6 +42,11 @@ class NotAuthenticated(Exception):
     """The request is not from a registered client; the message says why (no secrets)."""
 
 
+class Stale(NotAuthenticated):
+    """The call's client or centre changed since this process read them: nothing was
+    recorded, and a call verified again is answered with them as they are now."""
+
+
 @dataclass(frozen=True)
 class Caller:
     client: CdsClient
@@ -101,31 +106,40 @@ def audiences(request: HttpRequest) -> list[str]:
     return sorted({request.build_absolute_uri(path), settings.SITE_URL.rstrip("/") + path})
 
 
-@dataclass(frozen=True)
-class Verified:
-    client: CdsClient
-    claims: dict[str, Any]
-
-
 _CLIENT_FIELDS = [field.attname for field in CdsClient._meta.concrete_fields]
 _CENTRE_FIELDS = [field.attname for field in Centre._meta.concrete_fields]
 # The active client of an issuer with its centre, written out in SQL and read without a
 # queryset: the ORM took twice as long to build the query and its objects as the database
 # took to answer, on every call. Plain columns only (text, numbers, flags, timestamps), which
 # the database driver returns as the models hold them.
-CLIENT_OF_ISSUER = (
-    "SELECT "  # noqa: S608 (names from the models, values as parameters)
-    + ", ".join(
-        [f"c.{quoted(CdsClient, name)}" for name in _CLIENT_FIELDS]
-        + [f"t.{quoted(Centre, name)}" for name in _CENTRE_FIELDS]
-    )
-    + f" FROM {quoted(CdsClient)} c JOIN {quoted(Centre)} t"
+_COLUMNS = ", ".join(
+    [f"c.{quoted(CdsClient, name)}" for name in _CLIENT_FIELDS]
+    + [f"t.{quoted(Centre, name)}" for name in _CENTRE_FIELDS]
+)
+_OF_ISSUER = (
+    f" FROM {quoted(CdsClient)} c JOIN {quoted(Centre)} t"
     f" ON t.{quoted(Centre, 'id')} = c.{quoted(CdsClient, 'centre')}"
     f" WHERE c.{quoted(CdsClient, 'issuer')} = %s AND c.{quoted(CdsClient, 'active')}"
 )
+CLIENT_OF_ISSUER = f"SELECT {_COLUMNS}{_OF_ISSUER}"
+# True while the active client of an issuer and its centre hold the columns given (the
+# issuer, then a ``Registration.row``).
+UNCHANGED = (
+    f"EXISTS (SELECT 1{_OF_ISSUER} AND ({_COLUMNS}) IS NOT DISTINCT FROM"  # noqa: S608
+    f" ({', '.join(['%s'] * (len(_CLIENT_FIELDS) + len(_CENTRE_FIELDS)))}))"
+)
 
 
-def _client(issuer: str) -> CdsClient | None:
+@dataclass(frozen=True)
+class Registration:
+    """A registered, active client with its centre as one read found them (``row``: their
+    columns in the order of ``CLIENT_OF_ISSUER``)."""
+
+    client: CdsClient
+    row: tuple[Any, ...]
+
+
+def registration(issuer: str) -> Registration | None:
     with connection.cursor() as cursor:
         cursor.execute(CLIENT_OF_ISSUER, [issuer])
         row = cursor.fetchone()
@@ -134,7 +148,29 @@ def _client(issuer: str) -> CdsClient | None:
     split = len(_CLIENT_FIELDS)
     client = CdsClient.from_db(connection.alias, _CLIENT_FIELDS, row[:split])
     client.centre = Centre.from_db(connection.alias, _CENTRE_FIELDS, row[split:])
-    return client
+    return Registration(client=client, row=tuple(row))
+
+
+# The registrations this process has read, by issuer, so that a call reads none. A call
+# is recorded only while its client and centre are still, column for column, what it was
+# answered with (``claim``); otherwise the registration is read again and the call answered
+# again (``Stale``). A token that a kept key refuses is checked again with the key as it is
+# now. A save or delete of a client or centre in this process forgets them all.
+_registrations: dict[str, Registration] = {}
+
+
+def registrations_forget(**_kwargs: Any) -> None:
+    _registrations.clear()
+
+
+@dataclass(frozen=True)
+class Verified:
+    registration: Registration
+    claims: dict[str, Any]
+
+    @property
+    def client(self) -> CdsClient:
+        return self.registration.client
 
 
 def _issuer(token: str) -> Any:
@@ -154,9 +190,24 @@ def verify(request: HttpRequest) -> Verified:
     NotAuthenticated otherwise. Nothing is read from the body before this."""
     token = _token(request)
     issuer = _issuer(token)
-    client = _client(issuer) if isinstance(issuer, str) else None
-    if client is None:
+    if not isinstance(issuer, str):
         raise NotAuthenticated("Unknown issuer.")
+    kept = _registrations.get(issuer)
+    if kept is not None:
+        try:
+            return _verified(request, token, kept)
+        except NotAuthenticated:
+            _registrations.pop(issuer, None)  # its key may have changed since: read it again
+    found = registration(issuer)
+    if found is None:
+        raise NotAuthenticated("Unknown issuer.")
+    verified = _verified(request, token, found)
+    _registrations[issuer] = found
+    return verified
+
+
+def _verified(request: HttpRequest, token: str, found: Registration) -> Verified:
+    client = found.client
     try:
         claims = jwt.decode(
             token,
@@ -169,7 +220,7 @@ def verify(request: HttpRequest) -> Verified:
         )
     except jwt.PyJWTError as exc:
         raise NotAuthenticated(f"The token was refused: {exc}") from None
-    return Verified(client=client, claims=claims)
+    return Verified(registration=found, claims=claims)
 
 
 REPLAYED = "This token was used before (jti)."
@@ -205,14 +256,15 @@ _CALL_FIELDS = [field for field in HookCall._meta.concrete_fields if not field.p
 
 @functools.cache
 def _relaxed_insert() -> str:
-    """PostgreSQL: the INSERT of a call, which also relaxes the commit of its own transaction
-    (names and types from the model, values as parameters: ``_relaxed_values``)."""
+    """PostgreSQL: the INSERT of a call while its registration is unchanged, which also
+    relaxes the commit of its own transaction (names and types from the model, values as
+    parameters: ``_relaxed_values``, then the issuer and the registration's row)."""
     columns = ", ".join(quoted(HookCall, field.name) for field in _CALL_FIELDS)
     values = ", ".join(f"%s::{field.db_type(connection)}" for field in _CALL_FIELDS)
     return (
         "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
         f"INSERT INTO {quoted(HookCall)} ({columns}) SELECT {values} FROM relaxed"
-        f" RETURNING {quoted(HookCall, 'id')}"
+        f" WHERE {UNCHANGED} RETURNING {quoted(HookCall, 'id')}"
     )
 
 
@@ -232,7 +284,8 @@ def claim(
     card_prefix: uuid.UUID | None = None,
 ) -> Caller:
     """Record the call with the cards it answered; its token's ``jti`` is taken once (a
-    replay is NotAuthenticated).
+    replay is NotAuthenticated). A call whose client or centre changed since they were read
+    is not recorded (``Stale``).
 
     Outside a transaction on PostgreSQL the record is one statement, committed on its own
     without waiting for the write-ahead log to reach the disk: a call changes no patient
@@ -243,14 +296,23 @@ def claim(
     call = call_record(
         verified, hook=hook, hook_instance=hook_instance, cards=cards, card_prefix=card_prefix
     )
+    issuer = verified.client.issuer
     try:
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             with connection.cursor() as cursor:
-                cursor.execute(_relaxed_insert(), _relaxed_values(call))
-                (call.pk,) = cursor.fetchone()
+                current = [issuer, *verified.registration.row]
+                cursor.execute(_relaxed_insert(), _relaxed_values(call) + current)
+                inserted = cursor.fetchone()
+            if inserted is not None:
+                (call.pk,) = inserted
         else:
             with transaction.atomic():
-                call.save()
+                now = registration(issuer)
+                if now is not None and now.row == verified.registration.row:
+                    call.save()
     except IntegrityError:
         raise NotAuthenticated(REPLAYED) from None
+    if call.pk is None:
+        _registrations.pop(issuer, None)
+        raise Stale("The client's registration changed during the call.")
     return Caller(client=verified.client, call=call)

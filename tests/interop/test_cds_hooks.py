@@ -3,6 +3,7 @@ a FHIR server to fetch from), cards, feedback."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -28,10 +29,11 @@ from hypothesis import strategies as st
 from guidelines.models import CardFeedback
 from guidelines.vocabulary import CEAP_SEGMENTS, CONTRAINDICATION_FACTORS, FACT_FIELDS
 from interop.cds_hooks import HOOK, validated_model
-from interop.jwt_auth import NotAuthenticated, Verified, claim
+from interop.jwt_auth import NotAuthenticated, Verified, claim, registration
 from interop.models import CdsClient, HookCall
 from interop.resources import facts_resources
 from tests.guidelines.builders import acute_if
+from venousapp.accounts.models import Centre
 
 SERVICE = "/cds-services/venousapp-patient-view"
 AUDIENCE = f"http://testserver{SERVICE}"
@@ -336,23 +338,94 @@ def test_no_token_and_a_replayed_token_are_401(client, ehr):
 
 def test_the_caller_and_its_centre_are_read_as_the_orm_reads_them(ehr):
     """The written-out query of the caller's client: every column of both rows, in place."""
-    from interop.jwt_auth import _client
+    from interop.jwt_auth import registration
 
     def values(instance) -> dict:
         return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.fields}
 
-    read = _client(ISSUER)
+    read = registration(ISSUER).client
     expected = CdsClient.objects.select_related("centre").get(pk=ehr.pk)
     assert values(read) == values(expected)
     assert values(read.centre) == values(expected.centre)
     assert read.centre.today() == expected.centre.today()
-    assert _client("https://unknown.example.org") is None
+    assert registration("https://unknown.example.org") is None
 
 
 def test_an_inactive_client_is_refused(client, ehr):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    assert call(client, body).status_code == 200
     ehr.active = False
     ehr.save()
-    assert call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).status_code == 401
+    assert call(client, body).status_code == 401
+
+
+def _client_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT c.")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_reads_a_clients_registration_once(client, ehr):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    with CaptureQueriesContext(connection) as first:
+        assert call(client, body).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert call(client, body).status_code == 200
+    assert len(_client_reads(first)) == 1
+    assert _client_reads(second) == []
+    assert HookCall.objects.count() == 2
+
+
+def _elsewhere(model, pk: int, **changes: Any) -> None:
+    """A change made by another process: no signal reaches this one."""
+    model.objects.filter(pk=pk).update(**changes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_deactivated_elsewhere_is_refused_at_its_next_call(client, ehr):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    assert call(client, body).status_code == 200
+    _elsewhere(CdsClient, ehr.pk, active=False)
+    response = call(client, body)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Unknown issuer."
+    assert HookCall.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_changed_elsewhere_is_used_at_the_next_call(client, ehr):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    assert call(client, body).status_code == 200
+    _elsewhere(CdsClient, ehr.pk, public_key_pem=_OTHER_PUBLIC)
+    assert call(client, body, token(key=OTHER_PRIVATE)).status_code == 200
+    assert call(client, body, token()).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("atomic", [False, True], ids=["alone", "in-a-transaction"])
+def test_a_call_answers_with_the_registration_as_it_is_when_the_call_is_recorded(
+    client, ehr, monkeypatch, atomic
+):
+    """A change made elsewhere while this process still holds the earlier registration (a
+    centre's time zone, here) is not answered with: the call is made again as it is now."""
+    from interop import cds_hooks
+
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    assert call(client, body).status_code == 200
+    _elsewhere(Centre, ehr.centre_id, time_zone="Pacific/Kiritimati")
+    zones = []
+    service_call = cds_hooks.service_call
+
+    def spy(*, body, client):
+        zones.append(client.centre.time_zone)
+        return service_call(body=body, client=client)
+
+    monkeypatch.setattr("interop.cds_views.service_call", spy)
+    with transaction.atomic() if atomic else contextlib.nullcontext():
+        assert call(client, body).status_code == 200
+    assert zones == ["Europe/Berlin", "Pacific/Kiritimati"]
+    assert HookCall.objects.count() == 2
+    assert call(client, body).status_code == 200
+    assert zones[2:] == ["Pacific/Kiritimati"]
 
 
 def test_a_prefetch_that_cannot_be_mapped_is_a_412(client, ehr):
@@ -446,7 +519,7 @@ def test_the_call_record_is_one_statement_that_alone_does_not_wait_for_the_disk(
 
 def _verified(ehr, jti: str) -> Verified:
     now = int(time.time())
-    return Verified(client=ehr, claims={"jti": jti, "exp": now + 300})
+    return Verified(registration=registration(ehr.issuer), claims={"jti": jti, "exp": now + 300})
 
 
 @pytest.mark.django_db(transaction=True)
