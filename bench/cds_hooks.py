@@ -61,7 +61,7 @@ LUA = Path(__file__).resolve().with_name("cds_hooks.lua")
 SERVICE = "/cds-services/venousapp-patient-view"
 ISSUER = "https://ehr.bench.example"
 # Per route, before the rounds: after 3 s the first measured hook run was still the slowest
-# of every benchmark (about half the rate of the later ones).
+# of every benchmark (at 55–75 % of the rate of the later ones).
 WARM_UP = "10s"
 # A chronic post-thrombotic obstruction with an active ulcer: most rules read something.
 FACTS = {
