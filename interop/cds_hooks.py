@@ -118,7 +118,7 @@ def _fetch(server: str, token: str | None, query: str) -> Any:
         raise PrefetchUnusable(_("The FHIR server's answer is larger than 10 MiB."))
     try:
         return json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise PrefetchUnusable(_("The FHIR server did not answer JSON.")) from None
 
 

@@ -47,8 +47,8 @@ def _body(raw: bytes) -> dict[str, Any]:
         raise BadRequest("The request body is larger than 10 MiB.")
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
-        raise BadRequest("The body is not JSON.") from None
+    except (ValueError, RecursionError):
+        raise BadRequest("The body is not JSON (or nests too deeply).") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     return body

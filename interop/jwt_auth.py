@@ -180,7 +180,7 @@ def _issuer(token: str) -> Any:
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+    except (IndexError, ValueError, RecursionError):
         raise NotAuthenticated("The token is not a JWT.") from None
     return claims.get("iss") if isinstance(claims, dict) else None
 

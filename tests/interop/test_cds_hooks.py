@@ -3,6 +3,7 @@ a FHIR server to fetch from), cards, feedback."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import json
@@ -77,6 +78,10 @@ def token(
     if drop:
         del claims[drop]
     return jwt.encode(claims, key, algorithm="ES384", headers={"kid": "ehr-1"})
+
+
+def _segment(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def _resigned(**claims: Any) -> str:
@@ -316,6 +321,7 @@ def test_the_hook_gives_the_rule_values_of_evaluate(client_for, ehr, facts):
         pytest.param(lambda: "e30.!!!.e30", id="payload-not-base64"),
         pytest.param(lambda: "e30.bm90IGpzb24.e30", id="payload-not-json"),
         pytest.param(lambda: "e30.WyJpc3MiXQ.e30", id="payload-not-an-object"),
+        pytest.param(lambda: f"e30.{_segment('[' * 3000 + ']' * 3000)}.e30", id="payload-too-deep"),
         pytest.param(lambda: _resigned(iss=["https://ehr.example.org"]), id="issuer-not-text"),
     ],
 )
@@ -325,6 +331,16 @@ def test_a_bad_token_is_a_401(client, ehr, bearer):
     assert response["Content-Type"] == "application/json"
     assert "detail" in response.json()
     assert not HookCall.objects.exists()
+
+
+@pytest.mark.parametrize("path", [SERVICE, SERVICE + "/feedback"])
+def test_a_body_nested_too_deeply_is_a_400(client, ehr, path):
+    body = '{"hook": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    bearer = token(aud=f"http://testserver{path}")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"}
+    response = client.post(path, body, content_type="application/json", **headers)
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
 
 
 def test_no_token_and_a_replayed_token_are_401(client, ehr):
@@ -551,7 +567,8 @@ def test_inside_a_transaction_the_record_is_an_ordinary_save_that_leaves_it_usab
 
 @pytest.fixture
 def fhir_server(ehr):
-    """A FHIR server on 127.0.0.1 holding the pregnant patient; it wants the bearer token."""
+    """A FHIR server on 127.0.0.1 holding the pregnant patient; it wants the bearer token.
+    Yields its address, the requests it saw and its answers by path (JSON, or bytes)."""
     body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))["prefetch"]
     routes = {
         "/fhir/Patient/pat-1": body["patient"],
@@ -567,7 +584,8 @@ def fhir_server(ehr):
                 self.send_response(401 if self.path in routes else 404)
                 self.end_headers()
                 return
-            payload = json.dumps(routes[self.path]).encode()
+            route = routes[self.path]
+            payload = route if isinstance(route, bytes) else json.dumps(route).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/fhir+json")
             self.send_header("Content-Length", str(len(payload)))
@@ -580,13 +598,13 @@ def fhir_server(ehr):
     server = ThreadingHTTPServer(("127.0.0.1", STUB_PORT), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{STUB_PORT}/fhir", seen
+    yield f"http://127.0.0.1:{STUB_PORT}/fhir", seen, routes
     server.shutdown()
     server.server_close()
 
 
 def test_without_prefetch_the_service_fetches_from_the_fhir_server(client, ehr, fhir_server):
-    address, seen = fhir_server
+    address, seen, _routes = fhir_server
     body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
     del body["prefetch"]
     body["fhirServer"] = address
@@ -609,11 +627,21 @@ def test_without_prefetch_the_service_fetches_from_the_fhir_server(client, ehr, 
 
 
 def test_a_fhir_server_that_refuses_is_a_412(client, ehr, fhir_server):
-    address, _seen = fhir_server
+    address, _seen, _routes = fhir_server
     body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
     del body["prefetch"]
     body["fhirServer"] = address
     body["fhirAuthorization"] = {"access_token": "wrong", "token_type": "Bearer"}
+    assert call(client, body).status_code == 412
+
+
+def test_a_fhir_server_answer_nested_too_deeply_is_a_412(client, ehr, fhir_server):
+    address, _seen, routes = fhir_server
+    routes["/fhir/Patient/pat-1"] = b"[" * 100_000 + b"]" * 100_000
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    del body["prefetch"]
+    body["fhirServer"] = address
+    body["fhirAuthorization"] = {"access_token": "ehr-token", "token_type": "Bearer"}
     assert call(client, body).status_code == 412
 
 
