@@ -38,10 +38,13 @@ class ImportForm(forms.Form):
             raw = upload.read()
         else:
             raw = text.encode()
+        field = "file" if upload is not None else "text"
         try:
             data["bundle"] = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            self.add_error("file" if upload is not None else "text", _("This is not JSON."))
+        except ValueError:  # UnicodeDecodeError is one too
+            self.add_error(field, _("This is not JSON."))
+        except RecursionError:
+            self.add_error(field, _("This JSON nests too deeply to be read."))
         return data
 
 

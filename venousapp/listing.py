@@ -151,7 +151,7 @@ def _decode(cursor: str, fields: Sequence[Any]) -> list[Any] | None:
         if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in raw):
             return None
         return [field.to_python(value) for field, value in zip(fields, raw, strict=True)]
-    except (ValueError, TypeError, ValidationError):  # binascii.Error is a ValueError
+    except (ValueError, TypeError, ValidationError, RecursionError):  # binascii.Error: ValueError
         return None
 
 

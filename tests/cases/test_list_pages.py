@@ -5,6 +5,7 @@ of the page and of the API list are the same with 10 cases and with 1 000."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import json
@@ -150,6 +151,7 @@ def test_a_sort_header_or_a_new_filter_starts_from_the_first_page(client_for, li
         {"after": "WyJ4IiwxXQ"},  # ["x", 1]: not a date
         {"before": "WzEsMiwzLDRd"},  # four values for two columns
         {"after": "eyJhIjoxfQ"},  # an object
+        {"after": base64.urlsafe_b64encode(b"[" * 1500 + b"]" * 1500).decode()},  # too deep
         {"after": "WyIyMDI2LTAxLTAxIiwxXQ", "page": "99999999999999999999"},
         {"page": "0"},
         {"page": "9223372036854775807"},

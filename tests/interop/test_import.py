@@ -168,6 +168,16 @@ def test_a_refused_bundle_on_the_page_is_explained_in_the_error_summary(
     assert counts() == (0, 0, 0)
 
 
+def test_text_nested_too_deeply_on_the_page_is_a_field_error(client_for, hospital_system):
+    text = "[" * 100_000 + "]" * 100_000
+    response = client_for("clinician").post("/interop/import/", {"text": text})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="error-summary"' in page
+    assert "This JSON nests too deeply to be read." in page
+    assert counts() == (0, 0, 0)
+
+
 def test_the_draft_page_saves_the_case_as_the_browser_posts_it(client_for, hospital_system):
     client = client_for("clinician")
     post(client, hospital_bundle())
