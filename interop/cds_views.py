@@ -98,6 +98,8 @@ def _service_answer(verified: Verified, raw: bytes) -> JsonResponse:
         hook_instance = str(body.get("hookInstance") or "")
         if hook != HOOK or not hook_instance:
             raise BadRequest(f"This service answers the {HOOK} hook with a hookInstance.")
+        if "\x00" in hook_instance:
+            raise BadRequest("hookInstance must not hold a NUL character.")
         answer = service_call(body=body, client=verified.client)
     except (BadRequest, PrefetchUnusable):
         # A refused call spends its token too.
@@ -127,6 +129,9 @@ def _feedback_item(item: Any) -> dict[str, Any]:
     reason = ((override.get("reason") or {}) if isinstance(override, dict) else {}).get("code")
     if outcome == FeedbackAction.OVERRIDDEN and reason not in OverrideReason.values:
         reason = OverrideReason.OTHER
+    comment = str(override.get("userComment") or "") if isinstance(override, dict) else ""
+    if "\x00" in comment:
+        raise BadRequest("overrideReason.userComment must not hold a NUL character.")
     when = item.get("outcomeTimestamp")
     outcome_at = parse_datetime(when) if isinstance(when, str) else None
     if outcome_at is not None and outcome_at.tzinfo is None:
@@ -135,7 +140,7 @@ def _feedback_item(item: Any) -> dict[str, Any]:
         "card": card,
         "action": outcome,
         "reason": reason or "",
-        "comment": str(override.get("userComment") or "") if isinstance(override, dict) else "",
+        "comment": comment,
         "outcome_at": outcome_at,
     }
 

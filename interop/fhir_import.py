@@ -59,6 +59,25 @@ def _location(error: Any) -> str:
     return ".".join(str(part) for part in error.get("loc", ()))
 
 
+def _nul_at(data: Any) -> tuple[Any, ...] | None:
+    """Where in parsed JSON a key or text holds a NUL character (which the database cannot
+    store and the FHIR string type does not refuse), or None. Walked without recursion."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return (*where, key)
+                stack.append(((*where, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*where, index), item) for index, item in enumerate(value))
+    return None
+
+
 def parse_bundle(data: Any) -> Bundle:
     """The Bundle in ``data`` (parsed JSON), validated by the FHIR models; ImportRefused
     with the reasons otherwise."""
@@ -68,6 +87,16 @@ def parse_bundle(data: Any) -> Bundle:
             {
                 "resourceType": [
                     _("Expected a FHIR Bundle, not %(kind)s.") % {"kind": kind or _("nothing")}
+                ]
+            }
+        )
+    nul = _nul_at(data)
+    if nul is not None:
+        raise ImportRefused(
+            {
+                _part({"loc": nul}): [
+                    _("%(where)s holds a NUL character, which no record can store.")
+                    % {"where": ".".join(str(part) for part in nul)}
                 ]
             }
         )

@@ -220,11 +220,18 @@ def _verified(request: HttpRequest, token: str, found: Registration) -> Verified
         )
     except jwt.PyJWTError as exc:
         raise NotAuthenticated(f"The token was refused: {exc}") from None
+    if "\x00" in str(claims["jti"]):
+        raise NotAuthenticated("The token's jti holds a NUL character.")
     return Verified(registration=found, claims=claims)
 
 
 REPLAYED = "This token was used before (jti)."
 IssuedCards = dict[str, dict[str, str]]  # {card uuid: {"rule_id", "value", "indicator"}}
+
+
+def _storable(text: str) -> str:
+    """``text`` as the database can store it: a NUL character replaced."""
+    return text.replace("\x00", "\N{REPLACEMENT CHARACTER}")
 
 
 def call_record(
@@ -241,8 +248,8 @@ def call_record(
     return HookCall(
         client=verified.client,
         jti=str(claims["jti"])[:200],
-        hook=hook[:64],
-        hook_instance=hook_instance[:100],
+        hook=_storable(hook)[:64],
+        hook_instance=_storable(hook_instance)[:100],
         called_at=timezone.now(),
         expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC),
         cards=cards or {},

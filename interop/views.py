@@ -135,7 +135,7 @@ def open_patient(request: AuthenticatedHttpRequest) -> HttpResponse:
     identifier = request.GET.get("patient", "")
     patient = (
         Patient.objects.filter(centre_id=request.user.centre_id, identifier=identifier).first()
-        if identifier
+        if identifier and "\x00" not in identifier  # no stored identifier holds a NUL
         else None
     )
     if patient is not None:

@@ -230,6 +230,12 @@ def test_the_card_link_starts_a_case_for_a_patient_without_one(client_for, ehr, 
     assert client_for("nurse").get(path).status_code == 404
 
 
+def test_a_card_link_with_an_identifier_no_record_can_hold_starts_a_new_case(client_for):
+    response = client_for("clinician").get("/interop/open/", {"patient": "12\x0034"})
+    assert response.status_code == 302
+    assert response["Location"] == "/cases/new/"
+
+
 # --- same rule values as POST /api/v1/evaluate -----------------------------------------------
 
 _VALUES: dict[str, st.SearchStrategy] = {}
@@ -341,6 +347,18 @@ def test_a_body_nested_too_deeply_is_a_400(client, ehr, path):
     response = client.post(path, body, content_type="application/json", **headers)
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]
+
+
+def test_a_nul_character_in_the_hook_instance_is_a_400_and_in_the_jti_a_401(client, ehr):
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre), hookInstance="a\x00b")
+    response = call(client, body)
+    assert response.status_code == 400
+    assert "hookInstance" in response.json()["detail"]
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    response = call(client, body, token(jti="a\x00b"))
+    assert response.status_code == 401
+    assert "jti" in response.json()["detail"]
+    assert HookCall.objects.count() == 1
 
 
 def test_no_token_and_a_replayed_token_are_401(client, ehr):
@@ -688,6 +706,19 @@ def test_feedback_is_stored_as_card_feedback(client, ehr):
     assert overridden.decision is None
     assert overridden.history.count() == 1
     assert stored[accepted["uuid"]].action == "accepted"
+
+
+def test_feedback_with_a_nul_character_in_its_comment_is_a_400_and_stores_nothing(client, ehr):
+    cards = call(client, hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))).json()["cards"]
+    item = {
+        "card": cards[0]["uuid"],
+        "outcome": "overridden",
+        "overrideReason": {"reason": {"code": "other"}, "userComment": "seen\x00"},
+    }
+    response = call(client, {"feedback": [item]}, path=f"{SERVICE}/feedback")
+    assert response.status_code == 400
+    assert "userComment" in response.json()["detail"]
+    assert not CardFeedback.objects.exists()
 
 
 def test_one_feedback_names_cards_of_several_calls(client, ehr):

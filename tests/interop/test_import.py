@@ -4,6 +4,7 @@ record; a refused bundle saves nothing."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -116,6 +117,23 @@ def test_a_refused_bundle_is_a_400_with_reasons_and_saves_nothing(
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/json"
     assert key in response.json()
+    assert counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [(0, "name", 0, "family"), (0, "identifier", 1, "value"), (3, "valueString")],
+    ids=["name", "identifier", "ceap"],
+)
+def test_a_nul_character_in_a_bundle_is_a_400_and_saves_nothing(client_for, hospital_system, path):
+    bundle = hospital_bundle()
+    where: Any = bundle["entry"][path[0]]["resource"]
+    for key in path[1:-1]:
+        where = where[key]
+    where[path[-1]] = "Mus\x00ter"
+    response = post(client_for("clinician"), bundle)
+    assert response.status_code == 400, response.content
+    assert "NUL" in json.dumps(response.json())
     assert counts() == (0, 0, 0)
 
 
