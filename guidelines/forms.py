@@ -19,9 +19,21 @@ from django.utils.translation import gettext_lazy as _
 from guidelines import vocabulary as V
 from guidelines.definitions import EXPECTED_VALUES, json_error_message
 from guidelines.models import GuidelineSource, RuleVersion, VersionStatus
+from venousapp.parsers import nul_at, path_text
 
 LOGIC_KEYS = ("population", "criteria", "switch", "positive", "failure")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+def nul_check(data: Any) -> None:
+    """A field error for a NUL character in a text of ``data`` (which cannot be stored)."""
+    where = nul_at(data)
+    if where is not None:
+        raise ValidationError(
+            _("A text holds a NUL character (at %(where)s), which cannot be stored.")
+            % {"where": path_text(where) or _("the top level")},
+            code="invalid_json",
+        )
 
 
 class JSONTextField(forms.CharField):
@@ -47,6 +59,7 @@ class JSONTextField(forms.CharField):
         if not isinstance(data, self.expect):
             kind = "an object {…}" if self.expect is dict else "a list […]"
             raise ValidationError(f"Expected {kind} at the top level.", code="invalid_json")
+        nul_check(data)
         return data
 
     def prepare_value(self, value: Any) -> Any:
@@ -324,8 +337,10 @@ class ImportForm(forms.Form):
         except UnicodeDecodeError:
             raise ValidationError("The file is not UTF-8 text.") from None
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValidationError(json_error_message(error)) from None
         except RecursionError:
             raise ValidationError("Invalid JSON: nested too deeply.") from None
+        nul_check(data)
+        return data

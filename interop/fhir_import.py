@@ -25,6 +25,7 @@ from cases.services import patient_get_or_create
 from interop.mapping import Reading, read_resources
 from interop.models import CaseDraft
 from venousapp.accounts.models import Person
+from venousapp.parsers import nul_at, path_text
 
 # The largest Bundle an import reads (a patient's record with its observations fits easily).
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
@@ -59,25 +60,6 @@ def _location(error: Any) -> str:
     return ".".join(str(part) for part in error.get("loc", ()))
 
 
-def _nul_at(data: Any) -> tuple[Any, ...] | None:
-    """Where in parsed JSON a key or text holds a NUL character (which the database cannot
-    store and the FHIR string type does not refuse), or None. Walked without recursion."""
-    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
-    while stack:
-        where, value = stack.pop()
-        if isinstance(value, str):
-            if "\x00" in value:
-                return where
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if "\x00" in key:
-                    return (*where, key)
-                stack.append(((*where, key), item))
-        elif isinstance(value, list):
-            stack.extend(((*where, index), item) for index, item in enumerate(value))
-    return None
-
-
 def parse_bundle(data: Any) -> Bundle:
     """The Bundle in ``data`` (parsed JSON), validated by the FHIR models; ImportRefused
     with the reasons otherwise."""
@@ -90,13 +72,13 @@ def parse_bundle(data: Any) -> Bundle:
                 ]
             }
         )
-    nul = _nul_at(data)
+    nul = nul_at(data)
     if nul is not None:
         raise ImportRefused(
             {
                 _part({"loc": nul}): [
                     _("%(where)s holds a NUL character, which no record can store.")
-                    % {"where": ".".join(str(part) for part in nul)}
+                    % {"where": path_text(nul)}
                 ]
             }
         )

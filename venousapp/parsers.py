@@ -1,5 +1,6 @@
 """The API's JSON parser: a body nested too deeply is refused before it is built, with a 400
-that names the limit."""
+that names the limit; a body with a NUL character in a text (which PostgreSQL cannot store)
+is refused with a 400 that says where (``nul_at``, also used by the forms that read JSON)."""
 
 import io
 import itertools
@@ -38,6 +39,29 @@ def json_depth_check(body: bytes) -> None:
         raise ParseError(too_deep_message())
 
 
+def nul_at(data: Any) -> tuple[Any, ...] | None:
+    """Where in parsed JSON a key or a text holds a NUL character, as the keys and indexes
+    that lead there (``()`` for the top level), or None. Walked without recursion."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return (*where, key)
+                stack.append(((*where, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*where, index), item) for index, item in enumerate(value))
+    return None
+
+
+def path_text(where: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in where)
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, with arrays and objects nested at most ``API_JSON_MAX_DEPTH`` levels.
 
@@ -56,6 +80,13 @@ class JSONParser(parsers.JSONParser):
         body = stream.read()
         json_depth_check(body)
         try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:  # only with API_JSON_MAX_DEPTH near Python's recursion limit
             raise ParseError(too_deep_message()) from None
+        where = nul_at(data)
+        if where is not None:
+            raise ParseError(
+                f"A text of the body holds a NUL character (at {path_text(where) or 'the top'}),"
+                " which cannot be stored."
+            )
+        return data

@@ -198,6 +198,17 @@ def test_test_case_input_is_validated(client_for, drafts):
     assert set(response.json()) == {"name", "facts", "expected"}
 
 
+def test_a_nul_character_anywhere_in_a_json_body_is_a_400_naming_where(client_for, drafts):
+    mine, _ = drafts
+    url = f"/api/v1/rules/{ETR03}/versions/{mine.number}/test-cases/"
+    count = mine.test_cases.count()
+    body = {"name": "nul", "facts": {**acute_facts(), "note": "x\x00"}, "expected": "consider"}
+    response = _call(client_for("guideline_admin"), "post", url, body)
+    assert response.status_code == 400
+    assert "facts.note" in response.json()["detail"]
+    assert mine.test_cases.count() == count
+
+
 def test_malformed_json_body_is_400(client_for):
     response = client_for("guideline_admin").post(
         "/api/v1/rules/import", data="{not json", content_type="application/json"

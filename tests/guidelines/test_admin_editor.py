@@ -147,6 +147,17 @@ def test_a_valid_edit_is_saved_and_audited(client, draft, guideline_admin):
     assert draft.history.first().history_user == guideline_admin
 
 
+def test_a_nul_character_in_the_facts_is_a_field_error_and_nothing_is_saved(client, draft):
+    url = reverse("guidelines:version-tests", args=[ETR03, draft.number])
+    count = draft.test_cases.count()
+    facts = '{"age": 50, "note": "x\\u0000"}'
+    response = client.post(url, {"name": "x", "facts": facts, "expected": "consider"})
+    assert response.status_code == 200
+    assert "NUL" in response.context["form"].errors["facts"][0]
+    assert response.context["form"]["facts"].value() == facts
+    assert draft.test_cases.count() == count
+
+
 def test_test_case_form_reports_bad_facts_and_keeps_them(client, draft):
     url = reverse("guidelines:version-tests", args=[ETR03, draft.number])
     response = client.post(url, {"name": "x", "facts": '{"age": }', "expected": "consider"})

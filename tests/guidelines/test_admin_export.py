@@ -146,3 +146,14 @@ def test_the_import_page_shows_validation_problems(client_for):
     response = client_for("guideline_admin").post(reverse("guidelines:import"), {"file": upload})
     assert response.status_code == 200
     assert any("'nonsense' is not a topic" in e for e in response.context["form"].errors["file"])
+
+
+def test_an_import_file_with_a_nul_character_is_a_field_error(client_for):
+    document = transfer.ruleset_export()
+    document["rules"][0]["definition"]["text"] += "\x00"
+    upload = SimpleUploadedFile("rules.json", json.dumps(document).encode())
+    response = client_for("guideline_admin").post(reverse("guidelines:import"), {"file": upload})
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["file"]
+    assert "NUL" in error
+    assert "rules.0.definition.text" in error
