@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import http.client
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -52,6 +54,8 @@ PREFETCH = {
     "conditions": "Condition?patient={{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}",
 }
+# The FHIR id datatype: what context.patientId may be, and so what the fetch queries hold.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 FETCH_TIMEOUT = 5  # seconds per request to the caller's FHIR server
 FETCH_MAX_BYTES = 10 * 1024 * 1024
 SUMMARY_MAX = 140
@@ -110,7 +114,8 @@ def _fetch(server: str, token: str | None, query: str) -> Any:
             _("The FHIR server answered %(status)s to %(query)s.")
             % {"status": exc.code, "query": query}
         ) from None
-    except (urllib.error.URLError, OSError) as exc:
+    # also an address or a token the HTTP client refuses to send (line breaks, say)
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise PrefetchUnusable(
             _("The FHIR server could not be reached: %(e)s") % {"e": exc}
         ) from None
@@ -412,6 +417,10 @@ def service_call(*, body: Mapping[str, Any], client: CdsClient) -> Answer:
     patient_id = context.get("patientId") if isinstance(context, dict) else None
     if not isinstance(patient_id, str) or not patient_id:
         raise BadRequest(_("context.patientId is required."))
+    if not FHIR_ID.fullmatch(patient_id):
+        raise BadRequest(
+            _("context.patientId must be a FHIR id: letters, digits, - and ., at most 64.")
+        )
     centre = client.centre
     data = patient_data(body, patient_id)
     reading = read_resources(

@@ -663,6 +663,38 @@ def test_a_fhir_server_answer_nested_too_deeply_is_a_412(client, ehr, fhir_serve
     assert call(client, body).status_code == 412
 
 
+@pytest.mark.parametrize("patient_id", ["pat 1", "pat-1&_count=1000", "../Observation", "p" * 65])
+def test_a_patient_id_that_is_no_fhir_id_is_a_400_and_nothing_is_fetched(
+    client, ehr, fhir_server, patient_id
+):
+    address, seen, _routes = fhir_server
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    del body["prefetch"]
+    body["context"]["patientId"] = patient_id
+    body["fhirServer"] = address
+    body["fhirAuthorization"] = {"access_token": "ehr-token", "token_type": "Bearer"}
+    response = call(client, body)
+    assert response.status_code == 400
+    assert "context.patientId" in response.json()["detail"]
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("server", "access_token"),
+    [(None, "ehr\ntoken"), ("http://127.0.0.1:1/fhir\n", "ehr-token")],
+    ids=["token-with-a-line-break", "address-with-a-line-break"],
+)
+def test_a_fhir_server_request_that_cannot_be_sent_is_a_412(
+    client, ehr, fhir_server, server, access_token
+):
+    address, _seen, _routes = fhir_server
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    del body["prefetch"]
+    body["fhirServer"] = server or address
+    body["fhirAuthorization"] = {"access_token": access_token, "token_type": "Bearer"}
+    assert call(client, body).status_code == 412
+
+
 # --- feedback ------------------------------------------------------------------------------------
 
 
