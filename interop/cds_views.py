@@ -30,6 +30,7 @@ from interop.cds_hooks import (
     service_call,
 )
 from interop.jwt_auth import NotAuthenticated, Stale, Verified, claim, verify
+from venousapp.parsers import nul_problem
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
@@ -51,6 +52,9 @@ def _body(raw: bytes) -> dict[str, Any]:
         raise BadRequest("The body is not JSON (or nests too deeply).") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
+    problem = nul_problem(raw, body)
+    if problem is not None:
+        raise BadRequest(problem)
     return body
 
 
@@ -98,8 +102,6 @@ def _service_answer(verified: Verified, raw: bytes) -> JsonResponse:
         hook_instance = str(body.get("hookInstance") or "")
         if hook != HOOK or not hook_instance:
             raise BadRequest(f"This service answers the {HOOK} hook with a hookInstance.")
-        if "\x00" in hook_instance:
-            raise BadRequest("hookInstance must not hold a NUL character.")
         answer = service_call(body=body, client=verified.client)
     except (BadRequest, PrefetchUnusable):
         # A refused call spends its token too.
@@ -129,9 +131,6 @@ def _feedback_item(item: Any) -> dict[str, Any]:
     reason = ((override.get("reason") or {}) if isinstance(override, dict) else {}).get("code")
     if outcome == FeedbackAction.OVERRIDDEN and reason not in OverrideReason.values:
         reason = OverrideReason.OTHER
-    comment = str(override.get("userComment") or "") if isinstance(override, dict) else ""
-    if "\x00" in comment:
-        raise BadRequest("overrideReason.userComment must not hold a NUL character.")
     when = item.get("outcomeTimestamp")
     outcome_at = parse_datetime(when) if isinstance(when, str) else None
     if outcome_at is not None and outcome_at.tzinfo is None:
@@ -140,7 +139,7 @@ def _feedback_item(item: Any) -> dict[str, Any]:
         "card": card,
         "action": outcome,
         "reason": reason or "",
-        "comment": comment,
+        "comment": str(override.get("userComment") or "") if isinstance(override, dict) else "",
         "outcome_at": outcome_at,
     }
 

@@ -229,11 +229,6 @@ REPLAYED = "This token was used before (jti)."
 IssuedCards = dict[str, dict[str, str]]  # {card uuid: {"rule_id", "value", "indicator"}}
 
 
-def _storable(text: str) -> str:
-    """``text`` as the database can store it: a NUL character replaced."""
-    return text.replace("\x00", "\N{REPLACEMENT CHARACTER}")
-
-
 def call_record(
     verified: Verified,
     *,
@@ -248,8 +243,8 @@ def call_record(
     return HookCall(
         client=verified.client,
         jti=str(claims["jti"])[:200],
-        hook=_storable(hook)[:64],
-        hook_instance=_storable(hook_instance)[:100],
+        hook=hook[:64],
+        hook_instance=hook_instance[:100],
         called_at=timezone.now(),
         expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC),
         cards=cards or {},

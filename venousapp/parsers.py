@@ -62,6 +62,19 @@ def path_text(where: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in where)
 
 
+def nul_problem(raw: bytes, data: Any) -> str | None:
+    """What a request body holding a NUL character is told, or None (``raw``: its bytes,
+    ``data``: them parsed). JSON writes a NUL in a text as an escape (a raw one is no JSON),
+    so only a body with that escape is walked."""
+    if b"\\u0000" not in raw:
+        return None
+    where = nul_at(data)
+    if where is None:
+        return None
+    at = path_text(where) or "the top"
+    return f"A text of the body holds a NUL character (at {at}), which cannot be stored."
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, with arrays and objects nested at most ``API_JSON_MAX_DEPTH`` levels.
 
@@ -83,10 +96,7 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:  # only with API_JSON_MAX_DEPTH near Python's recursion limit
             raise ParseError(too_deep_message()) from None
-        where = nul_at(data)
-        if where is not None:
-            raise ParseError(
-                f"A text of the body holds a NUL character (at {path_text(where) or 'the top'}),"
-                " which cannot be stored."
-            )
+        problem = nul_problem(body, data)
+        if problem is not None:
+            raise ParseError(problem)
         return data
