@@ -33,8 +33,13 @@ class InteropConfig(AppConfig):
     def ready(self) -> None:
         from interop import tasks  # noqa: F401 (registered with Celery on import)
         from interop.jwt_auth import registrations_forget
-        from interop.models import CdsClient
+        from interop.models import CdsClient, HookCall
+        from venousapp import generation
         from venousapp.accounts.models import Centre
+
+        # One row per CDS Hooks call (the replay guard and the cards its feedback names): no
+        # page shows them, so they do not make kept pages useless (venousapp/generation.py).
+        generation.uncounted(HookCall)
 
         post_migrate.connect(
             prune_schedule_ensure, sender=self, dispatch_uid="interop.prune_schedule_ensure"

@@ -52,3 +52,20 @@ class BackgroundJob(models.Model):
         if self.status == JobStatus.DONE:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class DataGeneration(models.Model):
+    """How many committed transactions have changed the data: one row, counted by database
+    triggers (``venousapp.generation``). A page kept for one generation is shown again only
+    while the number has not moved (``venousapp.pagecache``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    number = models.BigIntegerField(default=0)
+    # The transaction that counted last: a transaction counts once, however many rows it wrote.
+    counted_by = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_generation")]
+
+    def __str__(self) -> str:
+        return str(self.number)
