@@ -22,7 +22,7 @@ from cases.plausibility import case_plausibility_errors
 from cases.thrombolysis import FACTOR_CODES
 from venousapp import dates
 from venousapp.accounts.requests import AuthenticatedRequest
-from venousapp.api import JSONTypesMixin, api_errors
+from venousapp.api import JSONTypesMixin, KeptListMixin, api_errors
 from venousapp.permissions import model_perms
 
 
@@ -199,6 +199,7 @@ class CaseSerializer(
     partial_update=extend_schema(responses={200: CaseSerializer, **api_errors(400, 403, 404)}),
 )
 class CaseViewSet(
+    KeptListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -24,10 +24,12 @@ from cases.history import case_history
 from cases.models import PATIENT_FIELDS, Case, Patient
 from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.listing import keyset_page, ordering
+from venousapp.pagecache import kept_page
 from venousapp.pages import form_errors_apply
 from venousapp.params import object_id
 
 
+@kept_page
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "cases.view_case")
     filters = CaseFilterForm(request.GET or None)
@@ -188,6 +190,7 @@ def contraindication_context(facts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@kept_page
 def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = case_for_request(request, pk)
     findings = list(case.findings.all())

@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,6 +54,7 @@ from followup.templatetags.followup import bell_invalidate
 from planning.models import FollowUpEntity
 from venousapp.accounts.requests import AuthenticatedHttpRequest
 from venousapp.listing import ordering
+from venousapp.pagecache import kept_page
 from venousapp.pages import form_errors_apply, is_htmx
 from venousapp.params import object_id
 
@@ -73,6 +75,7 @@ def _status_of(visit: Visit, today: Any) -> str:
 # --- worklist ---------------------------------------------------------------------------------
 
 
+@kept_page
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The nurse's home page: open visits of her centre that need her, oldest first."""
     access.require_perm(request, "followup.view_visit")
@@ -458,6 +461,7 @@ def _patency_state(
 
 
 @require_http_methods(["GET", "POST"])
+@kept_page
 def patency_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Kaplan–Meier curves of primary, primary-assisted and secondary patency per follow-up
     entity at the user's centre, against the Razavi 2015 one-year benchmarks
@@ -472,7 +476,12 @@ def patency_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         state = reports.patency_analytics(user=request.user, entity=entity, refresh=True)
         return redirect(f"{reverse('followup:patency')}?{_patency_query(form, state.report)}")
     state = _patency_state(request, form)
-    return render(request, "followup/patency.html", _patency_context(form, state))
+    response = render(request, "followup/patency.html", _patency_context(form, state))
+    if state.report is None or state.report.pk != form.values()["report"]:
+        # Computed now, or the newest report that is still fresh: what the same address
+        # shows depends on the time, so the page is not kept (venousapp.pagecache).
+        add_never_cache_headers(response)
+    return response
 
 
 @require_GET

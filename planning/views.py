@@ -35,6 +35,7 @@ from planning.models import (
 )
 from planning.proposal import PLANNING_STATUSES, open_contraindications
 from venousapp.accounts.requests import AuthenticatedHttpRequest
+from venousapp.pagecache import kept_page
 from venousapp.pages import form_errors_apply, is_htmx
 
 
@@ -175,6 +176,7 @@ def plan_create(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse
     )
 
 
+@kept_page
 def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     return render(request, "planning/plan_detail.html", plan_context(plan))

@@ -38,6 +38,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from venousapp import pagecache
 from venousapp.params import MAX_ID, object_id
 
 API_PREFIX = "/api/"
@@ -329,3 +330,24 @@ def complete_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                     ref = {"$ref": f"#/components/schemas/{name}"}
                     response["content"] = {"application/json": {"schema": ref}}
     return result
+
+
+class KeptListMixin:
+    """A list's answers kept like pages (``venousapp.pagecache``): once the request has been
+    authenticated and its permissions checked, an unchanged list is answered with what was
+    rendered for the same user, address and media type, without its queries."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        kept, key = pagecache.lookup(request._request, request.user, request.accepted_media_type)
+        if kept is not None:
+            return kept
+        self._kept_key = key
+        return super().list(request, *args, **kwargs)  # type: ignore[misc]
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        key = getattr(self, "_kept_key", None)
+        if key is not None and isinstance(response, Response):
+            response.render()
+            pagecache.store(request._request, key, response)
+        return response

@@ -82,6 +82,24 @@ TEMPLATES = [
     },
 ]
 
+# Rendered pages are kept per process while the data is unchanged (venousapp/pagecache.py);
+# PAGE_CACHE_ENTRIES=0 keeps none. The age limit only bounds memory: a change to the data
+# ends a kept page at once.
+_PAGE_CACHE_ENTRIES = env_int("PAGE_CACHE_ENTRIES", 300, minimum=0)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": (
+        {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "TIMEOUT": env_int("PAGE_CACHE_SECONDS", 600, minimum=1),
+            "OPTIONS": {"MAX_ENTRIES": _PAGE_CACHE_ENTRIES},
+        }
+        if _PAGE_CACHE_ENTRIES
+        else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    ),
+}
+
 _env = environ.Env()
 DATABASES = {
     "default": _env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'venousapp.sqlite3'}")

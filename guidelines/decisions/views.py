@@ -27,6 +27,7 @@ from guidelines.models import Decision, FeedbackAction
 from guidelines.presentation import Panel, format_value, input_label, panel
 from guidelines.ruleset import current_ruleset
 from venousapp.accounts.requests import AuthenticatedHttpRequest
+from venousapp.pagecache import kept_page
 from venousapp.pages import is_htmx
 
 SIGN_PERM = "guidelines.add_decision"
@@ -120,6 +121,7 @@ def _render_panel(
 
 
 @require_http_methods(["GET", "POST"])
+@kept_page
 def decision_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: the review-and-sign page (the case page's form without JavaScript lands here on
     errors). POST: sign; errors re-show every row as typed."""
@@ -209,6 +211,7 @@ def decision_draft(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@kept_page
 def decision_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, VIEW_PERM)
     context = {"case": case, "decisions": _decisions(case)}
