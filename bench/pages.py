@@ -84,6 +84,7 @@ import psycopg2  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.serializers.json import DjangoJSONEncoder  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
@@ -108,6 +109,7 @@ from guidelines.engine import evaluate  # noqa: E402
 from guidelines.ruleset import current_ruleset  # noqa: E402
 from planning import services as planning_services  # noqa: E402
 from planning.models import ProcedurePlan, ProcedureRecord  # noqa: E402
+from venousapp import pagecache  # noqa: E402
 from venousapp.accounts.models import Centre, User  # noqa: E402
 from venousapp.models import JobStatus  # noqa: E402
 
@@ -423,8 +425,11 @@ def basic_header(username: str) -> str:
     return f"Basic {token}"
 
 
-def count_queries(route: Route, fixture: Fixture, body: bytes, floor_size: int) -> int:
-    """SQL statements of one request (after a warm-up one), in this process."""
+def count_queries(
+    route: Route, fixture: Fixture, body: bytes, floor_size: int
+) -> tuple[int, int | None]:
+    """SQL statements of one request (after a warm-up one), in this process, and of the next
+    one if it was answered with the kept page (``venousapp.pagecache``; ``None`` if not)."""
     user = getattr(fixture, route.persona)
     client = Client(HTTP_HOST="127.0.0.1")
     headers: dict[str, str] = {}
@@ -444,9 +449,12 @@ def count_queries(route: Route, fixture: Fixture, body: bytes, floor_size: int) 
     status = request()
     if status != 200:
         sys.exit(f"{route.name}: {path} answered {status} in the test client.")
-    with CaptureQueriesContext(connection) as queries:
+    caches[pagecache.CACHE].clear()
+    with CaptureQueriesContext(connection) as made:
         request()
-    return len(queries.captured_queries)
+    with CaptureQueriesContext(connection) as kept:
+        request()
+    return len(made), (len(kept) if len(kept) < len(made) else None)
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -663,10 +671,12 @@ class Bench:
         """The floor with the route's persona, then the route itself."""
         for _ in range(4):  # both workers have served it once at least
             body = self.answer(route).body
-        queries = count_queries(route, self.fixture, self.body_file.read_bytes(), self.floor_size)
+        made, kept = count_queries(
+            route, self.fixture, self.body_file.read_bytes(), self.floor_size
+        )
         floor = self.load(replace(FLOOR, persona=route.persona), self.floor_size)
         page = self.load(route, len(body))
-        return wrk.Row(route.name, route.label(), page, floor, len(body), queries)
+        return wrk.Row(route.name, route.label(), page, floor, len(body), made, kept)
 
 
 def main() -> None:
@@ -683,7 +693,7 @@ def main() -> None:
         sessions = {name: log_in(port, name) for name in ("clinician", "nurse")}
         bench = Bench(port, fixture, sessions, body_file, args)
         bench.floor_size = len(bench.answer(ROUTES[0]).body)
-        floor_sql = count_queries(FLOOR, fixture, b"", bench.floor_size)
+        floor_sql, _kept = count_queries(FLOOR, fixture, b"", bench.floor_size)
         print(
             f"\nDatabase {settings.DATABASES['default']['NAME']}: "
             + ", ".join(f"{v:,} {k}" for k, v in fixture.counts.items())

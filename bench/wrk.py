@@ -131,6 +131,7 @@ class Row:
     floor: WrkResult
     body_bytes: int
     queries: int
+    kept_queries: int | None = None  # a kept page's answer (venousapp/pagecache.py), if kept
 
     @property
     def ratio(self) -> float:
@@ -145,9 +146,10 @@ HEADER = (
     "ratio",
     "p50 ms",
     "p95 ms",
+    "floor p95 ms",
     "p99 ms",
     "bytes",
-    "SQL/req",
+    "SQL/req (kept)",
 )
 
 TEXT_COLUMNS = 2  # left-aligned; the numbers after them are right-aligned
@@ -170,9 +172,10 @@ def cells(row: Row) -> tuple[str, ...]:
         f"{row.ratio:.2f}",
         _ms(row.page.p50_ms),
         _ms(row.page.p95_ms),
+        _ms(row.floor.p95_ms),
         _ms(row.page.p99_ms),
         f"{row.body_bytes:,}",
-        str(row.queries),
+        str(row.queries) if row.kept_queries is None else f"{row.queries} ({row.kept_queries})",
     )
 
 

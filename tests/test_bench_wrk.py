@@ -1,6 +1,8 @@
 """The figures ``bench/pages.py`` prints: wrk's summary line read back, rates and the ratio to
 the floor in the Markdown table (no wrk, no server)."""
 
+from dataclasses import replace
+
 import pytest
 
 from bench import wrk
@@ -44,10 +46,13 @@ def test_the_table_shows_the_ratio_to_the_floor():
         "0.01",
         "1,158",
         "1,800",
+        "12.0",
         "2,029",
         "47,676",
         "19",
     ]
+    kept = replace(row, kept_queries=3)
+    assert wrk.table([kept]).splitlines()[2].strip("|").split("|")[-1].strip() == "19 (3)"
     assert lines[1].endswith(":|")
 
 
