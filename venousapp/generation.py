@@ -48,11 +48,17 @@ def uncounted(model: type[models.Model]) -> None:
 
 
 _TABLE = DataGeneration._meta.db_table
+# A transaction counts once: the first of its triggers notes it in a setting that lasts until
+# the transaction ends (and is undone with a savepoint rolled back, as the count is).
+_COUNTED = "venousapp.generation_counted"
 _FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE {_TABLE} SET number = number + 1, counted_by = txid_current()
-     WHERE id = 1 AND counted_by IS DISTINCT FROM txid_current();
+    IF current_setting('{_COUNTED}', true) = 'yes' THEN
+        RETURN NULL;
+    END IF;
+    UPDATE {_TABLE} SET number = number + 1 WHERE id = 1;
+    PERFORM set_config('{_COUNTED}', 'yes', true);
     RETURN NULL;
 END
 $$

@@ -61,8 +61,6 @@ class DataGeneration(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     number = models.BigIntegerField(default=0)
-    # The transaction that counted last: a transaction counts once, however many rows it wrote.
-    counted_by = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_generation")]
