@@ -17,12 +17,14 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connection
 
 from guidelines.engine import RuleSet, compile_ruleset, default_ruleset
+from venousapp.sql import quoted
 
 __all__ = [
     "compile_published",
@@ -64,10 +66,22 @@ request_started.connect(_request_began, dispatch_uid="guidelines.ruleset.request
 request_finished.connect(_request_ended, dispatch_uid="guidelines.ruleset.request_finished")
 
 
-def _state_key() -> Key | None:
+@cache
+def _state_sql() -> str:
+    """The published number, read on every evaluation and CDS Hooks call: written out in
+    SQL, since building it with the ORM cost four times what the database takes to answer."""
     from guidelines.models import RuleSetState
 
-    row = RuleSetState.objects.order_by("pk").values_list("version", "changed_at").first()
+    return (
+        f"SELECT {quoted(RuleSetState, 'version')}, {quoted(RuleSetState, 'changed_at')}"  # noqa: S608 (names from the model)
+        f" FROM {quoted(RuleSetState)} ORDER BY {quoted(RuleSetState, 'id')} LIMIT 1"
+    )
+
+
+def _state_key() -> Key | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql())
+        row = cursor.fetchone()
     return None if row is None else (row[0], row[1])
 
 
