@@ -5,7 +5,10 @@ the same rules. The active rule versions are compiled once per process and cache
 key of the :class:`~guidelines.models.RuleSetState` singleton (its number and change time).
 Every publish, retire or restore moves that key, so each call costs one indexed one-row
 query, and a process notices a publish made by another process without a restart. Inside a
-web request the key is read at most once: a page that evaluates 25 cases asks once.
+web request the key is read at most once (a page that evaluates 25 cases asks once), and not
+at all while the data's generation the request works from is the one at which the process
+last read it (``venousapp.generation.of_request``): a publish is a committed change, which
+moves the generation.
 
 Before ``migrate`` (no tables) or in an empty database (e.g. after a test flush) the shipped
 rule files are used: ``engine.default_ruleset()``.
@@ -24,6 +27,7 @@ from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connection
 
 from guidelines.engine import RuleSet, compile_ruleset, default_ruleset
+from venousapp import generation
 from venousapp.sql import quoted
 
 __all__ = [
@@ -45,6 +49,8 @@ class _Published:
 
 
 _cache: _Published | None = None
+# (generation, the published rule set found current when the state was read after it)
+_confirmed: tuple[int, _Published] | None = None
 _cache_lock = threading.Lock()
 # .active: inside a request; .checked: the state was read; .published: what was found
 _request = threading.local()
@@ -129,10 +135,24 @@ def _published() -> _Published | None:
     in_request = getattr(_request, "active", False)
     if in_request and getattr(_request, "checked", False):
         return _request.published
-    published = _read_published()
+    published = _confirmed_published() if in_request else _read_published()
     if in_request:
         _request.published = published
         _request.checked = True
+    return published
+
+
+def _confirmed_published() -> _Published | None:
+    """The published rule set for a request: the one this process found current at the
+    generation the request works from, else read (and noted at that generation)."""
+    global _confirmed
+    number = generation.of_request()
+    confirmed = _confirmed
+    if number is not None and confirmed is not None and confirmed[0] == number:
+        return confirmed[1]
+    published = _read_published()
+    if number is not None and published is not None and published is _cache:
+        _confirmed = (number, published)
     return published
 
 

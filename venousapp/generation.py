@@ -18,12 +18,25 @@ number above any it can have had (microseconds since the epoch), so a number nev
 
 Other databases (the SQLite of ``make run``) do not count: ``current()`` is ``None`` there, and
 nothing derived is kept.
+
+A request works from one number, :func:`of_request`: read with the user (``annotated``, in the
+same statement, by ``UserBackend``), or by the first to ask. What a process keeps across
+requests (a user's permissions, the published rule set, kept pages) is checked against it, so
+checking costs the request no statement of its own. It is as if the request had been answered
+at once when it came: a change committed meanwhile counts at the next request. A request that
+sends anything but a SELECT (a write of its own) reads the number again at the next ask, so it
+never trusts what was kept before its own change.
 """
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+from django.core.signals import request_finished, request_started
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import RawSQL
 
 from venousapp.models import DataGeneration
 
@@ -120,3 +133,70 @@ def current(using: str = "default") -> int | None:
         cursor.execute(_READ_SQL)
         row = cursor.fetchone()
     return None if row is None else int(row[0])
+
+
+# --- the number a request works from -----------------------------------------------------------
+
+# .active: inside a request; .number: the generation it works from (None: read at the next ask)
+_request = threading.local()
+DEFAULT = "default"
+
+
+def annotated(queryset: models.QuerySet[Any], name: str) -> models.QuerySet[Any]:
+    """``queryset`` with the generation as ``name`` on each row, read in the same statement
+    (unchanged where it is not counted)."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset
+    return queryset.annotate(**{name: RawSQL(_READ_SQL, ())})  # noqa: S611 (no input)
+
+
+def seen(number: int | None) -> None:
+    """``number`` was read with the request's first data (``annotated``): the request works
+    from it. Ignored outside a request and inside a transaction."""
+    if (
+        number is not None
+        and getattr(_request, "active", False)
+        and not connections[DEFAULT].in_atomic_block
+    ):
+        _request.number = number
+
+
+def of_request() -> int | None:
+    """The generation the current request works from, read once (see the module's text);
+    outside a request, read at every call. ``None`` inside a transaction (its own changes are
+    not counted until it commits) and where nothing is counted: nothing may be kept then."""
+    if connections[DEFAULT].in_atomic_block:
+        return None
+    if not getattr(_request, "active", False):
+        return current(DEFAULT)
+    number = _request.number
+    if number is None:
+        number = _request.number = current(DEFAULT)
+    return number
+
+
+def _forget_at_write(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+    """An execute wrapper: a statement other than a SELECT makes the request read the
+    generation again at the next ask."""
+    if getattr(_request, "number", None) is not None and not (
+        isinstance(sql, str) and sql.lstrip()[:6].upper() == "SELECT"
+    ):
+        _request.number = None
+    return execute(sql, params, many, context)
+
+
+def _request_began(**kwargs: Any) -> None:
+    _request.active = True
+    _request.number = None
+    wrappers = connections[DEFAULT].execute_wrappers
+    if _forget_at_write not in wrappers:
+        wrappers.append(_forget_at_write)
+
+
+def _request_ended(**kwargs: Any) -> None:
+    _request.active = False
+    _request.number = None
+
+
+request_started.connect(_request_began, dispatch_uid="venousapp.generation.request_started")
+request_finished.connect(_request_ended, dispatch_uid="venousapp.generation.request_finished")

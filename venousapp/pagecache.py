@@ -4,8 +4,9 @@
 ``no-store``) and answers the same request with it again, without running the view, while
 nothing has changed:
 
-- the data's generation (``venousapp.generation``): any committed change to any table, made
-  in any way by any process, makes every kept page unusable;
+- the data's generation (``venousapp.generation``, the number the request works from): any
+  committed change to any table, made in any way by any process, makes every kept page
+  unusable;
 - the user (her permissions, role and centre are data), the address with its query, the
   language, the time zone, today's date (in her centre and in the active zone), the htmx
   headers, and what her session holds (a decision draft, for instance).
@@ -97,7 +98,7 @@ def lookup(request: HttpRequest, user: Any, *extra: str) -> tuple[HttpResponse |
         or _messages_waiting(request)
     ):
         return None, None
-    number = generation.current()
+    number = generation.of_request()
     if number is None:
         return None, None
     key = _key(request, user, number, extra)

@@ -1,10 +1,11 @@
 """Log-in and permissions from the database, as Django's ``ModelBackend``, with the frame
 of every request made cheaper: the user is read with her centre (every page shows it and
-scopes its reads by it), and her permissions, her own and her roles', in one query instead
-of two, written out in SQL (building it with the ORM cost seven times what the database takes
-to answer it). A process keeps the permissions it read for a user only while the data's
-generation has not moved (``venousapp.generation``): any committed change, a role or a
-permission taken away included, makes the next request read them again. Inside a
+scopes its reads by it) and the data's generation (the number the request works from,
+``venousapp.generation.of_request``), and her permissions, her own and her roles', in one
+query instead of two, written out in SQL (building it with the ORM cost seven times what the
+database takes to answer it). A process keeps the permissions it read for a user only while
+the data's generation has not moved (``venousapp.generation``): any committed change, a role
+or a permission taken away included, makes the next request read them again. Inside a
 transaction they are always read (its own changes are not counted before it commits)."""
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ from venousapp.sql import quoted
 
 class UserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:
-        user = User._default_manager.select_related("centre").filter(pk=user_id).first()
+        users = User._default_manager.select_related("centre").filter(pk=user_id)
+        user = generation.annotated(users, "data_generation").first()
+        if user is not None:
+            generation.seen(getattr(user, "data_generation", None))
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            number = None if connection.in_atomic_block else generation.current()
+            number = generation.of_request()
             kept = _kept.get(user_obj.pk)
             if number is not None and kept is not None and kept[0] == number:
                 user_obj._perm_cache = set(kept[1])
