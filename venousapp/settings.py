@@ -277,9 +277,10 @@ REST_FRAMEWORK = {
     # Deny by default: each view names the permissions of each request (venousapp/permissions.py).
     "DEFAULT_PERMISSION_CLASSES": ["venousapp.permissions.RequiredPerms"],
     # The API speaks JSON only, errors included (venousapp/api.py): no form bodies, which
-    # cannot carry the nested rows its writes take, and no browsable HTML pages.
+    # cannot carry the nested rows its writes take, and no browsable HTML pages. Answers are
+    # written with orjson (venousapp/renderers.py), in the form DRF's renderer writes.
     "DEFAULT_PARSER_CLASSES": ["venousapp.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["venousapp.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "venousapp.api.PageNumberPagination",
