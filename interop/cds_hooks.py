@@ -262,6 +262,26 @@ def _used(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Whole resources likewise: an EHR sends a patient's record again each time her chart is
+# opened, and validating it is most of a call's work. The same content (keyed by all of it)
+# is the model validated before, kept in this process's memory only; any difference is
+# validated afresh, and a resource that fails validation is never kept.
+RESOURCES_KEEP = 4096
+_kept_resources: dict[str, Any] = {}
+
+
+def _validated(kind: str, resource: dict[str, Any]) -> Any:
+    """``resource`` (of type ``kind``) validated by its model (``validated_model``)."""
+    key = repr(resource)
+    model = _kept_resources.get(key)
+    if model is None:
+        model = validated_model(kind)(**_used(resource))
+        if len(_kept_resources) >= RESOURCES_KEEP:
+            _kept_resources.clear()
+        _kept_resources[key] = model
+    return model
+
+
 def _entries(bundle: Any) -> list[Any]:
     """The resources of a search Bundle, each validated by its own model: the Bundle's
     envelope is validated without them, which skips the models' lookup of every entry's
@@ -281,7 +301,7 @@ def _entries(bundle: Any) -> list[Any]:
             raise TypeError("a Bundle entry without a resource")
         kind = str(resource.get("resourceType"))
         if kind in RESOURCE_MODELS:
-            out.append(validated_model(kind)(**_used(resource)))
+            out.append(_validated(kind, resource))
     return out
 
 
@@ -290,7 +310,7 @@ def _resources(data: Mapping[str, Any]) -> list[Any]:
         patient = data["patient"]
         if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
             raise TypeError("the patient prefetch must be a Patient")
-        resources: list[Any] = [validated_model("Patient")(**_used(patient))]
+        resources: list[Any] = [_validated("Patient", patient)]
         for key in ("conditions", "observations"):
             resources.extend(_entries(data[key]))
     except (pydantic.ValidationError, KeyError, TypeError, ValueError) as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -31,6 +31,7 @@ from interop.cds_hooks import (
 )
 from interop.jwt_auth import NotAuthenticated, Stale, Verified, claim, verify
 from venousapp.parsers import nul_problem
+from venousapp.renderers import JsonResponse
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024

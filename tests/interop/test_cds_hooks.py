@@ -834,3 +834,41 @@ def test_a_client_registered_by_its_jwks_address_is_checked_against_it(client, c
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_resource_sent_again_is_not_validated_again(client, ehr, monkeypatch):
+    """A chart opened again sends the same resources: each is validated once per process;
+    one that differs at all is validated afresh, and an invalid one is refused every time."""
+    from interop import cds_hooks
+
+    validated: list[str] = []
+    model_of = cds_hooks.validated_model
+
+    def counting(kind):
+        model = model_of(kind)
+
+        def build(**data):
+            validated.append(kind)
+            return model(**data)
+
+        return build
+
+    monkeypatch.setattr(cds_hooks, "validated_model", counting)
+    monkeypatch.setattr(cds_hooks, "_kept_resources", {})  # what earlier tests sent
+    body = hook_body(PREGNANT_ACUTE_DVT, _today(ehr.centre))
+    assert call(client, body).status_code == 200
+    first = len(validated)
+    assert first > 0
+    assert call(client, {**body, "hookInstance": str(uuid.uuid4())}).status_code == 200
+    assert len(validated) == first
+
+    observation = body["prefetch"]["observations"]["entry"][0]["resource"]
+    observation["status"] = "amended"
+    assert call(client, {**body, "hookInstance": str(uuid.uuid4())}).status_code == 200
+    assert validated[first:] == ["Observation"]
+
+    observation["status"] = "amended twice\n"
+    for _attempt in range(2):
+        response = call(client, {**body, "hookInstance": str(uuid.uuid4())})
+        assert response.status_code == 412
+        assert "status" in response.json()["detail"]
