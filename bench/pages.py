@@ -21,9 +21,12 @@ Run (PostgreSQL; the database is created and filled on first use, then reused)::
    the product's URLs plus the floor (``bench/urls.py``). The product has no floor route.
 3. Logs the clinician and the nurse in through the log-in form (session cookies); the
    evaluation API is also called with Basic auth, as the README shows it.
-4. For each route runs wrk (``-t2 -c16 -d15s`` unless told otherwise) against the floor,
-   with the route's own session and the case page's size, then against the route: the
-   ratio of the two rates is the share of the stack's capacity the route leaves.
+4. For each route runs wrk (``-t2 -c16 -d5s`` unless told otherwise) against the floor,
+   with the route's own session and the case page's size, and against the route, side by
+   side, in ``--rounds`` rounds (3 unless told otherwise) of alternating order: the ratio
+   of the two rates is the share of the stack's capacity the route leaves, and the table
+   gives the median round's with every round's ratio (a virtual machine's speed drifts
+   from one minute to the next; one pair of runs can be off by a tenth).
 
 Prints one Markdown row per route: requests per second, the floor's, their ratio, p50/p95/p99
 latency, the response body's bytes and the SQL statements of one request (counted in this
@@ -593,7 +596,14 @@ def arguments() -> argparse.Namespace:
         description=__doc__.split("\n")[0],
         epilog="Routes: " + ", ".join(ROUTE_NAMES),
     )
-    parser.add_argument("--duration", default="15s", help="wrk -d per run (default 15s)")
+    parser.add_argument("--duration", default="5s", help="wrk -d per run (default 5s)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds per route, each a floor run and a route run (default 3); the table "
+        "shows the round whose ratio is the median, and every round's ratio",
+    )
     parser.add_argument(
         "--connections", type=int, default=16, help="wrk -c, open connections (default 16)"
     )
@@ -616,6 +626,8 @@ def arguments() -> argparse.Namespace:
         parser.error("--duration: a number of seconds, or a number with s, m or h (15s, 1m)")
     if args.connections < args.threads or args.threads < 1:
         parser.error("--connections must be at least --threads, and --threads at least 1")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     return args
 
 
@@ -668,15 +680,26 @@ class Bench:
         return result
 
     def measure(self, route: Route) -> wrk.Row:
-        """The floor with the route's persona, then the route itself."""
+        """The floor with the route's persona and the route itself, side by side in each
+        round, in alternating order (the machine's speed drifts from minute to minute)."""
         for _ in range(4):  # both workers have served it once at least
             body = self.answer(route).body
         made, kept = count_queries(
             route, self.fixture, self.body_file.read_bytes(), self.floor_size
         )
-        floor = self.load(replace(FLOOR, persona=route.persona), self.floor_size)
-        page = self.load(route, len(body))
-        return wrk.Row(route.name, route.label(), page, floor, len(body), made, kept)
+        floor_route = replace(FLOOR, persona=route.persona)
+        rounds = []
+        for index in range(self.args.rounds):
+            if index % 2 == 0:
+                floor = self.load(floor_route, self.floor_size)
+                page = self.load(route, len(body))
+            else:
+                page = self.load(route, len(body))
+                floor = self.load(floor_route, self.floor_size)
+            rounds.append((page, floor))
+        page, floor = wrk.median_round(rounds)
+        ratios = tuple(p.rate / f.rate if f.rate else 0.0 for p, f in rounds)
+        return wrk.Row(route.name, route.label(), page, floor, len(body), made, kept, ratios)
 
 
 def main() -> None:
@@ -706,7 +729,8 @@ def main() -> None:
         )
         print(
             f"gunicorn {bench.base} (2 sync workers), wrk -t{args.threads} -c{args.connections} "
-            f"-d{args.duration}; the floor, then the route, for each route\n",
+            f"-d{args.duration}; for each route {args.rounds} rounds of the floor and the route "
+            "side by side, in alternating order\n",
             flush=True,
         )
         for route in routes:

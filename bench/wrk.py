@@ -123,7 +123,8 @@ def run(
 
 @dataclass(frozen=True)
 class Row:
-    """One route's line of the table: its run and the floor's run just before it."""
+    """One route's line of the table: its run and the floor's run next to it (of the median
+    round, when it was measured in rounds: ``round_ratios``)."""
 
     route: str
     request: str  # method, path and who asks, e.g. "GET /cases/ (clinician, session)"
@@ -132,6 +133,7 @@ class Row:
     body_bytes: int
     queries: int
     kept_queries: int | None = None  # a kept page's answer (venousapp/pagecache.py), if kept
+    round_ratios: tuple[float, ...] = ()  # each round's ratio, in the order they ran
 
     @property
     def ratio(self) -> float:
@@ -144,6 +146,7 @@ HEADER = (
     "req/s",
     "floor req/s",
     "ratio",
+    "rounds",
     "p50 ms",
     "p95 ms",
     "floor p95 ms",
@@ -170,6 +173,7 @@ def cells(row: Row) -> tuple[str, ...]:
         _rate(row.page.rate),
         _rate(row.floor.rate),
         f"{row.ratio:.2f}",
+        " ".join(f"{ratio:.2f}" for ratio in row.round_ratios) or "1",
         _ms(row.page.p50_ms),
         _ms(row.page.p95_ms),
         _ms(row.floor.p95_ms),
@@ -184,6 +188,7 @@ def progress(row: Row) -> str:
     return (
         f"{row.route:<22} {_rate(row.page.rate):>8} req/s  floor {_rate(row.floor.rate):>8}  "
         f"ratio {row.ratio:.2f}  p50 {_ms(row.page.p50_ms)} ms  p99 {_ms(row.page.p99_ms)} ms"
+        + (f"  rounds {' '.join(f'{r:.2f}' for r in row.round_ratios)}" if row.round_ratios else "")
     )
 
 
@@ -207,3 +212,10 @@ def table(rows: Sequence[Row]) -> str:
         + "|"
     )
     return "\n".join([render(HEADER), rule, *(render(line) for line in lines[1:])])
+
+
+def median_round(rounds: Sequence[tuple[WrkResult, WrkResult]]) -> tuple[WrkResult, WrkResult]:
+    """The (route, floor) runs of the round whose ratio is the median (the lower of the two
+    middle ones for an even count)."""
+    ordered = sorted(rounds, key=lambda pair: pair[0].rate / pair[1].rate if pair[1].rate else 0)
+    return ordered[(len(ordered) - 1) // 2]

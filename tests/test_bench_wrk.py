@@ -44,6 +44,7 @@ def test_the_table_shows_the_ratio_to_the_floor():
         "10.0",
         "2,000",
         "0.01",
+        "1",
         "1,158",
         "1,800",
         "12.0",
@@ -54,6 +55,19 @@ def test_the_table_shows_the_ratio_to_the_floor():
     kept = replace(row, kept_queries=3)
     assert wrk.table([kept]).splitlines()[2].strip("|").split("|")[-1].strip() == "19 (3)"
     assert lines[1].endswith(":|")
+
+
+def test_rounds_give_the_median_round_and_every_ratio():
+    slow, fast = wrk.parse(OUTPUT), wrk.parse(FLOOR)
+    rounds = [(fast, fast), (slow, fast), (fast, replace(fast, seconds=fast.seconds / 2))]
+    page, floor = wrk.median_round(rounds)
+    assert page.rate / floor.rate == pytest.approx(0.5)
+    row = wrk.Row(
+        "case-detail", "GET /cases/<case>/", page, floor, 47_676, 19, round_ratios=(1, 0.005, 0.5)
+    )
+    cells = wrk.table([row]).splitlines()[2].strip("|").split("|")
+    assert [cell.strip() for cell in cells[4:6]] == ["0.50", "1.00 0.01 0.50"]
+    assert "rounds 1.00 0.01 0.50" in wrk.progress(row)
 
 
 @pytest.mark.parametrize(
