@@ -23,6 +23,7 @@ from followup.models import PatencyReport, Visit, VisitState
 from interop.models import HookCall
 from planning.models import ProcedurePlan
 from tests.factories import UserFactory
+from tests.generation import while_unchanged
 from tests.world import World
 from venousapp import generation
 from venousapp.accounts.models import Centre
@@ -62,17 +63,6 @@ def get(client: Client, url: str, **headers: str) -> tuple[str, int]:
         response = client.get(url, headers=headers)
     assert response.status_code == 200, (url, response.status_code)
     return response.content.decode(), len(queries)
-
-
-def while_unchanged(step):
-    """``step()``'s result from a try during which no other process changed the data (the
-    Celery worker of other tests may take up their queued work at any time)."""
-    for _ in range(5):
-        before = generation.current()
-        result = step()
-        if generation.current() == before:
-            return result
-    pytest.fail("The data kept changing.")
 
 
 def tokenless(page: str) -> str:

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.generation import while_unchanged
 from tests.test_api_tokens import FACTS
-from venousapp import generation
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -38,12 +38,9 @@ def client(clinician) -> Client:
 
 
 def test_permissions_are_read_once_while_nothing_changes(client):
-    for _ in range(5):  # the Celery worker of other tests may change the data meanwhile
-        before = generation.current()
-        first_status, first = evaluate(client)
-        again_status, again = evaluate(client)
-        if generation.current() == before:
-            break
+    (first_status, first), (again_status, again) = while_unchanged(
+        lambda: (evaluate(client), evaluate(client))
+    )
     assert (first_status, again_status) == (200, 200)
     assert permission_reads(first) == 1
     assert permission_reads(again) == 0

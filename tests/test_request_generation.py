@@ -17,6 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import UserFactory
+from tests.generation import while_unchanged
 from tests.guidelines.rule_admin import (
     ETR03,
     acute_facts,
@@ -39,17 +40,6 @@ def evaluate(client: Client, facts: dict) -> tuple[dict, list[str]]:
         response = client.post(EVALUATE, json.dumps(facts), content_type="application/json")
     assert response.status_code == 200, response.content
     return response.json(), [query["sql"] for query in queries.captured_queries]
-
-
-def while_unchanged(step):
-    """``step()``'s result from a try during which no other process changed the data (the
-    Celery worker of other tests may take up their queued work at any time)."""
-    for _ in range(5):
-        before = generation.current()
-        result = step()
-        if generation.current() == before:
-            return result
-    pytest.fail("The data kept changing.")
 
 
 @pytest.fixture
