@@ -87,7 +87,7 @@ bench: $(STAMP)
 
 # Pages and API routes under gunicorn, each next to a floor (wrk; apt-get install wrk). Seeds
 # PostgreSQL venousapp_bench_pages on first use (a few minutes), then reuses it.
-# Options: make bench-pages BENCH_ARGS="--duration 5s --only case-detail --reseed"
+# Options: make bench-pages BENCH_ARGS="--rounds 5 --duration 10s --only case-detail --reseed"
 bench-pages: $(STAMP)
 	$(PY) bench/pages.py $(BENCH_ARGS)
 
